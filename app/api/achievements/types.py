@@ -1,0 +1,153 @@
+"""Achievement types: the `Achievement` interface, one member per trigger, the `AnyAchievement` union.
+
+Resolvers return these wrappers around domain values, never ORM rows, so union and interface
+resolution is by Python type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from app.api.common import AchievementStatus, AchievementTrigger, Attribute
+from app.api.context import Info
+from app.api.metrics.types import Metric
+from app.domain import model
+from app.domain.progress import Progress, rarity
+
+
+@strawberry.interface(name="Achievement", description="Fields every achievement has, whatever its trigger.")
+class AchievementFields:
+    model: strawberry.Private[model.Achievement]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def key(self) -> str:
+        return self.model.key
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field
+    def description(self) -> str | None:
+        return self.model.description
+
+    @strawberry.field
+    def badge_url(self) -> str | None:
+        return self.model.badge_url
+
+    @strawberry.field
+    def status(self) -> AchievementStatus:
+        return self.model.status
+
+    @strawberry.field
+    def trigger(self) -> AchievementTrigger:
+        return self.model.kind
+
+    @strawberry.field(
+        description="Secret achievement: name, description and badge are withheld from users who have not completed it."
+    )
+    def hidden(self) -> bool:
+        return self.model.hidden
+
+    @strawberry.field(
+        description="All must match the user's attributes for the achievement to complete."
+    )
+    def user_attributes(self) -> list[Attribute]:
+        return Attribute.many(self.model.user_attributes)
+
+    @strawberry.field(description="Number of users who have completed it.")
+    def completions(self) -> int:
+        return self.model.completions
+
+    @strawberry.field(
+        description="completions / users of the tenant * 100; 0 when the tenant has no users."
+    )
+    async def rarity(self, info: Info) -> float:
+        users = await info.context.loaders.user_count.load(info.context.caller.tenant_id)
+        return rarity(self.model.completions, users)
+
+
+@strawberry.type
+class MetricAchievement(AchievementFields):
+    @strawberry.field
+    async def metric(self, info: Info) -> Metric:
+        assert isinstance(self.model.trigger, model.MetricTrigger)
+        found = await info.context.loaders.metric_by_id.load(self.model.trigger.metric_id)
+        return Metric.of(found)
+
+    @strawberry.field(description="The metric total that completes it.")
+    def metric_value(self) -> float:
+        assert isinstance(self.model.trigger, model.MetricTrigger)
+        return self.model.trigger.threshold
+
+    @strawberry.field(description="Only events carrying this attribute count toward it.")
+    def event_attribute(self) -> Attribute | None:
+        assert isinstance(self.model.trigger, model.MetricTrigger)
+        attribute = self.model.trigger.event_attribute
+        return Attribute(key=attribute.key, value=attribute.value) if attribute else None
+
+
+@strawberry.type
+class StreakAchievement(AchievementFields):
+    @strawberry.field
+    def streak_length(self) -> int:
+        assert isinstance(self.model.trigger, model.StreakTrigger)
+        return self.model.trigger.length
+
+
+@strawberry.type
+class ApiAchievement(AchievementFields):
+    pass
+
+
+@strawberry.type
+class CompositeAchievement(AchievementFields):
+    @strawberry.field(description="Completes when the user has completed all of these.")
+    async def prerequisites(self, info: Info) -> list[AnyAchievement]:
+        assert isinstance(self.model.trigger, model.CompositeTrigger)
+        found = await info.context.loaders.achievement_by_id.load_many(
+            list(self.model.trigger.prerequisite_ids)
+        )
+        return [present(a) for a in found if a is not None]
+
+
+AnyAchievement = Annotated[
+    MetricAchievement | StreakAchievement | ApiAchievement | CompositeAchievement,
+    strawberry.union("AnyAchievement", description="An achievement, one member per trigger type."),
+]
+
+_BY_KIND: dict[model.TriggerKind, type[AchievementFields]] = {
+    model.TriggerKind.METRIC: MetricAchievement,
+    model.TriggerKind.STREAK: StreakAchievement,
+    model.TriggerKind.API: ApiAchievement,
+    model.TriggerKind.COMPOSITE: CompositeAchievement,
+}
+
+
+def present(achievement: model.Achievement) -> AnyAchievement:
+    return _BY_KIND[achievement.kind](model=achievement)  # type: ignore[return-value]
+
+
+@strawberry.type
+class AchievementProgress:
+    current: float
+    target: float
+    percent: float = strawberry.field(description="0 to 100")
+
+    @classmethod
+    def of(cls, progress: Progress) -> AchievementProgress:
+        return cls(current=progress.current, target=progress.target, percent=progress.percent)
+
+
+@strawberry.type
+class UserAchievement:
+    achievement: AnyAchievement
+    achieved_at: datetime | None = strawberry.field(description="Null while incomplete.")
+    progress: AchievementProgress

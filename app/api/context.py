@@ -1,0 +1,52 @@
+"""The per-request context every resolver receives, and the services main.py wires into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from app.domain.errors import DomainError, Unauthenticated
+from app.domain.model import Caller
+
+if TYPE_CHECKING:
+    from app.api.loaders import Loaders
+    from app.domain.ports import ConfigStore
+    from app.infra.auth import Credentials
+    from app.domain.engine import EventEngine
+    from app.domain.ports import ReadStore
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived collaborators, built once by main.py."""
+
+    config: ConfigStore
+    credentials: Credentials
+    engine: EventEngine
+    reads: ReadStore
+    introspection_for_all: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Context:
+    services: Services
+    request: Any
+    response: Any
+    request_id: str
+    loaders: Loaders
+    caller_or_error: Caller | DomainError | None = None
+    connection_params: dict[str, Any] | None = None
+
+    @property
+    def caller(self) -> Caller:
+        if isinstance(self.caller_or_error, Caller):
+            return self.caller_or_error
+        if isinstance(self.caller_or_error, DomainError):
+            raise self.caller_or_error
+        raise Unauthenticated("send an X-API-Key header or an Authorization: Bearer token")
+
+
+Info = strawberry.Info[Context, None]

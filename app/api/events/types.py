@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.api.achievements.types import AchievementProgress, UserAchievement, present
+from app.api.common import AttributeInput, attributes_of
+from app.api.streaks.types import Streak
+from app.api.users.types import UserInput
+from app.domain.engine import CompletionOutcome, EventOutcome, TrackEvent, Unlock
+
+
+@strawberry.input
+class TrackEventInput:
+    metric_key: str
+    user: UserInput
+    value: float
+    attributes: list[AttributeInput] | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Same key and same input within 24 h: the first response is replayed and nothing is counted twice.",
+    )
+    occurred_at: datetime | None = strawberry.field(
+        default=None,
+        description="Defaults to now. For imports and backfills; SPEC.md says who may set it.",
+    )
+
+    def to_domain(self) -> TrackEvent:
+        return TrackEvent(
+            metric_key=self.metric_key,
+            user=self.user.to_domain(),
+            value=self.value,
+            attributes=attributes_of(self.attributes) or (),
+            idempotency_key=self.idempotency_key,
+            occurred_at=self.occurred_at,
+        )
+
+
+def unlocked(unlock: Unlock) -> UserAchievement:
+    return UserAchievement(
+        achievement=present(unlock.achievement),
+        achieved_at=unlock.completed_at,
+        progress=AchievementProgress.of(unlock.progress),
+    )
+
+
+@strawberry.type
+class TrackEventPayload:
+    event_id: strawberry.ID
+    metric_key: str
+    total: float = strawberry.field(description="The user's metric total after this event.")
+    achievements: list[UserAchievement] = strawberry.field(
+        description="Achievements this event completed, composites it cascaded into included. A replay returns the first response's list."
+    )
+    current_streak: Streak | None = strawberry.field(
+        description="Null when the tenant has no streak configured."
+    )
+    idempotency_key: str | None
+    idempotent_replayed: bool
+
+    @classmethod
+    def of(cls, outcome: EventOutcome, idempotency_key: str | None) -> TrackEventPayload:
+        return cls(
+            event_id=strawberry.ID(str(outcome.event_id)),
+            metric_key=outcome.metric_key,
+            total=outcome.total,
+            achievements=[unlocked(u) for u in outcome.unlocks],
+            current_streak=Streak.of(outcome.streak) if outcome.streak else None,
+            idempotency_key=idempotency_key,
+            idempotent_replayed=outcome.replayed,
+        )
+
+
+@strawberry.input
+class CompleteAchievementInput:
+    achievement_key: str
+    user: UserInput
+
+
+@strawberry.type
+class CompleteAchievementPayload:
+    completion_id: strawberry.ID
+    achievement: UserAchievement
+    newly_completed: bool = strawberry.field(
+        description="False when the user had already completed it: nothing was awarded again."
+    )
+    also_completed: list[UserAchievement] = strawberry.field(
+        description="Composite achievements this completion cascaded into."
+    )
+
+    @classmethod
+    def of(cls, outcome: CompletionOutcome) -> CompleteAchievementPayload:
+        return cls(
+            completion_id=strawberry.ID(str(outcome.unlock.completion_id)),
+            achievement=unlocked(outcome.unlock),
+            newly_completed=outcome.newly_completed,
+            also_completed=[unlocked(u) for u in outcome.also_completed],
+        )

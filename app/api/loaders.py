@@ -1,0 +1,78 @@
+"""Per-request DataLoaders: a request costs a constant number of queries however much it reads.
+
+Built lazily from the context on first use, and thrown away with the request; a subscription
+builds a fresh set per message, because a WebSocket context lives as long as the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+
+from app.domain import model
+from app.domain.ports import ReadStore, Standing
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _ordered(keys: Sequence[K], found: dict[K, V]) -> list[V | None]:
+    return [found.get(k) for k in keys]
+
+
+class Loaders:
+    def __init__(self, reads: ReadStore, tenant_id: int | None) -> None:
+        self._reads = reads
+        self._tenant_id = tenant_id or 0
+
+    @cached_property
+    def achievement_by_id(self) -> DataLoader:
+        async def load(ids: Sequence[int]) -> list[model.Achievement | None]:
+            found = await self._reads.achievements_by_ids(self._tenant_id, ids)
+            return _ordered(ids, {a.id: a for a in found})
+
+        return DataLoader(load)
+
+    @cached_property
+    def metric_by_id(self) -> DataLoader:
+        async def load(ids: Sequence[int]) -> list[model.Metric | None]:
+            found = await self._reads.metrics_by_ids(self._tenant_id, ids)
+            return _ordered(ids, {m.id: m for m in found})
+
+        return DataLoader(load)
+
+    @cached_property
+    def user_count(self) -> DataLoader:
+        async def load(tenant_ids: Sequence[int]) -> list[int]:
+            counts = await self._reads.user_counts(tenant_ids)
+            return [counts.get(t, 0) for t in tenant_ids]
+
+        return DataLoader(load)
+
+    @cached_property
+    def standing_by_user_id(self) -> DataLoader:
+        async def load(user_ids: Sequence[str]) -> list[Standing | None]:
+            found = await self._reads.standings(self._tenant_id, user_ids)
+            return _ordered(user_ids, found)
+
+        return DataLoader(load)
+
+    @cached_property
+    def tenant_achievements(self) -> DataLoader:
+        async def load(tenant_ids: Sequence[int]) -> list[list[model.Achievement]]:
+            return [await self._reads.tenant_achievements(t) for t in tenant_ids]
+
+        return DataLoader(load)
+
+    @cached_property
+    def streak_settings(self) -> DataLoader:
+        async def load(tenant_ids: Sequence[int]) -> list[model.StreakSettings | None]:
+            return [await self._reads.streak_settings(t) for t in tenant_ids]
+
+        return DataLoader(load)
+
+    def prime_standing(self, standing: Standing) -> Any:
+        return self.standing_by_user_id.clear(standing.user.id).prime(standing.user.id, standing)

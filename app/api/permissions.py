@@ -1,0 +1,34 @@
+"""Who may call what (SPEC.md section 2). Resolvers call one of these first."""
+
+from __future__ import annotations
+
+from app.api.context import Info
+from app.domain.errors import Forbidden
+from app.domain.model import Caller
+
+
+def any_caller(info: Info) -> Caller:
+    return info.context.caller
+
+
+def key_holder(info: Info) -> Caller:
+    """ADMIN or SERVER keys: what may write events, completions, users and tokens."""
+    caller = info.context.caller
+    if not caller.is_key:
+        raise Forbidden("user tokens cannot do this; use an API key")
+    return caller
+
+
+def admin(info: Info) -> Caller:
+    caller = info.context.caller
+    if not caller.is_admin:
+        raise Forbidden("this needs an ADMIN key")
+    return caller
+
+
+def reader_of_user(info: Info, user_id: str) -> Caller:
+    """A user token reads only its own user; keys read any user of their tenant."""
+    caller = info.context.caller
+    if not caller.is_key and caller.user_id != user_id:
+        raise Forbidden("a user token may read only its own user")
+    return caller

@@ -1,0 +1,154 @@
+"""The nouns of Laurel, as immutable values the rules reason about.
+
+Storage rows and GraphQL types are translated to and from these at the layer edges, so the rules
+never see an ORM object or a resolver.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.domain.streaks import StreakFrequency
+
+__all__ = [
+    "Achievement",
+    "AchievementStatus",
+    "ApiKeyRole",
+    "ApiTrigger",
+    "Attribute",
+    "Caller",
+    "CallerKind",
+    "CompositeTrigger",
+    "Metric",
+    "MetricTrigger",
+    "StreakFrequency",
+    "StreakSettings",
+    "StreakTrigger",
+    "Trigger",
+    "TriggerKind",
+    "User",
+]
+
+
+class AchievementStatus(enum.Enum):
+    INACTIVE = "INACTIVE"
+    ACTIVE = "ACTIVE"
+    LOCKED = "LOCKED"
+    ARCHIVED = "ARCHIVED"
+
+
+class TriggerKind(enum.Enum):
+    METRIC = "METRIC"
+    STREAK = "STREAK"
+    API = "API"
+    COMPOSITE = "COMPOSITE"
+
+
+class ApiKeyRole(enum.Enum):
+    ADMIN = "ADMIN"
+    SERVER = "SERVER"
+
+
+class CallerKind(enum.Enum):
+    ADMIN = "ADMIN"
+    SERVER = "SERVER"
+    USER = "USER"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: an API key of a role, or a user token bound to one user."""
+
+    tenant_id: int
+    kind: CallerKind
+    user_id: str | None = None
+    credential_id: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind is CallerKind.ADMIN
+
+    @property
+    def is_key(self) -> bool:
+        return self.kind is not CallerKind.USER
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Attribute:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    id: int
+    key: str
+    name: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricTrigger:
+    metric_id: int
+    threshold: float
+    event_attribute: Attribute | None = None
+    kind: TriggerKind = field(default=TriggerKind.METRIC, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StreakTrigger:
+    length: int
+    kind: TriggerKind = field(default=TriggerKind.STREAK, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTrigger:
+    kind: TriggerKind = field(default=TriggerKind.API, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeTrigger:
+    prerequisite_ids: tuple[int, ...]
+    kind: TriggerKind = field(default=TriggerKind.COMPOSITE, init=False)
+
+
+Trigger = MetricTrigger | StreakTrigger | ApiTrigger | CompositeTrigger
+
+
+@dataclass(frozen=True, slots=True)
+class Achievement:
+    id: int
+    key: str
+    name: str
+    status: AchievementStatus
+    trigger: Trigger
+    description: str | None = None
+    badge_url: str | None = None
+    hidden: bool = False
+    user_attributes: tuple[Attribute, ...] = ()
+    completions: int = 0
+
+    @property
+    def kind(self) -> TriggerKind:
+        return self.trigger.kind
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A tenant's end user, known by the id the application gave it."""
+
+    pk: int
+    id: str
+    tz: str
+    attributes: tuple[Attribute, ...]
+    created_at: datetime
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreakSettings:
+    frequency: StreakFrequency
+    metric_ids: tuple[int, ...]

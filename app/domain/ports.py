@@ -1,0 +1,203 @@
+"""What the rules need from storage, stated as Protocols so the rules never import a driver.
+
+Every method takes the tenant explicitly: tenant isolation is a property of each call, not of
+ambient state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from app.domain.model import Achievement, ApiKeyRole, Attribute, Metric, StreakSettings, User
+from app.domain.streaks import StreakFrequency, StreakRun
+
+
+@dataclass(frozen=True, slots=True)
+class AchievementDraft:
+    """A validated achievement not yet stored (no id)."""
+
+    key: str
+    name: str
+    description: str | None
+    badge_url: str | None
+    hidden: bool
+    user_attributes: tuple[Attribute, ...]
+    trigger: object  # a model.Trigger whose ids are resolved
+
+
+class ConfigStore(Protocol):
+    async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None: ...
+    async def metrics(self, tenant_id: int) -> list[Metric]: ...
+    async def create_metric(
+        self, tenant_id: int, key: str, name: str, unit: str | None
+    ) -> Metric: ...
+    async def achievement_by_key(self, tenant_id: int, key: str) -> Achievement | None: ...
+    async def achievements(
+        self, tenant_id: int, statuses: frozenset[str] | None
+    ) -> list[Achievement]: ...
+    async def prerequisite_graph(self, tenant_id: int) -> dict[int, tuple[int, ...]]: ...
+    async def create_achievement(self, tenant_id: int, draft: AchievementDraft) -> Achievement: ...
+    async def save_achievement(
+        self, tenant_id: int, achievement: Achievement, *, backdate: bool
+    ) -> Achievement: ...
+    async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...
+    async def configure_streak(self, tenant_id: int, settings: StreakSettings) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    id: int
+    tenant_id: int
+    role: ApiKeyRole
+    secret_hash: str
+
+
+class KeyStore(Protocol):
+    async def key_by_prefix(self, prefix: str) -> StoredKey | None: ...
+    async def create_key(
+        self, tenant_id: int, prefix: str, secret_hash: str, name: str, role: ApiKeyRole
+    ) -> None: ...
+    async def revoke_key(self, tenant_id: int, prefix: str) -> bool: ...
+    async def tenant_secret(self, tenant_id: int) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """What a request says about a user; None fields leave the stored value alone."""
+
+    id: str
+    name: str | None = None
+    email: str | None = None
+    tz: str | None = None
+    attributes: tuple[Attribute, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertedUser:
+    user: User
+    created: bool
+    attributes_changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TotalChange:
+    """A total moved from `before` to `after` by one event; the attribute is None for the plain total."""
+
+    attribute: Attribute | None
+    before: float
+    after: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewCompletion:
+    id: int
+    achievement_id: int
+    completed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StreakState:
+    """The latest run and the longest ever, as computed for `frequency` (None: no state yet)."""
+
+    run: StreakRun | None
+    longest: int
+    frequency: StreakFrequency | None = None
+
+
+class IdempotencyClaim(Protocol):
+    """Outcome of claiming a key: either ours to fill, or an earlier request's stored answer."""
+
+    claimed: bool
+    request_hash: str
+    response: str | None
+
+
+class Transaction(Protocol):
+    """One write transaction of the event engine; every method is one statement or so."""
+
+    async def claim_idempotency_key(
+        self, tenant_id: int, key: str, request_hash: str, now: datetime
+    ) -> IdempotencyClaim: ...
+    async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None: ...
+    async def upsert_user(
+        self, tenant_id: int, profile: UserProfile, now: datetime
+    ) -> UpsertedUser: ...
+    async def add_to_totals(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        metric_id: int,
+        value: float,
+        attributes: tuple[Attribute, ...],
+    ) -> list[TotalChange]: ...
+    async def insert_event(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        metric_id: int,
+        value: float,
+        attributes: tuple[Attribute, ...],
+        occurred_at: datetime,
+    ) -> int: ...
+    async def crossed_metric_achievements(
+        self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
+    ) -> list[Achievement]: ...
+    async def qualifying_achievements(self, tenant_id: int, user_pk: int) -> list[Achievement]: ...
+    async def insert_completions(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        achievement_ids: Sequence[int],
+        now: datetime,
+        *,
+        publish: bool,
+    ) -> list[NewCompletion]: ...
+    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None: ...
+    async def composites_completed_by(
+        self, tenant_id: int, user_pk: int, prerequisite_ids: Sequence[int]
+    ) -> list[Achievement]: ...
+    async def streak_state(self, user_pk: int) -> StreakState: ...
+    async def add_streak_day(self, tenant_id: int, user_pk: int, day: date) -> bool: ...
+    async def streak_days(self, user_pk: int) -> list[date]: ...
+    async def save_streak_state(self, tenant_id: int, user_pk: int, state: StreakState) -> None: ...
+    async def streak_achievements_between(
+        self, tenant_id: int, above: int, up_to: int
+    ) -> list[Achievement]: ...
+    async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None: ...
+    async def achievement_by_key(self, tenant_id: int, key: str) -> Achievement | None: ...
+    async def achievements_by_ids(
+        self, tenant_id: int, ids: Sequence[int]
+    ) -> list[Achievement]: ...
+
+
+class TransactionFactory(Protocol):
+    def __call__(self) -> TransactionScope: ...
+
+
+class TransactionScope(Protocol):
+    async def __aenter__(self) -> Transaction: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One user's state as the read side needs it: completions, totals, streak."""
+
+    user: User
+    completed_at: dict[int, datetime]
+    totals: dict[tuple[int, Attribute | None], float]
+    streak: StreakRun | None
+
+
+class ReadStore(Protocol):
+    """Batched reads: each method answers for many keys in one query (no N+1)."""
+
+    async def achievements_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[Achievement]: ...
+    async def metrics_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[Metric]: ...
+    async def user_counts(self, tenant_ids: Sequence[int]) -> dict[int, int]: ...
+    async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]: ...
+    async def tenant_achievements(self, tenant_id: int) -> list[Achievement]: ...
+    async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...

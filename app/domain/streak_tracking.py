@@ -1,0 +1,75 @@
+"""Advancing a user's streak inside an event's transaction (SPEC.md section 9).
+
+Qualifying days are stored once each; the latest run is kept beside them, so an in-order event
+updates it in O(1) and only an out-of-order one (a backfill) re-reads the user's days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.domain.model import Achievement, StreakSettings, User
+from app.domain.ports import StreakState, Transaction
+from app.domain.streaks import (
+    StreakFrequency,
+    StreakRun,
+    StreakView,
+    current_streak,
+    extend_run,
+    latest_run,
+    local_date,
+    period_start,
+    run_length_containing,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StreakProgress:
+    run: StreakRun | None
+    reached: list[Achievement]
+
+
+async def advance_streak(
+    tx: Transaction,
+    tenant_id: int,
+    user: User,
+    settings: StreakSettings,
+    metric_id: int,
+    value: float,
+    occurred_at: datetime,
+) -> StreakProgress:
+    frequency = settings.frequency
+    state = await tx.streak_state(user.pk)
+    current = state.frequency in (None, frequency)
+    if value <= 0 or metric_id not in settings.metric_ids:
+        return StreakProgress(state.run if current else None, [])
+    day = local_date(occurred_at, user.tz)
+    if not await tx.add_streak_day(tenant_id, user.pk, day) and current:
+        return StreakProgress(state.run, [])
+    period = period_start(day, frequency)
+    run = extend_run(state.run, period, frequency) if current else None
+    if run is not None:
+        longest = max(state.longest, run.length)
+    else:
+        periods = {period_start(d, frequency) for d in await tx.streak_days(user.pk)}
+        run = latest_run(periods, frequency)
+        containing = run_length_containing(periods, period, frequency)
+        longest = max(state.longest, containing) if current else _longest(periods, frequency)
+    await tx.save_streak_state(tenant_id, user.pk, StreakState(run, longest, frequency))
+    previous = state.longest if current else 0
+    reached: list[Achievement] = []
+    if longest > previous:
+        reached = await tx.streak_achievements_between(tenant_id, previous, longest)
+    return StreakProgress(run, reached)
+
+
+def _longest(periods: set[date], frequency: StreakFrequency) -> int:
+    """The longest run in a set of periods; needed once when the tenant's frequency changed."""
+    return max((run_length_containing(periods, p, frequency) for p in periods), default=0)
+
+
+def streak_view(
+    run: StreakRun | None, settings: StreakSettings, now: datetime, tz: str
+) -> StreakView:
+    return current_streak(run, settings.frequency, now, tz)

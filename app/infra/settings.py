@@ -1,0 +1,51 @@
+"""Settings from the environment, validated once at start-up (SPEC.md section 1)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.persistence.config import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    database_pool_size: int = Field(default=10, alias="LAUREL_DATABASE_POOL_SIZE", ge=1)
+    bootstrap_admin_key: str | None = Field(default=None, alias="LAUREL_BOOTSTRAP_ADMIN_KEY")
+    auto_migrate: bool = Field(default=True, alias="LAUREL_AUTO_MIGRATE")
+    host: str = Field(default="127.0.0.1", alias="LAUREL_HOST")
+    port: int = Field(default=8000, alias="LAUREL_PORT", ge=1, le=65535)
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    environment: str = Field(default="production", alias="LAUREL_ENV")
+    log_level: str = Field(default="INFO", alias="LAUREL_LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ValueError("DATABASE_URL must start with sqlite:// or postgres://")
+        return url.replace("postgresql://", "postgres://", 1)
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _key_shape(cls, key: str | None) -> str | None:
+        if key is not None and (key.count(".") != 1 or not all(key.split("."))):
+            raise ValueError("LAUREL_BOOTSTRAP_ADMIN_KEY must look like <prefix>.<secret>")
+        return key
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

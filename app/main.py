@@ -1,0 +1,93 @@
+"""Wiring: settings, database, services and the Starlette app with its lifespan."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+
+from app.api.context import Services
+from app.api.schema import schema
+from app.api.view import LaurelGraphQL
+from app.domain.engine import EventEngine
+from app.infra.auth import Credentials
+from app.infra.bootstrap import ensure_admin_key
+from app.infra.logging import configure_logging
+from app.infra.settings import Settings, get_settings
+from app.persistence.config import sqlite_file, tortoise_config
+from app.persistence.configuration import TortoiseConfigStore
+from app.persistence.database import open_database
+from app.persistence.events import SqlTransactions
+from app.persistence.migrate import migrate
+from app.persistence.reads import SqlReadStore
+from app.persistence.tenants import TortoiseKeyStore
+
+log = logging.getLogger("laurel")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.is_sqlite:
+            Path(sqlite_file(settings.database_url)).parent.mkdir(parents=True, exist_ok=True)
+        config = tortoise_config(settings.database_url, pool_size=settings.database_pool_size)
+        async with RegisterTortoise(app, config=config):
+            if settings.auto_migrate:
+                await migrate(settings.database_url)
+            keys = TortoiseKeyStore()
+            new_key = await ensure_admin_key(keys, settings.bootstrap_admin_key)
+            if new_key is not None:
+                announce_admin_key(new_key)
+            database = open_database(settings.database_url)
+            config_store = TortoiseConfigStore()
+            app.state.services = Services(
+                config=config_store,
+                credentials=Credentials(keys),
+                engine=EventEngine(SqlTransactions(database), config_store),
+                reads=SqlReadStore(database),
+                introspection_for_all=settings.development,
+            )
+            try:
+                yield
+            finally:
+                await database.close()
+
+    view = LaurelGraphQL(schema)
+    return Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception:
+        log.exception("health check: the database does not answer")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def announce_admin_key(key: str) -> None:
+    """The key is shown this once, on stdout, alone on its line; only its hash is kept."""
+    sys.stdout.write(f"Laurel created an ADMIN key for the default tenant (shown once):\n{key}\n")
+    sys.stdout.flush()
+
+
+app = create_app()

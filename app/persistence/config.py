@@ -1,0 +1,43 @@
+"""Tortoise configuration, built from a database URL.
+
+`TORTOISE_ORM` serves the `tortoise` command line (makemigrations, migrate); the app builds its
+own from settings through `tortoise_config`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite://./data/laurel.sqlite3"
+MODELS_MODULE = "app.persistence.models"
+MIGRATIONS_MODULE = "app.persistence.migrations"
+
+
+def tortoise_config(database_url: str, *, pool_size: int = 10) -> dict[str, Any]:
+    return {
+        "connections": {"default": _connection(database_url, pool_size)},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _connection(database_url: str, pool_size: int) -> str | dict[str, Any]:
+    if database_url.startswith("sqlite"):
+        # WAL with synchronous=NORMAL: a committed event survives a process crash, not a power loss.
+        return f"{database_url}?journal_mode=WAL&synchronous=NORMAL&busy_timeout=5000"
+    return database_url + ("&" if "?" in database_url else "?") + f"maxsize={pool_size}"
+
+
+def sqlite_file(database_url: str) -> str:
+    return database_url.removeprefix("sqlite://").split("?", 1)[0]
+
+
+TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))

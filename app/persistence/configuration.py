@@ -1,0 +1,188 @@
+"""The `ConfigStore` port: metrics, achievements, the streak setting. Cold path, so the ORM."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.domain import model
+from app.domain.errors import BadUserInput
+from app.domain.ports import AchievementDraft
+from app.domain.streaks import StreakFrequency
+from app.persistence import models
+from app.persistence.codec import achievement_from_row, dump_attributes
+
+
+class TortoiseConfigStore:
+    async def metric_by_key(self, tenant_id: int, key: str) -> model.Metric | None:
+        row = await models.Metric.get_or_none(tenant_id=tenant_id, key=key)
+        return _metric(row) if row else None
+
+    async def metrics(self, tenant_id: int) -> list[model.Metric]:
+        return [_metric(r) for r in await models.Metric.filter(tenant_id=tenant_id).order_by("id")]
+
+    async def create_metric(
+        self, tenant_id: int, key: str, name: str, unit: str | None
+    ) -> model.Metric:
+        try:
+            row = await models.Metric.create(tenant_id=tenant_id, key=key, name=name, unit=unit)
+        except IntegrityError as exc:
+            raise BadUserInput(f"a metric with key {key!r} exists already", field="key") from exc
+        return _metric(row)
+
+    async def achievement_by_key(self, tenant_id: int, key: str) -> model.Achievement | None:
+        row = await models.Achievement.get_or_none(tenant_id=tenant_id, key=key)
+        if row is None:
+            return None
+        return (await self._assemble([row]))[0]
+
+    async def achievements(
+        self, tenant_id: int, statuses: frozenset[str] | None
+    ) -> list[model.Achievement]:
+        query = models.Achievement.filter(tenant_id=tenant_id)
+        if statuses is not None:
+            query = query.filter(status__in=list(statuses))
+        return await self._assemble(await query.order_by("id"))
+
+    async def prerequisite_graph(self, tenant_id: int) -> dict[int, tuple[int, ...]]:
+        links = await models.Prerequisite.filter(composite__tenant_id=tenant_id).values_list(
+            "composite_id", "prerequisite_id"
+        )
+        graph: dict[int, list[int]] = defaultdict(list)
+        for composite_id, prerequisite_id in links:
+            graph[composite_id].append(prerequisite_id)
+        return {k: tuple(v) for k, v in graph.items()}
+
+    async def create_achievement(
+        self, tenant_id: int, draft: AchievementDraft
+    ) -> model.Achievement:
+        trigger = draft.trigger
+        assert isinstance(
+            trigger,
+            model.MetricTrigger | model.StreakTrigger | model.ApiTrigger | model.CompositeTrigger,
+        )
+        try:
+            async with in_transaction():
+                row = await models.Achievement.create(
+                    tenant_id=tenant_id,
+                    key=draft.key,
+                    name=draft.name,
+                    description=draft.description,
+                    badge_url=draft.badge_url,
+                    hidden=draft.hidden,
+                    status=model.AchievementStatus.INACTIVE.value,
+                    user_attributes=dump_attributes(draft.user_attributes),
+                    **_trigger_columns(trigger),
+                )
+                if isinstance(trigger, model.CompositeTrigger):
+                    await models.Prerequisite.bulk_create(
+                        models.Prerequisite(composite_id=row.id, prerequisite_id=p)
+                        for p in trigger.prerequisite_ids
+                    )
+        except IntegrityError as exc:
+            raise BadUserInput(
+                f"an achievement with key {draft.key!r} exists already", field="key"
+            ) from exc
+        return (await self._assemble([row]))[0]
+
+    async def save_achievement(
+        self, tenant_id: int, achievement: model.Achievement, *, backdate: bool
+    ) -> model.Achievement:
+        """Store the new state; when it must backdate, queue the job in the same transaction."""
+        async with in_transaction():
+            await models.Achievement.filter(tenant_id=tenant_id, id=achievement.id).update(
+                name=achievement.name,
+                description=achievement.description,
+                badge_url=achievement.badge_url,
+                hidden=achievement.hidden,
+                status=achievement.status.value,
+                user_attributes=dump_attributes(achievement.user_attributes),
+                updated_at=datetime.now(UTC),
+                **_trigger_columns(achievement.trigger),
+            )
+            if backdate:
+                await models.BackdateJob.create(
+                    tenant_id=tenant_id, achievement_id=achievement.id, created_at=datetime.now(UTC)
+                )
+        row = await models.Achievement.get(id=achievement.id)
+        return (await self._assemble([row]))[0]
+
+    async def streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
+        row = await models.StreakConfig.get_or_none(tenant_id=tenant_id)
+        if row is None:
+            return None
+        return model.StreakSettings(
+            frequency=StreakFrequency(row.frequency), metric_ids=tuple(json.loads(row.metric_ids))
+        )
+
+    async def configure_streak(self, tenant_id: int, settings: model.StreakSettings) -> None:
+        await models.StreakConfig.update_or_create(
+            tenant_id=tenant_id,
+            defaults={
+                "frequency": settings.frequency.value,
+                "metric_ids": json.dumps(list(settings.metric_ids)),
+            },
+        )
+
+    async def _assemble(self, rows: Iterable[models.Achievement]) -> list[model.Achievement]:
+        rows = list(rows)
+        composite_ids = [r.id for r in rows if r.trigger_kind == model.TriggerKind.COMPOSITE.value]
+        prerequisites: dict[int, list[int]] = defaultdict(list)
+        if composite_ids:
+            links = await models.Prerequisite.filter(composite_id__in=composite_ids).order_by(
+                "id"
+            ).values_list("composite_id", "prerequisite_id")
+            for composite_id, prerequisite_id in links:
+                prerequisites[composite_id].append(prerequisite_id)
+        return [
+            achievement_from_row(_row_dict(r), tuple(prerequisites.get(r.id, ()))) for r in rows
+        ]
+
+
+def _row_dict(row: models.Achievement) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "key": row.key,
+        "name": row.name,
+        "description": row.description,
+        "badge_url": row.badge_url,
+        "hidden": row.hidden,
+        "status": row.status,
+        "trigger_kind": row.trigger_kind,
+        "metric_id": row.metric_id,  # type: ignore[attr-defined]
+        "threshold": row.threshold,
+        "attr_key": row.attr_key,
+        "attr_value": row.attr_value,
+        "streak_length": row.streak_length,
+        "user_attributes": row.user_attributes,
+        "completions": row.completions,
+    }
+
+
+def _trigger_columns(trigger: model.Trigger) -> dict[str, object]:
+    columns: dict[str, object] = {
+        "trigger_kind": trigger.kind.value,
+        "metric_id": None,
+        "threshold": None,
+        "attr_key": "",
+        "attr_value": "",
+        "streak_length": None,
+    }
+    if isinstance(trigger, model.MetricTrigger):
+        columns.update(metric_id=trigger.metric_id, threshold=trigger.threshold)
+        if trigger.event_attribute is not None:
+            columns.update(
+                attr_key=trigger.event_attribute.key, attr_value=trigger.event_attribute.value
+            )
+    elif isinstance(trigger, model.StreakTrigger):
+        columns["streak_length"] = trigger.length
+    return columns
+
+
+def _metric(row: models.Metric) -> model.Metric:
+    return model.Metric(id=row.id, key=row.key, name=row.name, unit=row.unit)

@@ -1,0 +1,166 @@
+"""Raw SQL on the hot path, behind one small interface for both backends.
+
+Tortoise's per-query overhead is larger than the database's own work for an event (see
+../shared/reference/perf-baseline.md), so repositories speak SQL through this module:
+
+* SQLite: a synchronous `sqlite3` connection. A transaction runs without ever yielding to the
+  event loop (its statements take microseconds), so no other request can interleave with it, and
+  it begins with `BEGIN IMMEDIATE` so that it never upgrades a read lock into "database is locked".
+  Tortoise's own connection lock is held meanwhile, so ORM writes in this process never race it.
+* PostgreSQL: asyncpg connections from Tortoise's pool, one real transaction each.
+
+SQL is written once with `$1` placeholders; SQLite gets them rewritten to `?1`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, Protocol
+
+from tortoise import Tortoise
+
+from app.persistence.config import sqlite_file
+
+Row = dict[str, Any]
+
+
+class Connection(Protocol):
+    dialect: str
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def execute(self, sql: str, *args: Any) -> None: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    def transaction(self) -> Any: ...
+    def connection(self) -> Any: ...
+    async def close(self) -> None: ...
+
+
+@lru_cache(maxsize=512)
+def _sqlite_sql(sql: str) -> str:
+    return re.sub(r"\$(\d+)", r"?\1", sql)
+
+
+def _sqlite_arg(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+class SqliteConnection:
+    dialect = "sqlite"
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    def _run(self, sql: str, args: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            return self._raw.execute(_sqlite_sql(sql), [_sqlite_arg(a) for a in args])
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityViolation(str(exc)) from exc
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return [dict(row) for row in self._run(sql, args).fetchall()]
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        row = self._run(sql, args).fetchone()
+        return dict(row) if row is not None else None
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        self._run(sql, args)
+
+
+class IntegrityViolation(Exception):
+    """A unique or foreign-key constraint refused a write, on either backend."""
+
+
+class SqliteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        raw.row_factory = sqlite3.Row
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA busy_timeout=5000")
+        raw.execute("PRAGMA foreign_keys=ON")
+        self._raw = raw
+        self._conn = SqliteConnection(raw)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        async with Tortoise.get_connection("default").acquire_connection():
+            self._raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._raw.execute("ROLLBACK")
+                raise
+            self._raw.execute("COMMIT")
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[SqliteConnection]:
+        async with Tortoise.get_connection("default").acquire_connection():
+            yield self._conn
+
+    async def close(self) -> None:
+        self._raw.close()
+
+
+class PostgresConnection:
+    dialect = "postgres"
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return [dict(r) for r in await self._guard(self._raw.fetch(sql, *args))]
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        row = await self._guard(self._raw.fetchrow(sql, *args))
+        return dict(row) if row is not None else None
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._guard(self._raw.execute(sql, *args))
+
+    @staticmethod
+    async def _guard(awaitable: Any) -> Any:
+        import asyncpg
+
+        try:
+            return await awaitable
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityViolation(str(exc)) from exc
+
+
+class PostgresDatabase:
+    dialect = "postgres"
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresConnection]:
+        async with Tortoise.get_connection("default").acquire_connection() as raw:  # type: ignore[attr-defined]
+            async with raw.transaction():
+                yield PostgresConnection(raw)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[PostgresConnection]:
+        async with Tortoise.get_connection("default").acquire_connection() as raw:  # type: ignore[attr-defined]
+            yield PostgresConnection(raw)
+
+    async def close(self) -> None:
+        return None
+
+
+def open_database(database_url: str) -> SqliteDatabase | PostgresDatabase:
+    if database_url.startswith("sqlite://"):
+        return SqliteDatabase(sqlite_file(database_url))
+    return PostgresDatabase()

@@ -1,0 +1,426 @@
+"""The event engine's `Transaction` port in SQL: the hot path.
+
+Every invariant is a constraint and every counter change is one statement:
+* totals move with `INSERT .. ON CONFLICT DO UPDATE SET total = total + excluded.total RETURNING`,
+  so concurrent events on one total get disjoint intervals (before, after];
+* a completion exists when `INSERT .. ON CONFLICT DO NOTHING RETURNING` returned its row, and
+  its outbox row is written in the same transaction;
+* counters on shared rows (tenant users, achievement completions) are bumped last, in id order,
+  so concurrent transactions lock them in one order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from app.domain import model
+from app.domain.ports import NewCompletion, StreakState, TotalChange, UpsertedUser, UserProfile
+from app.domain.streaks import StreakFrequency, StreakRun
+from app.persistence.codec import (
+    as_date,
+    as_datetime,
+    dump_attributes,
+)
+from app.persistence.database import Connection, Database
+from app.persistence.reads import ACHIEVEMENT_COLUMNS, _in, _with_prerequisites, user_from_row
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+USER_COLUMNS = "id, external_id, name, email, tz, attributes, created_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    claimed: bool
+    request_hash: str
+    response: str | None
+
+
+class SqlTransaction:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._pg = conn.dialect == "postgres"
+
+    async def metric_by_key(self, tenant_id: int, key: str) -> model.Metric | None:
+        row = await self._conn.fetchrow(
+            "SELECT id, key, name, unit FROM metric WHERE tenant_id = $1 AND key = $2",
+            tenant_id,
+            key,
+        )
+        if row is None:
+            return None
+        return model.Metric(id=row["id"], key=row["key"], name=row["name"], unit=row["unit"])
+
+    async def achievement_by_key(self, tenant_id: int, key: str) -> model.Achievement | None:
+        rows = await self._conn.fetch(
+            f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement WHERE tenant_id = $1 AND key = $2",
+            tenant_id,
+            key,
+        )
+        found = await _with_prerequisites(self._conn, rows)
+        return found[0] if found else None
+
+    async def achievements_by_ids(
+        self, tenant_id: int, ids: Sequence[int]
+    ) -> list[model.Achievement]:
+        if not ids:
+            return []
+        rows = await self._conn.fetch(
+            f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement "
+            f"WHERE tenant_id = $1 AND id IN ({_in(ids)})",
+            tenant_id,
+            *ids,
+        )
+        return await _with_prerequisites(self._conn, rows)
+
+    async def claim_idempotency_key(
+        self, tenant_id: int, key: str, request_hash: str, now: datetime
+    ) -> Claim:
+        """Insert first; a key older than the window is taken over as if new.
+
+        On PostgreSQL a concurrent claimant of the same key waits here for the first one to
+        commit or roll back, then sees its response, or claims the key itself.
+        """
+        row = await self._conn.fetchrow(
+            "INSERT INTO idempotency_key (tenant_id, key, request_hash, response, created_at) "
+            "VALUES ($1, $2, $3, NULL, $4) "
+            "ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = excluded.request_hash, "
+            "response = NULL, created_at = excluded.created_at "
+            "WHERE idempotency_key.created_at < $5 RETURNING id",
+            tenant_id,
+            key,
+            request_hash,
+            now,
+            now - IDEMPOTENCY_WINDOW,
+        )
+        if row is not None:
+            return Claim(True, request_hash, None)
+        stored = await self._conn.fetchrow(
+            "SELECT request_hash, response FROM idempotency_key WHERE tenant_id = $1 AND key = $2",
+            tenant_id,
+            key,
+        )
+        assert stored is not None
+        return Claim(False, stored["request_hash"], stored["response"])
+
+    async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None:
+        await self._conn.execute(
+            "UPDATE idempotency_key SET response = $3 WHERE tenant_id = $1 AND key = $2",
+            tenant_id,
+            key,
+            response,
+        )
+
+    async def upsert_user(
+        self, tenant_id: int, profile: UserProfile, now: datetime
+    ) -> UpsertedUser:
+        attributes = None if profile.attributes is None else dump_attributes(profile.attributes)
+        before = None
+        if attributes is not None or not self._pg:
+            before = await self._conn.fetchrow(
+                "SELECT attributes FROM app_user WHERE tenant_id = $1 AND external_id = $2",
+                tenant_id,
+                profile.id,
+            )
+        # PostgreSQL says whether the upsert inserted (xmax = 0); SQLite, serialised, asked before.
+        inserted = "(xmax = 0)" if self._pg else "FALSE"
+        row = await self._conn.fetchrow(
+            "INSERT INTO app_user (tenant_id, external_id, name, email, tz, attributes, created_at) "
+            "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
+            "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
+            "name = COALESCE(excluded.name, app_user.name), "
+            "email = COALESCE(excluded.email, app_user.email), "
+            "tz = CASE WHEN $5 IS NULL THEN app_user.tz ELSE excluded.tz END, "
+            "attributes = CASE WHEN $6 IS NULL THEN app_user.attributes ELSE excluded.attributes END "
+            f"RETURNING {USER_COLUMNS}, {inserted} AS inserted",
+            tenant_id,
+            profile.id,
+            profile.name,
+            profile.email,
+            profile.tz,
+            attributes,
+            now,
+        )
+        assert row is not None
+        created = bool(row["inserted"]) if self._pg else before is None
+        if created:
+            await self._conn.execute(
+                "UPDATE tenant SET user_count = user_count + 1 WHERE id = $1", tenant_id
+            )
+        changed = attributes is not None and (before is None or before["attributes"] != attributes)
+        return UpsertedUser(user=user_from_row(row), created=created, attributes_changed=changed)
+
+    async def add_to_totals(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        metric_id: int,
+        value: float,
+        attributes: tuple[model.Attribute, ...],
+    ) -> list[TotalChange]:
+        pairs = [("", ""), *((a.key, a.value) for a in attributes)]
+        values = ", ".join(
+            f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4)" for i in range(len(pairs))
+        )
+        rows = await self._conn.fetch(
+            "INSERT INTO metric_total (tenant_id, user_id, metric_id, attr_key, attr_value, total) "
+            f"VALUES {values} ON CONFLICT (user_id, metric_id, attr_key, attr_value) "
+            "DO UPDATE SET total = metric_total.total + excluded.total "
+            "RETURNING attr_key, attr_value, total",
+            tenant_id,
+            user_pk,
+            metric_id,
+            value,
+            *(part for pair in pairs for part in pair),
+        )
+        return [
+            TotalChange(
+                attribute=model.Attribute(r["attr_key"], r["attr_value"]) if r["attr_key"] else None,
+                before=float(r["total"]) - value,
+                after=float(r["total"]),
+            )
+            for r in rows
+        ]
+
+    async def insert_event(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        metric_id: int,
+        value: float,
+        attributes: tuple[model.Attribute, ...],
+        occurred_at: datetime,
+    ) -> int:
+        row = await self._conn.fetchrow(
+            "INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, occurred_at, "
+            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            tenant_id,
+            user_pk,
+            metric_id,
+            value,
+            dump_attributes(attributes),
+            occurred_at,
+        )
+        assert row is not None
+        return int(row["id"])
+
+    async def crossed_metric_achievements(
+        self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
+    ) -> list[model.Achievement]:
+        """One indexed range query: only thresholds in (before, after] of some total."""
+        rising = [c for c in changes if c.after > c.before]
+        if not rising:
+            return []
+        clauses, args = [], [tenant_id, metric_id]
+        for change in rising:
+            n = len(args)
+            key, value = (change.attribute.key, change.attribute.value) if change.attribute else ("", "")
+            clauses.append(
+                f"(attr_key = ${n + 1} AND attr_value = ${n + 2} "
+                f"AND threshold > ${n + 3} AND threshold <= ${n + 4})"
+            )
+            args += [key, value, change.before, change.after]
+        rows = await self._conn.fetch(
+            f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement WHERE metric_id = $2 "
+            f"AND tenant_id = $1 AND status = 'ACTIVE' AND ({' OR '.join(clauses)})",
+            *args,
+        )
+        return await _with_prerequisites(self._conn, rows)
+
+    async def qualifying_achievements(
+        self, tenant_id: int, user_pk: int
+    ) -> list[model.Achievement]:
+        """ACTIVE achievements with attribute requirements whose trigger the user already meets."""
+        rows = await self._conn.fetch(
+            f"SELECT {_prefixed('a')} FROM achievement a "
+            "LEFT JOIN metric_total t ON t.user_id = $2 AND t.metric_id = a.metric_id "
+            "AND t.attr_key = a.attr_key AND t.attr_value = a.attr_value "
+            "LEFT JOIN streak_state s ON s.user_id = $2 "
+            "WHERE a.tenant_id = $1 AND a.status = 'ACTIVE' AND a.user_attributes <> '[]' "
+            "AND NOT EXISTS (SELECT 1 FROM completion c WHERE c.user_id = $2 "
+            "AND c.achievement_id = a.id) AND ("
+            "(a.trigger_kind = 'METRIC' AND t.total >= a.threshold) "
+            "OR (a.trigger_kind = 'STREAK' AND s.longest >= a.streak_length) "
+            "OR (a.trigger_kind = 'COMPOSITE' AND NOT EXISTS ("
+            "SELECT 1 FROM achievement_prerequisite p WHERE p.composite_id = a.id "
+            "AND NOT EXISTS (SELECT 1 FROM completion c2 WHERE c2.user_id = $2 "
+            "AND c2.achievement_id = p.prerequisite_id))))",
+            tenant_id,
+            user_pk,
+        )
+        return await _with_prerequisites(self._conn, rows)
+
+    async def insert_completions(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        achievement_ids: Sequence[int],
+        now: datetime,
+        *,
+        publish: bool,
+    ) -> list[NewCompletion]:
+        if not achievement_ids:
+            return []
+        values = ", ".join(f"($1, $2, ${i + 5}, $3, $4)" for i in range(len(achievement_ids)))
+        rows = await self._conn.fetch(
+            "INSERT INTO completion (tenant_id, user_id, achievement_id, completed_at, backdated) "
+            f"VALUES {values} ON CONFLICT (user_id, achievement_id) DO NOTHING "
+            "RETURNING id, achievement_id, completed_at",
+            tenant_id,
+            user_pk,
+            now,
+            not publish,
+            *achievement_ids,
+        )
+        new = sorted(
+            (
+                NewCompletion(
+                    id=int(r["id"]),
+                    achievement_id=int(r["achievement_id"]),
+                    completed_at=as_datetime(r["completed_at"]),
+                )
+                for r in rows
+            ),
+            key=lambda c: c.achievement_id,
+        )
+        if new and publish:
+            await self._conn.execute(
+                "INSERT INTO outbox (tenant_id, completion_id, created_at) VALUES "
+                + ", ".join(f"($1, ${i + 3}, $2)" for i in range(len(new))),
+                tenant_id,
+                now,
+                *(c.id for c in new),
+            )
+        await self.count_completions([c.achievement_id for c in new])
+        return new
+
+    async def count_completions(self, achievement_ids: Sequence[int]) -> None:
+        if not achievement_ids:
+            return
+        ids = sorted(achievement_ids)
+        lock = " ORDER BY id FOR UPDATE" if self._pg else ""
+        await self._conn.execute(
+            "UPDATE achievement SET completions = completions + 1 WHERE id IN "
+            f"(SELECT id FROM achievement WHERE id IN ({_in(ids, 1)}){lock})",
+            *ids,
+        )
+
+    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None:
+        row = await self._conn.fetchrow(
+            "SELECT id, achievement_id, completed_at FROM completion "
+            "WHERE user_id = $1 AND achievement_id = $2",
+            user_pk,
+            achievement_id,
+        )
+        if row is None:
+            return None
+        return NewCompletion(
+            id=int(row["id"]),
+            achievement_id=int(row["achievement_id"]),
+            completed_at=as_datetime(row["completed_at"]),
+        )
+
+    async def composites_completed_by(
+        self, tenant_id: int, user_pk: int, prerequisite_ids: Sequence[int]
+    ) -> list[model.Achievement]:
+        """ACTIVE composites that depend on one of these and now have every prerequisite done."""
+        if not prerequisite_ids:
+            return []
+        rows = await self._conn.fetch(
+            f"SELECT {_prefixed('a')} FROM achievement a WHERE a.tenant_id = $1 "
+            "AND a.status = 'ACTIVE' AND a.id IN (SELECT composite_id FROM "
+            f"achievement_prerequisite WHERE prerequisite_id IN ({_in(prerequisite_ids, 3)})) "
+            "AND NOT EXISTS (SELECT 1 FROM completion c WHERE c.user_id = $2 "
+            "AND c.achievement_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM achievement_prerequisite p WHERE p.composite_id = a.id "
+            "AND NOT EXISTS (SELECT 1 FROM completion c2 WHERE c2.user_id = $2 "
+            "AND c2.achievement_id = p.prerequisite_id))",
+            tenant_id,
+            user_pk,
+            *prerequisite_ids,
+        )
+        return await _with_prerequisites(self._conn, rows)
+
+    async def streak_state(self, user_pk: int) -> StreakState:
+        row = await self._conn.fetchrow(
+            "SELECT frequency, run_start, run_last, run_length, longest FROM streak_state "
+            "WHERE user_id = $1",
+            user_pk,
+        )
+        if row is None:
+            return StreakState(run=None, longest=0, frequency=None)
+        run = None
+        if row["run_last"] is not None:
+            run = StreakRun(
+                start=as_date(row["run_start"]),
+                last=as_date(row["run_last"]),
+                length=int(row["run_length"]),
+            )
+        return StreakState(run, int(row["longest"]), StreakFrequency(row["frequency"]))
+
+    async def add_streak_day(self, tenant_id: int, user_pk: int, day: date) -> bool:
+        row = await self._conn.fetchrow(
+            "INSERT INTO streak_day (tenant_id, user_id, day) VALUES ($1, $2, $3) "
+            "ON CONFLICT (user_id, day) DO NOTHING RETURNING id",
+            tenant_id,
+            user_pk,
+            day,
+        )
+        return row is not None
+
+    async def streak_days(self, user_pk: int) -> list[date]:
+        rows = await self._conn.fetch("SELECT day FROM streak_day WHERE user_id = $1", user_pk)
+        return [as_date(r["day"]) for r in rows]
+
+    async def save_streak_state(self, tenant_id: int, user_pk: int, state: StreakState) -> None:
+        run = state.run
+        assert state.frequency is not None
+        await self._conn.execute(
+            "INSERT INTO streak_state (tenant_id, user_id, frequency, run_start, run_last, "
+            "run_length, longest) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            "ON CONFLICT (user_id) DO UPDATE SET frequency = excluded.frequency, "
+            "run_start = excluded.run_start, run_last = excluded.run_last, "
+            "run_length = excluded.run_length, longest = excluded.longest",
+            tenant_id,
+            user_pk,
+            state.frequency.value,
+            run.start if run else None,
+            run.last if run else None,
+            run.length if run else 0,
+            state.longest,
+        )
+
+    async def streak_achievements_between(
+        self, tenant_id: int, above: int, up_to: int
+    ) -> list[model.Achievement]:
+        rows = await self._conn.fetch(
+            f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement WHERE tenant_id = $1 "
+            "AND trigger_kind = 'STREAK' AND status = 'ACTIVE' "
+            "AND streak_length > $2 AND streak_length <= $3",
+            tenant_id,
+            above,
+            up_to,
+        )
+        return await _with_prerequisites(self._conn, rows)
+
+
+def _prefixed(alias: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in ACHIEVEMENT_COLUMNS.split(","))
+
+
+class SqlTransactions:
+    """The `TransactionFactory` port: `async with transactions() as tx:` is one transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def __call__(self) -> Any:
+        return self._scope()
+
+    @asynccontextmanager
+    async def _scope(self) -> AsyncIterator[SqlTransaction]:
+        async with self._db.transaction() as conn:
+            yield SqlTransaction(conn)

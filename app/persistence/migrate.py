@@ -1,0 +1,52 @@
+"""Apply migrations, once, however many instances start together.
+
+Several instances racing `CREATE TABLE` on PostgreSQL crash one of them (measured), so the
+migration runs under a session advisory lock there, and under an exclusive file lock on SQLite.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.executor import MigrationExecutor
+
+from app.persistence.config import sqlite_file, tortoise_config
+
+log = logging.getLogger(__name__)
+
+# An arbitrary constant that names Laurel's migration lock among PostgreSQL advisory locks.
+MIGRATION_LOCK_ID = 0x1A07E1
+
+
+async def migrate(database_url: str) -> None:
+    """Bring the schema to the newest migration. Tortoise must be initialised."""
+    connection = Tortoise.get_connection("default")
+    apps = tortoise_config(database_url)["apps"]
+    async with _migration_lock(database_url, connection):
+        await MigrationExecutor(connection, apps).migrate()
+    log.info("database schema is up to date")
+
+
+@asynccontextmanager
+async def _migration_lock(database_url: str, connection: Any) -> AsyncIterator[None]:
+    if database_url.startswith("sqlite://"):
+        lock_path = Path(sqlite_file(database_url) + ".migrate-lock")
+        with lock_path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    async with connection.acquire_connection() as raw:
+        await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+        try:
+            yield
+        finally:
+            await raw.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)

@@ -1,0 +1,254 @@
+"""Tortoise models: the schema of record. Migrations in ./migrations are generated from these.
+
+Every row belongs to a tenant; the unique constraints below are what make awards exactly-once
+and idempotency keys single-use, whatever the concurrency.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class Tenant(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255)
+    token_secret = fields.CharField(max_length=128)
+    user_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tenant"
+
+
+class ApiKey(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="api_keys"
+    )
+    prefix = fields.CharField(max_length=32, unique=True)
+    secret_hash = fields.CharField(max_length=128)
+    name = fields.CharField(max_length=255)
+    role = fields.CharField(max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
+
+
+class Metric(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="metrics"
+    )
+    key = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=255)
+    unit = fields.CharField(max_length=100, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "metric"
+        unique_together = (("tenant", "key"),)
+
+
+class Achievement(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="achievements"
+    )
+    key = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=255)
+    description = fields.TextField(null=True)
+    badge_url = fields.TextField(null=True)
+    hidden = fields.BooleanField(default=False)
+    status = fields.CharField(max_length=16, default="INACTIVE")
+    trigger_kind = fields.CharField(max_length=16)
+    metric: fields.ForeignKeyNullableRelation[Metric] = fields.ForeignKeyField(
+        "models.Metric", related_name="achievements", null=True
+    )
+    threshold = fields.FloatField(null=True)
+    attr_key = fields.CharField(max_length=100, default="")
+    attr_value = fields.CharField(max_length=255, default="")
+    streak_length = fields.IntField(null=True)
+    user_attributes = fields.TextField(default="[]")
+    completions = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "achievement"
+        unique_together = (("tenant", "key"),)
+        indexes = (
+            Index(fields=("metric_id", "attr_key", "attr_value", "threshold"), name="ach_crossing"),
+            Index(fields=("tenant_id", "streak_length"), name="ach_streak"),
+        )
+
+
+class Prerequisite(Model):
+    id = fields.IntField(primary_key=True)
+    composite: fields.ForeignKeyRelation[Achievement] = fields.ForeignKeyField(
+        "models.Achievement", related_name="prerequisite_links"
+    )
+    prerequisite: fields.ForeignKeyRelation[Achievement] = fields.ForeignKeyField(
+        "models.Achievement", related_name="dependent_links"
+    )
+
+    class Meta:
+        table = "achievement_prerequisite"
+        unique_together = (("composite", "prerequisite"),)
+        indexes = (Index(fields=("prerequisite_id",), name="prereq_by_prerequisite"),)
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="users"
+    )
+    external_id = fields.CharField(max_length=255)
+    name = fields.CharField(max_length=255, null=True)
+    email = fields.CharField(max_length=320, null=True)
+    tz = fields.CharField(max_length=64, default="UTC")
+    attributes = fields.TextField(default="[]")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "app_user"
+        unique_together = (("tenant", "external_id"),)
+
+
+# Per (user, metric) total; an empty attribute pair is the plain total, others filter by one.
+class MetricTotal(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    metric: fields.ForeignKeyRelation[Metric] = fields.ForeignKeyField("models.Metric")
+    attr_key = fields.CharField(max_length=100, default="")
+    attr_value = fields.CharField(max_length=255, default="")
+    total = fields.FloatField(default=0)
+
+    class Meta:
+        table = "metric_total"
+        unique_together = (("user", "metric", "attr_key", "attr_value"),)
+        indexes = (
+            Index(fields=("metric_id", "attr_key", "attr_value", "total"), name="total_by_value"),
+        )
+
+
+class Event(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    metric: fields.ForeignKeyRelation[Metric] = fields.ForeignKeyField("models.Metric")
+    value = fields.FloatField()
+    attributes = fields.TextField(default="[]")
+    occurred_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "event"
+        indexes = (Index(fields=("user_id", "metric_id"), name="event_by_user"),)
+
+
+class Completion(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    achievement: fields.ForeignKeyRelation[Achievement] = fields.ForeignKeyField(
+        "models.Achievement", related_name="completion_rows"
+    )
+    completed_at = fields.DatetimeField()
+    backdated = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "completion"
+        unique_together = (("user", "achievement"),)
+        indexes = (Index(fields=("achievement_id",), name="completion_by_achievement"),)
+
+
+# Unlocks to publish, written in the completion's transaction (transactional outbox).
+class Outbox(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    completion: fields.ForeignKeyRelation[Completion] = fields.ForeignKeyField(
+        "models.Completion", unique=True
+    )
+    created_at = fields.DatetimeField()
+    published_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+        indexes = (Index(fields=("published_at", "id"), name="outbox_pending"),)
+
+
+class IdempotencyKey(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    key = fields.CharField(max_length=255)
+    request_hash = fields.CharField(max_length=64)
+    response = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "idempotency_key"
+        unique_together = (("tenant", "key"),)
+        indexes = (Index(fields=("created_at",), name="idempotency_by_age"),)
+
+
+class StreakConfig(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.OneToOneRelation[Tenant] = fields.OneToOneField(
+        "models.Tenant", related_name="streak_config"
+    )
+    frequency = fields.CharField(max_length=16)
+    metric_ids = fields.TextField(default="[]")
+
+    class Meta:
+        table = "streak_config"
+
+
+# A local calendar day on which the user had a qualifying event; periods derive from days.
+class StreakDay(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    day = fields.DateField()
+
+    class Meta:
+        table = "streak_day"
+        unique_together = (("user", "day"),)
+
+
+# The user's latest run, kept so that an in-order event updates it in O(1).
+class StreakState(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="streak_state"
+    )
+    frequency = fields.CharField(max_length=16)
+    run_start = fields.DateField(null=True)
+    run_last = fields.DateField(null=True)
+    run_length = fields.IntField(default=0)
+    longest = fields.IntField(default=0)
+
+    class Meta:
+        table = "streak_state"
+        indexes = (Index(fields=("tenant_id", "longest"), name="streak_by_longest"),)
+
+
+# Pending backdating of one achievement, resumable from `cursor` (the last user pk done).
+class BackdateJob(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    achievement: fields.ForeignKeyRelation[Achievement] = fields.ForeignKeyField(
+        "models.Achievement"
+    )
+    cursor = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "backdate_job"
+        indexes = (Index(fields=("finished_at", "id"), name="backdate_pending"),)

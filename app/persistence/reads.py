@@ -1,0 +1,177 @@
+"""The `ReadStore` port in SQL: every method is one or two queries for any number of keys."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from app.domain import model
+from app.domain.ports import Standing
+from app.domain.streaks import StreakFrequency, StreakRun
+from app.persistence.codec import (
+    achievement_from_row,
+    as_date,
+    as_datetime,
+    load_attributes,
+)
+from app.persistence.database import Connection, Database
+
+ACHIEVEMENT_COLUMNS = (
+    "id, key, name, description, badge_url, hidden, status, trigger_kind, metric_id, threshold, "
+    "attr_key, attr_value, streak_length, user_attributes, completions"
+)
+
+
+def _in(values: Sequence[Any], start: int = 2) -> str:
+    return ", ".join(f"${i}" for i in range(start, start + len(values)))
+
+
+class SqlReadStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def achievements_by_ids(
+        self, tenant_id: int, ids: Sequence[int]
+    ) -> list[model.Achievement]:
+        if not ids:
+            return []
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement "
+                f"WHERE tenant_id = $1 AND id IN ({_in(ids)})",
+                tenant_id,
+                *ids,
+            )
+            return await _with_prerequisites(conn, rows)
+
+    async def metrics_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[model.Metric]:
+        if not ids:
+            return []
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT id, key, name, unit FROM metric WHERE tenant_id = $1 AND id IN ({_in(ids)})",
+                tenant_id,
+                *ids,
+            )
+        return [model.Metric(id=r["id"], key=r["key"], name=r["name"], unit=r["unit"]) for r in rows]
+
+    async def user_counts(self, tenant_ids: Sequence[int]) -> dict[int, int]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT id, user_count FROM tenant WHERE id IN ({_in(tenant_ids, 1)})",
+                *tenant_ids,
+            )
+        return {r["id"]: int(r["user_count"]) for r in rows}
+
+    async def tenant_achievements(self, tenant_id: int) -> list[model.Achievement]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement WHERE tenant_id = $1 ORDER BY id",
+                tenant_id,
+            )
+            return await _with_prerequisites(conn, rows)
+
+    async def streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
+        async with self._db.connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT frequency, metric_ids FROM streak_config WHERE tenant_id = $1", tenant_id
+            )
+        if row is None:
+            return None
+        return model.StreakSettings(
+            frequency=StreakFrequency(row["frequency"]),
+            metric_ids=tuple(json.loads(row["metric_ids"])),
+        )
+
+    async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]:
+        """Users, their completions, totals and streak runs: four queries for any number of users."""
+        if not user_ids:
+            return {}
+        async with self._db.connection() as conn:
+            users = await conn.fetch(
+                "SELECT id, external_id, name, email, tz, attributes, created_at FROM app_user "
+                f"WHERE tenant_id = $1 AND external_id IN ({_in(user_ids)})",
+                tenant_id,
+                *user_ids,
+            )
+            if not users:
+                return {}
+            pks = [u["id"] for u in users]
+            marks = _in(pks, 1)
+            completions = await conn.fetch(
+                f"SELECT user_id, achievement_id, completed_at FROM completion "
+                f"WHERE user_id IN ({marks}) ORDER BY completed_at, id",
+                *pks,
+            )
+            totals = await conn.fetch(
+                f"SELECT user_id, metric_id, attr_key, attr_value, total FROM metric_total "
+                f"WHERE user_id IN ({marks})",
+                *pks,
+            )
+            streaks = await conn.fetch(
+                f"SELECT user_id, run_start, run_last, run_length FROM streak_state "
+                f"WHERE user_id IN ({marks})",
+                *pks,
+            )
+        return _assemble_standings(users, completions, totals, streaks)
+
+
+def _assemble_standings(
+    users: list[dict[str, Any]],
+    completions: list[dict[str, Any]],
+    totals: list[dict[str, Any]],
+    streaks: list[dict[str, Any]],
+) -> dict[str, Standing]:
+    completed: dict[int, dict[int, Any]] = defaultdict(dict)
+    for row in completions:
+        completed[row["user_id"]][row["achievement_id"]] = as_datetime(row["completed_at"])
+    sums: dict[int, dict[tuple[int, model.Attribute | None], float]] = defaultdict(dict)
+    for row in totals:
+        attribute = model.Attribute(row["attr_key"], row["attr_value"]) if row["attr_key"] else None
+        sums[row["user_id"]][(row["metric_id"], attribute)] = float(row["total"])
+    runs = {
+        row["user_id"]: StreakRun(
+            start=as_date(row["run_start"]), last=as_date(row["run_last"]), length=row["run_length"]
+        )
+        for row in streaks
+        if row["run_last"] is not None
+    }
+    result: dict[str, Standing] = {}
+    for row in users:
+        user = user_from_row(row)
+        result[user.id] = Standing(
+            user=user,
+            completed_at=completed.get(user.pk, {}),
+            totals=sums.get(user.pk, {}),
+            streak=runs.get(user.pk),
+        )
+    return result
+
+
+def user_from_row(row: dict[str, Any]) -> model.User:
+    return model.User(
+        pk=row["id"],
+        id=row["external_id"],
+        name=row["name"],
+        email=row["email"],
+        tz=row["tz"],
+        attributes=load_attributes(row["attributes"]),
+        created_at=as_datetime(row["created_at"]),
+    )
+
+
+async def _with_prerequisites(
+    conn: Connection, rows: list[dict[str, Any]]
+) -> list[model.Achievement]:
+    composite_ids = [r["id"] for r in rows if r["trigger_kind"] == model.TriggerKind.COMPOSITE.value]
+    links: dict[int, list[int]] = defaultdict(list)
+    if composite_ids:
+        for link in await conn.fetch(
+            "SELECT composite_id, prerequisite_id FROM achievement_prerequisite "
+            f"WHERE composite_id IN ({_in(composite_ids, 1)}) ORDER BY id",
+            *composite_ids,
+        ):
+            links[link["composite_id"]].append(link["prerequisite_id"])
+    return [achievement_from_row(r, tuple(links.get(r["id"], ()))) for r in rows]

@@ -1,0 +1,232 @@
+"""Test harness: one backend per pytest process (LAUREL_TEST_BACKEND=sqlite|postgres).
+
+Tortoise cannot switch SQL dialects inside one process, so `make test` runs the suite twice.
+Each test gets a fresh tenant instead of a fresh database: that is fast, and it exercises tenant
+isolation all the time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+BACKEND = os.environ.get("LAUREL_TEST_BACKEND", "sqlite")
+PG_ADMIN_URL = os.environ.get("LAUREL_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parent.parent
+
+postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="runs on PostgreSQL")
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", f"{PG_ADMIN_URL}/postgres", "-q", "-c", sql], check=True, capture_output=True
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if BACKEND == "postgres":
+        name = f"laurel_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        _psql(f"CREATE DATABASE {name}")
+        try:
+            yield f"{PG_ADMIN_URL}/{name}"
+        finally:
+            _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite://{folder}/laurel.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def bootstrap_key() -> str:
+    return "boot." + uuid.uuid4().hex
+
+
+@pytest_asyncio.fixture(scope="session")
+async def app(database_url: str, bootstrap_key: str) -> AsyncIterator[Any]:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["LAUREL_BOOTSTRAP_ADMIN_KEY"] = bootstrap_key
+    from app.infra.settings import Settings
+    from app.main import create_app
+
+    application = create_app(
+        Settings(DATABASE_URL=database_url, LAUREL_BOOTSTRAP_ADMIN_KEY=bootstrap_key)  # type: ignore[call-arg]
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://laurel") as client:
+        yield client
+
+
+class Api:
+    """A tenant's view of the API over HTTP: `gql` returns the decoded body, `call` the response."""
+
+    def __init__(self, client: httpx.AsyncClient, key: str, tenant_id: int) -> None:
+        self.client = client
+        self.key = key
+        self.tenant_id = tenant_id
+
+    async def call(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        elif key != "":
+            sent["X-API-Key"] = key or self.key
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return (await self.call(query, variables, **kw)).json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        body = await self.gql(query, variables, **kw)
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def error_code(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> str:
+        body = await self.gql(query, variables, **kw)
+        assert body.get("errors"), body
+        return str(body["errors"][0]["extensions"]["code"])
+
+    async def server_key(self) -> str:
+        data = await self.data(
+            'mutation { createApiKey(input: {name: "server", role: SERVER}) { key } }'
+        )
+        return str(data["createApiKey"]["key"])
+
+    async def metric(self, key: str = "lessons") -> None:
+        await self.data(
+            "mutation($k: String!) { createMetric(input: {key: $k, name: $k}) { id } }", {"k": key}
+        )
+
+    async def achievement(self, key: str, trigger: dict[str, Any], *, active: bool = True, **extra: Any) -> None:
+        await self.data(
+            "mutation($i: CreateAchievementInput!) { createAchievement(input: $i) { __typename } }",
+            {"i": {"key": key, "name": key, "trigger": trigger, **extra}},
+        )
+        if active:
+            await self.activate(key)
+
+    async def activate(self, key: str, status: str = "ACTIVE") -> None:
+        await self.data(
+            "mutation($k: String!, $s: AchievementStatus!) { setAchievementStatus(key: $k, status: $s) { __typename } }",
+            {"k": key, "s": status},
+        )
+
+    async def track(self, user: str, value: float, metric: str = "lessons", **extra: Any) -> Any:
+        body = await self.gql(TRACK, {"i": {"metricKey": metric, "user": {"id": user}, "value": value, **extra}})
+        return body
+
+
+TRACK = """
+mutation($i: TrackEventInput!) {
+  trackEvent(input: $i) {
+    eventId metricKey total idempotencyKey idempotentReplayed
+    achievements { achievedAt progress { current target percent }
+      achievement { ... on MetricAchievement { key } ... on StreakAchievement { key }
+                    ... on ApiAchievement { key } ... on CompositeAchievement { key } } }
+    currentStreak { length frequency started periodStart periodEnd expires }
+  }
+}
+"""
+
+
+async def new_tenant(client: httpx.AsyncClient, name: str = "t") -> Api:
+    from app.infra.auth import generate_key
+    from app.domain.model import ApiKeyRole
+    from app.persistence.tenants import TortoiseKeyStore
+
+    keys = TortoiseKeyStore()
+    tenant_id = await keys.create_tenant(f"{name}-{uuid.uuid4().hex[:8]}")
+    new = generate_key()
+    await keys.create_key(tenant_id, new.prefix, new.secret_hash, "admin", ApiKeyRole.ADMIN)
+    return Api(client, new.key, tenant_id)
+
+
+@pytest_asyncio.fixture
+async def api(http: httpx.AsyncClient) -> Api:
+    return await new_tenant(http)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A real uvicorn process on the test database, for concurrency over real sockets."""
+
+    def __init__(self, database_url: str, bootstrap_key: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LAUREL_BOOTSTRAP_ADMIN_KEY": bootstrap_key,
+            **(env or {}),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(self.port),
+             "--log-level", "warning"],
+            cwd=ROOT,
+            env=environment,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the live server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[LiveServer]:
+    server = LiveServer(database_url, bootstrap_key)
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture
+async def live_api(live_server: LiveServer, http: httpx.AsyncClient) -> AsyncIterator[Api]:
+    """A fresh tenant whose requests go over real sockets to the live server."""
+    tenant = await new_tenant(http)
+    limits = httpx.Limits(max_connections=100)
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60, limits=limits) as client:
+        yield Api(client, tenant.key, tenant.tenant_id)
