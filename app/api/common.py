@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeAlias
 
 import strawberry
 
 from app.domain import model
-from app.domain.streaks import StreakFrequency as _StreakFrequency
+from app.domain import streaks
 
-AchievementStatus = strawberry.enum(model.AchievementStatus, name="AchievementStatus")
-AchievementTrigger = strawberry.enum(model.TriggerKind, name="AchievementTrigger")
-StreakFrequency = strawberry.enum(_StreakFrequency, name="StreakFrequency")
-ApiKeyRole = strawberry.enum(model.ApiKeyRole, name="ApiKeyRole")
+# The domain's enums are the GraphQL enums: registering them here keeps the domain free of
+# Strawberry while resolvers pass domain values straight through.
+strawberry.enum(model.AchievementStatus, name="AchievementStatus")
+strawberry.enum(model.TriggerKind, name="AchievementTrigger")
+strawberry.enum(streaks.StreakFrequency, name="StreakFrequency")
+strawberry.enum(model.ApiKeyRole, name="ApiKeyRole")
+
+AchievementStatus: TypeAlias = model.AchievementStatus
+AchievementTrigger: TypeAlias = model.TriggerKind
+StreakFrequency: TypeAlias = streaks.StreakFrequency
+ApiKeyRole: TypeAlias = model.ApiKeyRole
 
 
 @strawberry.type

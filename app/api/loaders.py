@@ -29,7 +29,7 @@ class Loaders:
         self._tenant_id = tenant_id or 0
 
     @cached_property
-    def achievement_by_id(self) -> DataLoader:
+    def achievement_by_id(self) -> DataLoader[int, model.Achievement | None]:
         async def load(ids: Sequence[int]) -> list[model.Achievement | None]:
             found = await self._reads.achievements_by_ids(self._tenant_id, ids)
             return _ordered(ids, {a.id: a for a in found})
@@ -37,7 +37,7 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
-    def metric_by_id(self) -> DataLoader:
+    def metric_by_id(self) -> DataLoader[int, model.Metric | None]:
         async def load(ids: Sequence[int]) -> list[model.Metric | None]:
             found = await self._reads.metrics_by_ids(self._tenant_id, ids)
             return _ordered(ids, {m.id: m for m in found})
@@ -45,7 +45,7 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
-    def user_count(self) -> DataLoader:
+    def user_count(self) -> DataLoader[int, int]:
         async def load(tenant_ids: Sequence[int]) -> list[int]:
             counts = await self._reads.user_counts(tenant_ids)
             return [counts.get(t, 0) for t in tenant_ids]
@@ -53,7 +53,7 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
-    def standing_by_user_id(self) -> DataLoader:
+    def standing_by_user_id(self) -> DataLoader[str, Standing | None]:
         async def load(user_ids: Sequence[str]) -> list[Standing | None]:
             found = await self._reads.standings(self._tenant_id, user_ids)
             return _ordered(user_ids, found)
@@ -61,14 +61,14 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
-    def tenant_achievements(self) -> DataLoader:
+    def tenant_achievements(self) -> DataLoader[int, list[model.Achievement]]:
         async def load(tenant_ids: Sequence[int]) -> list[list[model.Achievement]]:
             return [await self._reads.tenant_achievements(t) for t in tenant_ids]
 
         return DataLoader(load)
 
     @cached_property
-    def streak_settings(self) -> DataLoader:
+    def streak_settings(self) -> DataLoader[int, model.StreakSettings | None]:
         async def load(tenant_ids: Sequence[int]) -> list[model.StreakSettings | None]:
             return [await self._reads.streak_settings(t) for t in tenant_ids]
 

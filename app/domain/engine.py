@@ -26,6 +26,7 @@ from app.domain.model import (
     User,
 )
 from app.domain.ports import (
+    CompletionWriter,
     ConfigStore,
     NewCompletion,
     Transaction,
@@ -193,7 +194,7 @@ class EventEngine:
             others = await _requalify(tx, tenant, upserted, now)
             new = await tx.insert_completions(tenant, user.pk, [achievement.id], now, publish=True)
             if new:
-                cascade = await _cascade(tx, tenant, user, [achievement.id], now)
+                cascade = await cascade_composites(tx, tenant, user, [achievement.id], now)
                 outcome = CompletionOutcome(
                     unlock=_unlock(new[0], achievement),
                     newly_completed=True,
@@ -280,7 +281,7 @@ def _fingerprint(command: TrackEvent) -> str:
             profile.name,
             profile.email,
             profile.tz,
-            None if profile.attributes is None else sorted(map(tuple, profile.attributes)),
+            None if profile.attributes is None else sorted((a.key, a.value) for a in profile.attributes),
         ],
         "value": command.value,
         "attributes": sorted((a.key, a.value) for a in command.attributes),
@@ -324,13 +325,22 @@ async def _complete(
         return []
     new = await tx.insert_completions(tenant_id, user.pk, sorted(eligible), now, publish=True)
     unlocks = [_unlock(c, eligible[c.achievement_id]) for c in new]
-    return unlocks + await _cascade(tx, tenant_id, user, [c.achievement_id for c in new], now)
+    return unlocks + await cascade_composites(tx, tenant_id, user, [c.achievement_id for c in new], now)
 
 
-async def _cascade(
-    tx: Transaction, tenant_id: int, user: User, completed_ids: Sequence[int], now: datetime
+async def cascade_composites(
+    tx: CompletionWriter,
+    tenant_id: int,
+    user: User,
+    completed_ids: Sequence[int],
+    now: datetime,
+    *,
+    publish: bool = True,
 ) -> list[Unlock]:
-    """Composites complete in the same transaction as their last prerequisite, transitively."""
+    """Composites complete in the same transaction as their last prerequisite, transitively.
+
+    Backdating cascades too, but silently (`publish=False`): no outbox row, no message.
+    """
     unlocks: list[Unlock] = []
     frontier = list(completed_ids)
     while frontier:
@@ -338,7 +348,9 @@ async def _cascade(
         eligible = {a.id: a for a in composites if attainable(a, user.attributes)}
         if not eligible:
             break
-        new = await tx.insert_completions(tenant_id, user.pk, sorted(eligible), now, publish=True)
+        new = await tx.insert_completions(
+            tenant_id, user.pk, sorted(eligible), now, publish=publish
+        )
         unlocks += [_unlock(c, eligible[c.achievement_id]) for c in new]
         frontier = [c.achievement_id for c in new]
     return unlocks

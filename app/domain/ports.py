@@ -6,7 +6,7 @@ ambient state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -62,6 +62,7 @@ class KeyStore(Protocol):
     ) -> None: ...
     async def revoke_key(self, tenant_id: int, prefix: str) -> bool: ...
     async def tenant_secret(self, tenant_id: int) -> str | None: ...
+    async def rotate_tenant_secret(self, tenant_id: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,3 +202,58 @@ class ReadStore(Protocol):
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]: ...
     async def tenant_achievements(self, tenant_id: int) -> list[Achievement]: ...
     async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BackdateJob:
+    """Pending backdating of one achievement; `cursor` is the last user pk already done."""
+
+    id: int
+    tenant_id: int
+    achievement_id: int
+    cursor: int
+
+
+class CompletionWriter(Protocol):
+    """What completing a user and cascading into composites needs, from any transaction."""
+
+    async def insert_completions(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        achievement_ids: Sequence[int],
+        now: datetime,
+        *,
+        publish: bool,
+    ) -> list[NewCompletion]: ...
+    async def composites_completed_by(
+        self, tenant_id: int, user_pk: int, prerequisite_ids: Sequence[int]
+    ) -> list[Achievement]: ...
+
+
+class BackdateStore(CompletionWriter, Protocol):
+    """One batch of a backdating job, as one transaction."""
+
+    async def claim_backdate_job(self, skip: Collection[int]) -> BackdateJob | None: ...
+    async def achievements_by_ids(
+        self, tenant_id: int, ids: Sequence[int]
+    ) -> list[Achievement]: ...
+    async def backdate_candidates(
+        self, tenant_id: int, achievement: Achievement, after_user_pk: int, limit: int
+    ) -> list[User]: ...
+    async def complete_silently(
+        self, tenant_id: int, achievement_id: int, user_pks: Sequence[int], now: datetime
+    ) -> list[int]: ...
+    async def has_dependents(self, achievement_id: int) -> bool: ...
+    async def advance_backdate_job(
+        self, job_id: int, cursor: int, finished_at: datetime | None
+    ) -> None: ...
+
+
+class BackdateStoreFactory(Protocol):
+    def __call__(self) -> BackdateScope: ...
+
+
+class BackdateScope(Protocol):
+    async def __aenter__(self) -> BackdateStore: ...
+    async def __aexit__(self, *exc: object) -> None: ...

@@ -19,7 +19,7 @@ import jwt
 
 from app.domain.errors import BadUserInput, Unauthenticated
 from app.domain.model import ApiKeyRole, Caller, CallerKind
-from app.persistence.tenants import TortoiseKeyStore
+from app.domain.ports import KeyStore
 
 KEY_CACHE_SECONDS = 5.0
 TOKEN_ALGORITHM = "HS256"
@@ -53,7 +53,7 @@ def hash_secret(secret: str) -> str:
 class Credentials:
     """Turns the credentials of a request into a `Caller`, or refuses with UNAUTHENTICATED."""
 
-    def __init__(self, keys: TortoiseKeyStore) -> None:
+    def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
         self._verified: dict[str, tuple[float, Caller]] = {}
         self._secrets: dict[int, tuple[float, str]] = {}

@@ -77,7 +77,7 @@ class TortoiseConfigStore:
                     hidden=draft.hidden,
                     status=model.AchievementStatus.INACTIVE.value,
                     user_attributes=dump_attributes(draft.user_attributes),
-                    **_trigger_columns(trigger),
+                    **_trigger_columns(trigger),  # type: ignore[arg-type]
                 )
                 if isinstance(trigger, model.CompositeTrigger):
                     await models.Prerequisite.bulk_create(

@@ -147,13 +147,13 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:
-        async with Tortoise.get_connection("default").acquire_connection() as raw:  # type: ignore[attr-defined]
+        async with Tortoise.get_connection("default").acquire_connection() as raw:
             async with raw.transaction():
                 yield PostgresConnection(raw)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[PostgresConnection]:
-        async with Tortoise.get_connection("default").acquire_connection() as raw:  # type: ignore[attr-defined]
+        async with Tortoise.get_connection("default").acquire_connection() as raw:
             yield PostgresConnection(raw)
 
     async def close(self) -> None:

@@ -214,7 +214,8 @@ class SqlTransaction:
         rising = [c for c in changes if c.after > c.before]
         if not rising:
             return []
-        clauses, args = [], [tenant_id, metric_id]
+        clauses: list[str] = []
+        args: list[object] = [tenant_id, metric_id]
         for change in rising:
             n = len(args)
             key, value = (change.attribute.key, change.attribute.value) if change.attribute else ("", "")

@@ -20,8 +20,11 @@ class TortoiseKeyStore:
         if row is None:
             return None
         return StoredKey(
-            id=row.id, tenant_id=row.tenant_id, role=ApiKeyRole(row.role), secret_hash=row.secret_hash
-        )  # type: ignore[attr-defined]
+            id=row.id,
+            tenant_id=row.tenant_id,  # type: ignore[attr-defined]
+            role=ApiKeyRole(row.role),
+            secret_hash=row.secret_hash,
+        )
 
     async def create_key(
         self, tenant_id: int, prefix: str, secret_hash: str, name: str, role: ApiKeyRole

@@ -16,6 +16,7 @@ from app.api.context import Info
 from app.api.metrics.types import Metric
 from app.domain import model
 from app.domain.progress import Progress, rarity
+from app.domain.visibility import as_seen_by
 
 
 @strawberry.interface(name="Achievement", description="Fields every achievement has, whatever its trigger.")
@@ -80,6 +81,7 @@ class MetricAchievement(AchievementFields):
     async def metric(self, info: Info) -> Metric:
         assert isinstance(self.model.trigger, model.MetricTrigger)
         found = await info.context.loaders.metric_by_id.load(self.model.trigger.metric_id)
+        assert found is not None, "a metric achievement's metric is never deleted"
         return Metric.of(found)
 
     @strawberry.field(description="The metric total that completes it.")
@@ -115,7 +117,18 @@ class CompositeAchievement(AchievementFields):
         found = await info.context.loaders.achievement_by_id.load_many(
             list(self.model.trigger.prerequisite_ids)
         )
-        return [present(a) for a in found if a is not None]
+        completed = await _completed_by_token_user(info)
+        caller = info.context.caller
+        return [present(as_seen_by(a, caller, a.id in completed)) for a in found if a is not None]
+
+
+async def _completed_by_token_user(info: Info) -> frozenset[int]:
+    """A user token must not learn a hidden prerequisite's name through its composite either."""
+    caller = info.context.caller
+    if caller.is_key or caller.user_id is None:
+        return frozenset()
+    standing = await info.context.loaders.standing_by_user_id.load(caller.user_id)
+    return frozenset(standing.completed_at) if standing else frozenset()
 
 
 AnyAchievement = Annotated[

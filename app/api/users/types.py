@@ -65,7 +65,9 @@ class User:
             (a for a in catalogue if a.id in completed_at and visible_to_user(a, True)),
             key=lambda a: (completed_at[a.id], a.id),
         )
-        rows = [(a, completed_at[a.id]) for a in done]
+        rows: list[tuple[model.Achievement, datetime | None]] = [
+            (a, completed_at[a.id]) for a in done
+        ]
         if include_incomplete:
             rows += [
                 (a, None)
