@@ -80,6 +80,7 @@ def period_start_instant(start: date, tz: str) -> datetime:
 
     Usually that is local midnight. When a DST or zone change skips midnight, it is the
     transition itself; ``fold=0`` alone would land past it when the gap starts before midnight.
+    Do arithmetic on the result in UTC: Python subtracts same-tzinfo datetimes by wall clock.
     """
     zone = ZoneInfo(tz)
     midnight = datetime.combine(start, time())
@@ -90,7 +91,9 @@ def period_start_instant(start: date, tz: str) -> datetime:
     return _first_instant_on_or_after(start, zone, earliest, candidate).astimezone(zone)
 
 
-def _first_instant_on_or_after(start: date, zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
+def _first_instant_on_or_after(
+    start: date, zone: ZoneInfo, low: datetime, high: datetime
+) -> datetime:
     """Bisect for the gap's transition instant, which zoneinfo does not expose.
 
     Invariant: the local date at ``low`` is before ``start``, the one at ``high`` is not.
@@ -141,7 +144,7 @@ def _count_from(
     frequency: StreakFrequency,
     step: Callable[[date, StreakFrequency], date],
 ) -> tuple[int, date]:
-    """Walk from ``origin`` (excluded) while periods are active; returns how many and the farthest."""
+    """Walk away from ``origin`` while periods stay active; returns the count and the farthest."""
     count, edge = 0, origin
     while (candidate := step(edge, frequency)) in starts:
         count, edge = count + 1, candidate
@@ -181,7 +184,9 @@ class StreakView:
     expires: datetime | None
 
 
-def current_streak(run: StreakRun | None, frequency: StreakFrequency, now: datetime, tz: str) -> StreakView:
+def current_streak(
+    run: StreakRun | None, frequency: StreakFrequency, now: datetime, tz: str
+) -> StreakView:
     """The streak as seen at ``now`` in ``tz``.
 
     A run stays live until the period after its last one is over, so the current period may
@@ -193,4 +198,6 @@ def current_streak(run: StreakRun | None, frequency: StreakFrequency, now: datet
     if run is None or run.last < previous_period(current, frequency):
         return StreakView(0, frequency, None, current, end, None)
     lapse = next_period(next_period(run.last, frequency), frequency)
-    return StreakView(run.length, frequency, run.start, current, end, period_start_instant(lapse, tz))
+    return StreakView(
+        run.length, frequency, run.start, current, end, period_start_instant(lapse, tz)
+    )
