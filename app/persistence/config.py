@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 DEFAULT_DATABASE_URL = "sqlite://./data/laurel.sqlite3"
 MODELS_MODULE = "app.persistence.models"
 MIGRATIONS_MODULE = "app.persistence.migrations"
@@ -33,7 +35,14 @@ def _connection(database_url: str, pool_size: int) -> str | dict[str, Any]:
     if database_url.startswith("sqlite"):
         # WAL with synchronous=NORMAL: a committed event survives a process crash, not a power loss.
         return f"{database_url}?journal_mode=WAL&synchronous=NORMAL&busy_timeout=5000"
-    return database_url + ("&" if "?" in database_url else "?") + f"maxsize={pool_size}"
+    config = expand_db_url(database_url)
+    config["credentials"].update(maxsize=pool_size, reset=_keep_session)
+    return config
+
+
+async def _keep_session(connection: object) -> None:
+    """Skip asyncpg's reset query on every release: a round trip per transaction, and Laurel
+    leaves no session state on pooled connections (its one advisory lock is released by hand)."""
 
 
 def sqlite_file(database_url: str) -> str:

@@ -18,7 +18,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -51,7 +51,10 @@ def _sqlite_sql(sql: str) -> str:
 
 
 def _sqlite_arg(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    """SQLite compares datetimes as text: write Tortoise's form, in UTC, so order is chronological."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(sep=" ")
+    if isinstance(value, date):
         return value.isoformat()
     return value
 

@@ -1,0 +1,104 @@
+"""Backdating (SPEC 7): users who already meet an achievement when its bar moves get it, silently.
+
+A job is queued in the transaction that activated or changed the achievement; it is worked off
+here in batches, each its own transaction, so a large tenant never holds a long lock and a job
+survives restarts: the cursor (last user pk done) is committed with the batch's completions.
+Completions made here write no outbox row, so nothing is published, yet they count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from app.domain.engine import cascade_composites
+from app.domain.model import Achievement, AchievementStatus, ApiTrigger, User
+from app.domain.ports import BackdateJob, BackdateStore, BackdateStoreFactory
+from app.domain.visibility import attributes_match
+
+BATCH_SIZE = 500
+# A job waits this long before its first batch, so that every event transaction that began
+# before the achievement's change (and so did not see it) has committed before users are scanned;
+# otherwise such an event could raise a total behind the scan and the user would never complete.
+SETTLE = timedelta(seconds=1)
+
+__all__ = ["BATCH_SIZE", "SETTLE", "BackdateFailed", "BatchResult", "run_backdate_batch"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    job_id: int
+    completed: int
+    finished: bool
+
+
+class BackdateFailed(Exception):
+    """A batch of this job failed and was rolled back; the job stays pending."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"backdating job {job_id} failed")
+        self.job_id = job_id
+
+
+async def run_backdate_batch(
+    stores: BackdateStoreFactory,
+    *,
+    skip: Collection[int] = (),
+    batch_size: int = BATCH_SIZE,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> BatchResult | None:
+    """Work one batch of the oldest pending job (not in `skip`); None when there is none."""
+    now = clock()
+    async with stores() as store:
+        job = await store.claim_backdate_job(skip, settled_before=now - SETTLE)
+        if job is None:
+            return None
+        try:
+            return await _advance(store, job, batch_size, now)
+        except Exception as exc:
+            raise BackdateFailed(job.id) from exc
+
+
+async def _advance(
+    store: BackdateStore, job: BackdateJob, batch_size: int, now: datetime
+) -> BatchResult:
+    found = await store.achievements_by_ids(job.tenant_id, [job.achievement_id])
+    achievement = found[0] if found else None
+    if not _backdatable(achievement):
+        await store.advance_backdate_job(job.id, job.cursor, now)
+        return BatchResult(job.id, 0, finished=True)
+    assert achievement is not None
+    users = await store.backdate_candidates(job.tenant_id, achievement, job.cursor, batch_size)
+    completed = await _complete(store, job.tenant_id, achievement, users, now)
+    finished = len(users) < batch_size
+    cursor = users[-1].pk if users else job.cursor
+    await store.advance_backdate_job(job.id, cursor, now if finished else None)
+    return BatchResult(job.id, completed, finished)
+
+
+def _backdatable(achievement: Achievement | None) -> bool:
+    """Only an ACTIVE achievement completes; an API one is never met by data already stored."""
+    return (
+        achievement is not None
+        and achievement.status is AchievementStatus.ACTIVE
+        and not isinstance(achievement.trigger, ApiTrigger)
+    )
+
+
+async def _complete(
+    store: BackdateStore,
+    tenant_id: int,
+    achievement: Achievement,
+    users: list[User],
+    now: datetime,
+) -> int:
+    required = achievement.user_attributes
+    eligible = {u.pk: u for u in users if attributes_match(required, u.attributes)}
+    new = await store.complete_silently(tenant_id, achievement.id, sorted(eligible), now)
+    if new and await store.has_dependents(achievement.id):
+        for user_pk in new:
+            await cascade_composites(
+                store, tenant_id, eligible[user_pk], [achievement.id], now, publish=False
+            )
+    return len(new)
