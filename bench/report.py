@@ -7,6 +7,7 @@ ratio of median req/s) is the figure perf-baseline.md's method calls reliable.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,11 @@ MIN_THROUGHPUT_RATIO = 0.5
 MAX_P99_RATIO = 4.0
 MAX_UNLOADED_P50_MS = {"sqlite": 1.0, "postgres": 1.5}
 MIN_FLATNESS = 0.9
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b, NaN when b is 0 (a run that completed nothing; the report then says INVALID)."""
+    return a / b if b else math.nan
 
 
 @dataclass(frozen=True)
@@ -45,16 +51,16 @@ class Pair:
         return {
             "laurel_rps": lau.rps,
             "floor_rps": flo.rps,
-            "ratio": lau.rps / flo.rps,
+            "ratio": _ratio(lau.rps, flo.rps),
             "laurel_p50_ms": lau.p50_ms,
             "laurel_p99_ms": lau.p99_ms,
             "floor_p50_ms": flo.p50_ms,
             "floor_p99_ms": flo.p99_ms,
-            "p50_ratio": lau.p50_ms / flo.p50_ms,
-            "p99_ratio": lau.p99_ms / flo.p99_ms,
+            "p50_ratio": _ratio(lau.p50_ms, flo.p50_ms),
+            "p99_ratio": _ratio(lau.p99_ms, flo.p99_ms),
             "laurel_cpu_us": self.laurel.cpu_us_per_req,
             "floor_cpu_us": self.floor.cpu_us_per_req,
-            "cpu_ratio": self.laurel.cpu_us_per_req / max(self.floor.cpu_us_per_req, 1e-9),
+            "cpu_ratio": _ratio(self.laurel.cpu_us_per_req, self.floor.cpu_us_per_req),
             "other_cpu_pct": max(self.laurel.cpu["other_cpu_pct"], self.floor.cpu["other_cpu_pct"]),
         }
 
@@ -95,14 +101,42 @@ def pairs_table(pairs: list[Pair], summary: dict[str, float]) -> str:
     return "\n".join([table_header(), *rows, table_row("**median**", summary)])
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
+def disturbed(pairs: list[Pair], limit_pct: float) -> str | None:
+    """A warning naming the pairs that other work on the machine disturbed, if any.
+
+    The median row hides them (its `other CPU %` is a median too), so they are named here.
+    """
+    noisy = [
+        f"{i + 1} ({p.figures()['other_cpu_pct']:.0f} %)"
+        for i, p in enumerate(pairs)
+        if p.figures()["other_cpu_pct"] > limit_pct
+    ]
+    if not noisy:
+        return None
+    return (
+        f"Disturbed pairs (other CPU > {limit_pct:.0f} % of a core): {', '.join(noisy)}; "
+        "if the verdict is close, run again or with more --pairs."
+    )
 
 
 def verdicts(
-    summary: dict[str, float], unloaded_p50_ms: float | None, backend: str, scenario: str
+    summary: dict[str, float],
+    unloaded_p50_ms: float | None,
+    backend: str,
+    scenario: str,
+    clean: bool,
 ) -> list[str]:
-    """One line per target of issue 4 that a single run can decide."""
+    """One line per target of issue 4 that a single run can decide.
+
+    A run with errors, timeouts or no completed requests decides nothing: its figures describe a
+    server that failed, so every verdict reads INVALID.
+    """
+
+    def _verdict(ok: bool) -> str:
+        if not clean:
+            return "INVALID (errors, timeouts or no requests in some run; see the warnings)"
+        return "PASS" if ok else "FAIL"
+
     lines = [
         f"- throughput ratio {summary['ratio']:.2f} >= {MIN_THROUGHPUT_RATIO}: "
         f"{_verdict(summary['ratio'] >= MIN_THROUGHPUT_RATIO)}",

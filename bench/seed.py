@@ -2,7 +2,8 @@
 
 Why through the API and not the database: the harness must not depend on Laurel's tables, which
 are being written at the same time as it. Many mutations go in one request (aliases) so that
-10,000 achievements seed in seconds rather than minutes.
+10,000 achievements seed in far fewer round trips; when the server refuses a request as too
+complex (Laurel limits aliases per request), the batch shrinks to fit and seeding goes on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,25 @@ METRIC_KEY = "lessons"
 class GraphQLError(RuntimeError):
     """A seeding or check request failed: the server is up but does not answer as expected."""
 
+    def __init__(self, message: str, errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+    def smaller_batch(self, current: int, aliases_per_item: int) -> int | None:
+        """The batch to retry with when the server said QUERY_TOO_COMPLEX, else None.
+
+        Laurel's error names the limit (`limitName: aliases`, `limit`); without it, halve.
+        """
+        for error in self.errors:
+            ext = error.get("extensions") if isinstance(error, dict) else None
+            if not isinstance(ext, dict) or ext.get("code") != "QUERY_TOO_COMPLEX":
+                continue
+            limit = ext.get("limit") if ext.get("limitName") == "aliases" else None
+            fit = limit // aliases_per_item if isinstance(limit, int) else current // 2
+            smaller = min(fit, current - 1)
+            return smaller if smaller >= 1 else None
+        return None
+
 
 def _data(resp: httpx.Response, what: str) -> dict[str, Any]:
     try:
@@ -27,7 +47,11 @@ def _data(resp: httpx.Response, what: str) -> dict[str, Any]:
     except ValueError:
         payload = None
     if resp.status_code != 200 or not isinstance(payload, dict) or payload.get("errors"):
-        raise GraphQLError(f"{what}: HTTP {resp.status_code}: {resp.text[:1000]}")
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        raise GraphQLError(
+            f"{what}: HTTP {resp.status_code}: {resp.text[:1000]}",
+            errors if isinstance(errors, list) else None,
+        )
     data = payload.get("data")
     if not isinstance(data, dict):
         raise GraphQLError(f"{what}: no data: {resp.text[:1000]}")
@@ -85,10 +109,24 @@ def seed_definitions(client: httpx.Client, achievements: int, step: float, batch
     """The metric and `achievements` ACTIVE metric achievements a0, a1, ..."""
     metric = f'createMetric(input: {{key: "{METRIC_KEY}", name: "Lessons"}}) {{ key }}'
     gql(client, f"mutation {{ {metric} }}")
-    for start in range(0, achievements, batch):
+    start = 0
+    while start < achievements:
         count = min(batch, achievements - start)
         variables = achievements_variables(start, count, step)
-        gql(client, achievements_document(count), variables, what=f"achievements a{start}..")
+        try:
+            gql(client, achievements_document(count), variables, what=f"achievements a{start}..")
+        except GraphQLError as exc:
+            batch = _shrink(exc, count, aliases_per_item=2)
+            continue
+        start += count
+
+
+def _shrink(exc: GraphQLError, current: int, aliases_per_item: int) -> int:
+    """The smaller batch after a too-complex refusal (which changed nothing); re-raise others."""
+    smaller = exc.smaller_batch(current, aliases_per_item)
+    if smaller is None:
+        raise exc
+    return smaller
 
 
 def events_document(events: int) -> str:
@@ -98,32 +136,51 @@ def events_document(events: int) -> str:
     return f"mutation($u: String!) {{ {fields} }}"
 
 
-async def _user_events(client: httpx.AsyncClient, user: int, events: int) -> None:
+async def _post_events(client: httpx.AsyncClient, user: int, count: int) -> None:
     variables = {"u": f"user-{user}"}
     resp = await client.post(
-        "/graphql", json={"query": events_document(events), "variables": variables}
+        "/graphql", json={"query": events_document(count), "variables": variables}
     )
     _data(resp, f"events of user-{user}")
 
 
-async def _seed_events(base_url: str, api_key: str, users: int, events: int) -> None:
-    limit = asyncio.Semaphore(8)
+async def _first_user(client: httpx.AsyncClient, events: int) -> int:
+    """Seed user-0 alone, learning how many events fit in one request; returns that size."""
+    chunk, sent = events, 0
+    while sent < events:
+        count = min(chunk, events - sent)
+        try:
+            await _post_events(client, 0, count)
+        except GraphQLError as exc:
+            chunk = _shrink(exc, count, aliases_per_item=1)
+            continue
+        sent += count
+    return chunk
+
+
+async def _seed_events(
+    base_url: str, api_key: str, users: int, events: int, concurrency: int
+) -> None:
+    limit = asyncio.Semaphore(concurrency)
     headers = {"X-API-Key": api_key}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120.0) as client:
+        chunk = await _first_user(client, events) if users else events
 
         async def one(user: int) -> None:
             async with limit:
-                await _user_events(client, user, events)
+                for sent in range(0, events, chunk):
+                    await _post_events(client, user, min(chunk, events - sent))
 
-        await asyncio.gather(*(one(u) for u in range(users)))
+        await asyncio.gather(*(one(u) for u in range(1, users)))
 
 
-def seed_events(base_url: str, api_key: str, users: int, events: int) -> None:
+def seed_events(base_url: str, api_key: str, users: int, events: int, concurrency: int) -> None:
     """`events` value-1 events for each of user-0 .. user-(users-1): completions for the reads.
 
-    Concurrent across users (8 requests in flight), one request per user.
+    Users go concurrently (`concurrency` requests in flight), as many events per request as the
+    server accepts.
     """
-    asyncio.run(_seed_events(base_url, api_key, users, events))
+    asyncio.run(_seed_events(base_url, api_key, users, events, concurrency))
 
 
 def wrk_body(document: str, user: int) -> str:

@@ -1,4 +1,5 @@
-"""Every GraphQL document the harness sends validates against /work/shared/CONTRACT.graphql.
+"""Every GraphQL document the harness sends validates against /work/shared/CONTRACT.graphql,
+and seeding shrinks its batches when the server refuses one as too complex.
 
 Why: Laurel is written at the same time as this harness, so the contract is the only thing to
 check the documents against before the server exists; a typo would otherwise surface as a
@@ -42,3 +43,13 @@ def test_seeding_documents(schema: GraphQLSchema) -> None:
     assert variables["k2"] == "a102" and variables["i2"]["key"] == "a102"
     assert validate(schema, parse(seed.events_document(30))) == []
     assert variables["i2"]["trigger"] == {"metric": {"metricKey": "lessons", "value": 1030.0}}
+
+
+def test_too_complex_shrinks_the_batch() -> None:
+    named = {"code": "QUERY_TOO_COMPLEX", "limitName": "aliases", "limit": 15, "actual": 50}
+    assert seed.GraphQLError("x", [{"extensions": named}]).smaller_batch(25, 2) == 7
+    unnamed = [{"extensions": {"code": "QUERY_TOO_COMPLEX"}}]
+    assert seed.GraphQLError("x", unnamed).smaller_batch(30, 1) == 15
+    assert seed.GraphQLError("x", unnamed).smaller_batch(1, 1) is None
+    other = [{"message": "boom", "extensions": {"code": "INTERNAL"}}, "junk"]
+    assert seed.GraphQLError("x", other).smaller_batch(25, 2) is None

@@ -66,3 +66,8 @@ def test_unchecked_script_is_minus_one() -> None:
 def test_missing_latency_distribution_fails() -> None:
     with pytest.raises(WrkError, match="--latency"):
         parse(CLEAN.replace("     99%   22.80ms\n", ""))
+
+
+def test_no_completed_request_is_not_clean() -> None:
+    empty = CLEAN.replace("27000 requests in", "0 requests in")
+    assert not parse(empty).clean
