@@ -16,18 +16,26 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.api.context import Services
+from app.api.limits import Limits, configure_limits
 from app.api.schema import schema
+from app.api.subscriptions import BROKER
 from app.api.view import LaurelGraphQL
 from app.domain.engine import EventEngine
 from app.infra.auth import Credentials
+from app.infra.backdating import BackdateWorker
 from app.infra.bootstrap import ensure_admin_key
 from app.infra.logging import configure_logging
+from app.infra.pubsub import create_broker
+from app.infra.ratelimit import build_rate_limiter
+from app.infra.relay import OutboxRelay
 from app.infra.settings import Settings, get_settings
+from app.persistence.backdating import SqlBackdateStores
 from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import open_database
 from app.persistence.events import SqlTransactions
 from app.persistence.migrate import migrate
+from app.persistence.outbox import OutboxStore
 from app.persistence.reads import SqlReadStore
 from app.persistence.tenants import TortoiseKeyStore
 
@@ -52,19 +60,48 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 announce_admin_key(new_key)
             database = open_database(settings.database_url)
             config_store = TortoiseConfigStore()
+            broker = create_broker(settings.redis_url)
+            await broker.start()
+            relay = OutboxRelay(OutboxStore(database), broker)
+            app.state.relay = relay
             app.state.services = Services(
                 config=config_store,
                 credentials=Credentials(keys),
-                engine=EventEngine(SqlTransactions(database), config_store),
+                engine=EventEngine(
+                    SqlTransactions(database), config_store, on_commit=relay.wake
+                ),
                 reads=SqlReadStore(database),
                 introspection_for_all=settings.development,
+                extra={BROKER: broker},
             )
+            relay.start()
+            backdating = BackdateWorker(SqlBackdateStores(database))
+            app.state.services.engine.wake_backdating = backdating.wake
+            backdating.start()
             try:
                 yield
             finally:
+                await backdating.stop()
+                await relay.stop()
+                await broker.close()
                 await database.close()
 
-    view = LaurelGraphQL(schema)
+    limiter = build_rate_limiter(
+        settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
+    )
+    configure_limits(
+        Limits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_query_cost,
+            list_factor=settings.list_cost_factor,
+            max_selections=settings.max_selections,
+        )
+    )
+    view = LaurelGraphQL(
+        schema, rate_limiter=limiter, max_body_bytes=settings.max_body_bytes
+    )
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),

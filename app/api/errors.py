@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -24,8 +25,9 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         return _with_extensions(error, original.message, {"code": original.code, **original.extensions})
-    if original is None:
-        # Syntax, validation and variable-coercion errors: the request itself is bad input.
+    if original is None or (isinstance(original, GraphQLError) and error.path is None):
+        # Syntax, validation and variable-coercion errors (graphql-core wraps the latter's
+        # cause as original_error): the request itself is bad input.
         code = error.extensions.get("code") if error.extensions else None
         return _with_extensions(error, error.message, {"code": code or "BAD_USER_INPUT"})
     log.error(
@@ -61,6 +63,14 @@ class PublicErrors(SchemaExtension):
         request_id = getattr(context, "request_id", "-")
         result.errors = [public_error(e, request_id) for e in result.errors]
         _set_status(context, result.errors, request_failed=result.data is None)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """WebSocket results (subscriptions) never reach `on_operation`'s rewrite: code each."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = getattr(self.execution_context.context, "request_id", "-")
+            result.errors = [public_error(e, request_id) for e in errors]
+        yield
 
 
 def _set_status(context: object, errors: list[GraphQLError], *, request_failed: bool) -> None:

@@ -1,15 +1,29 @@
-"""Real-time unlocks (`achievementUnlocked`), fed by the outbox relay through the pub/sub bus."""
+"""Real-time unlocks (`achievementUnlocked`), fed by the outbox relay through the pub/sub broker.
+
+A WebSocket context lives as long as its connection, so every message is built with fresh
+loaders: nothing read for one message is served stale to the next.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 
 import strawberry
 
 from app.api import permissions
-from app.api.achievements.types import UserAchievement
+from app.api.achievements.types import AchievementProgress, UserAchievement, present
 from app.api.context import Info
+from app.api.loaders import Loaders
 from app.api.users.types import User
+from app.domain.errors import RateLimited
+from app.domain.model import Caller
+from app.domain.progress import completed_progress
+from app.domain.visibility import as_seen_by
+from app.infra.pubsub import Broker, SubscriberOverflow, UnlockNotice
+
+BROKER = "broker"
+SEEN_LIMIT = 10_000
 
 
 @strawberry.type
@@ -22,11 +36,68 @@ class AchievementUnlocked:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Unlocks as they are committed. A user token sees only its own user; a key sees userId's, or every user's when userId is null."
+        description=(
+            "Unlocks as they are committed. A user token sees only its own user; "
+            "a key sees userId's, or every user's when userId is null."
+        )
     )
     async def achievement_unlocked(
         self, info: Info, user_id: str | None = None
     ) -> AsyncGenerator[AchievementUnlocked, None]:
-        permissions.any_caller(info)
-        raise NotImplementedError("subscriptions arrive with the outbox relay")
-        yield  # pragma: no cover
+        caller = _subscriber(info, user_id)
+        wanted = user_id if caller.is_key else caller.user_id
+        broker: Broker = info.context.services.extra[BROKER]
+        seen: OrderedDict[int, None] = OrderedDict()
+        async with broker.subscribe(caller.tenant_id) as subscriber:
+            try:
+                async for notice in subscriber:
+                    if wanted is not None and notice.user_id != wanted:
+                        continue
+                    if not _first_sight(seen, notice.completion_id):
+                        continue
+                    message = await _message(info, caller, notice)
+                    if message is not None:
+                        yield message
+            except SubscriberOverflow:
+                raise RateLimited(
+                    "this subscription fell too far behind and was dropped; subscribe again",
+                    retry_after=1,
+                ) from None
+
+
+def _subscriber(info: Info, user_id: str | None) -> Caller:
+    if user_id is None:
+        return permissions.any_caller(info)
+    return permissions.reader_of_user(info, user_id)
+
+
+def _first_sight(seen: OrderedDict[int, None], completion_id: int) -> bool:
+    """The relay publishes at least once; a subscriber sees each completion once."""
+    if completion_id in seen:
+        return False
+    seen[completion_id] = None
+    if len(seen) > SEEN_LIMIT:
+        seen.popitem(last=False)
+    return True
+
+
+async def _message(info: Info, caller: Caller, notice: UnlockNotice) -> AchievementUnlocked | None:
+    """Read now, with loaders that live for this message only; None if the data is gone."""
+    reads = info.context.services.reads
+    info.context.loaders = Loaders(reads, caller.tenant_id)
+    standings = await reads.standings(caller.tenant_id, [notice.user_id])
+    achievements = await reads.achievements_by_ids(caller.tenant_id, [notice.achievement_id])
+    standing = standings.get(notice.user_id)
+    if standing is None or not achievements:
+        return None
+    info.context.loaders.prime_standing(standing)
+    achievement = achievements[0]
+    return AchievementUnlocked(
+        completion_id=strawberry.ID(str(notice.completion_id)),
+        user=User(model=standing.user),
+        achievement=UserAchievement(
+            achievement=present(as_seen_by(achievement, caller, True)),
+            achieved_at=notice.completed_at,
+            progress=AchievementProgress.of(completed_progress(achievement)),
+        ),
+    )

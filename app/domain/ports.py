@@ -234,7 +234,9 @@ class CompletionWriter(Protocol):
 class BackdateStore(CompletionWriter, Protocol):
     """One batch of a backdating job, as one transaction."""
 
-    async def claim_backdate_job(self, skip: Collection[int]) -> BackdateJob | None: ...
+    async def claim_backdate_job(
+        self, skip: Collection[int], *, settled_before: datetime
+    ) -> BackdateJob | None: ...
     async def achievements_by_ids(
         self, tenant_id: int, ids: Sequence[int]
     ) -> list[Achievement]: ...

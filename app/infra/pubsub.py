@@ -1,0 +1,229 @@
+"""Unlock fan-out: the relay publishes, each WebSocket subscription reads its own bounded queue.
+
+Without REDIS_URL the broker is in-process (one instance). With it, a message goes to the
+tenant's channel `laurel:unlocks:<tenant_id>` and every instance delivers it to its local
+subscribers, so a client sees unlocks whichever instance committed them.
+
+A subscriber that falls QUEUE_SIZE messages behind is dropped (its iteration raises
+`SubscriberOverflow`); the publisher and the other subscribers never wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+log = logging.getLogger("laurel.pubsub")
+
+QUEUE_SIZE = 256
+CHANNEL_PREFIX = "laurel:unlocks:"
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockNotice:
+    """What travels on the bus: ids only; subscribers read the current data themselves."""
+
+    tenant_id: int
+    completion_id: int
+    user_id: str
+    achievement_id: int
+    completed_at: datetime
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "tenantId": self.tenant_id,
+                "completionId": self.completion_id,
+                "userId": self.user_id,
+                "achievementId": self.achievement_id,
+                "completedAt": self.completed_at.isoformat(),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> UnlockNotice:
+        data = json.loads(raw)
+        return cls(
+            tenant_id=int(data["tenantId"]),
+            completion_id=int(data["completionId"]),
+            user_id=str(data["userId"]),
+            achievement_id=int(data["achievementId"]),
+            completed_at=datetime.fromisoformat(data["completedAt"]),
+        )
+
+
+class SubscriberOverflow(Exception):
+    """The subscriber read too slowly and lost messages; it must subscribe again."""
+
+
+_CLOSED = object()
+_OVERFLOW = object()
+
+
+class Subscriber:
+    """One subscription's bounded queue; iterate it to receive, iteration ends on broker close."""
+
+    def __init__(self, tenant_id: int, size: int = QUEUE_SIZE) -> None:
+        self.tenant_id = tenant_id
+        self._queue: asyncio.Queue[object] = asyncio.Queue(size)
+
+    def offer(self, notice: UnlockNotice) -> bool:
+        """False when the queue is full: the subscriber is then ended with an overflow."""
+        try:
+            self._queue.put_nowait(notice)
+        except asyncio.QueueFull:
+            self._end(_OVERFLOW)
+            return False
+        return True
+
+    def close(self) -> None:
+        self._end(_CLOSED)
+
+    def _end(self, sentinel: object) -> None:
+        """Pending messages are dropped so the sentinel always fits and is read next."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(sentinel)
+
+    def __aiter__(self) -> AsyncIterator[UnlockNotice]:
+        return self._messages()
+
+    async def _messages(self) -> AsyncIterator[UnlockNotice]:
+        while True:
+            item = await self._queue.get()
+            if item is _CLOSED:
+                return
+            if item is _OVERFLOW:
+                raise SubscriberOverflow("too many unlocks queued for this subscriber")
+            assert isinstance(item, UnlockNotice)
+            yield item
+
+
+class Broker(Protocol):
+    async def start(self) -> None: ...
+    async def publish(self, notice: UnlockNotice) -> None: ...
+    def subscribe(self, tenant_id: int) -> Any: ...
+    async def close(self) -> None: ...
+
+
+class _Hub:
+    """This instance's subscribers by tenant; delivery never awaits."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[int, set[Subscriber]] = defaultdict(set)
+        self.closed = False
+
+    def deliver(self, notice: UnlockNotice) -> None:
+        for subscriber in list(self._subscribers.get(notice.tenant_id, ())):
+            if not subscriber.offer(notice):
+                log.warning("dropping a slow unlock subscriber of tenant %s", notice.tenant_id)
+                self._remove(subscriber)
+
+    @asynccontextmanager
+    async def subscribe(self, tenant_id: int) -> AsyncIterator[Subscriber]:
+        subscriber = Subscriber(tenant_id)
+        if self.closed:
+            subscriber.close()
+        else:
+            self._subscribers[tenant_id].add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self._remove(subscriber)
+
+    def close(self) -> None:
+        self.closed = True
+        for subscribers in self._subscribers.values():
+            for subscriber in subscribers:
+                subscriber.close()
+        self._subscribers.clear()
+
+    def _remove(self, subscriber: Subscriber) -> None:
+        subscribers = self._subscribers.get(subscriber.tenant_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._subscribers[subscriber.tenant_id]
+
+
+class InProcessBroker:
+    def __init__(self) -> None:
+        self._hub = _Hub()
+
+    async def start(self) -> None:
+        return None
+
+    async def publish(self, notice: UnlockNotice) -> None:
+        self._hub.deliver(notice)
+
+    def subscribe(self, tenant_id: int) -> Any:
+        return self._hub.subscribe(tenant_id)
+
+    async def close(self) -> None:
+        self._hub.close()
+
+
+class RedisBroker:
+    """One pattern subscription per instance feeds the local hub; publishing is one PUBLISH."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.Redis.from_url(url)
+        self._hub = _Hub()
+        self._reader: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._reader = asyncio.create_task(self._read(), name="laurel-redis-unlocks")
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def publish(self, notice: UnlockNotice) -> None:
+        await self._redis.publish(f"{CHANNEL_PREFIX}{notice.tenant_id}", notice.to_json())
+
+    def subscribe(self, tenant_id: int) -> Any:
+        return self._hub.subscribe(tenant_id)
+
+    async def close(self) -> None:
+        self._hub.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._redis.aclose()
+
+    async def _read(self) -> None:
+        """Survives Redis restarts: reconnects and subscribes again after a pause."""
+        while True:
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                    self._ready.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "pmessage":
+                            self._deliver(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the Redis unlock subscription failed; retrying in 1 s")
+                await asyncio.sleep(1)
+
+    def _deliver(self, raw: bytes) -> None:
+        try:
+            notice = UnlockNotice.from_json(raw)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring a malformed unlock message: %r", raw[:200])
+            return
+        self._hub.deliver(notice)
+
+
+def create_broker(redis_url: str | None) -> InProcessBroker | RedisBroker:
+    return RedisBroker(redis_url) if redis_url else InProcessBroker()

@@ -1,0 +1,382 @@
+"""`achievementUnlocked` over a real WebSocket (graphql-transport-ws) against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from conftest import Api, LiveServer, new_tenant, postgres_only
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportError, TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
+
+from app.infra.pubsub import (
+    QUEUE_SIZE,
+    InProcessBroker,
+    SubscriberOverflow,
+    UnlockNotice,
+    create_broker,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+QUIET = 1.5
+
+UNLOCKED = """
+subscription($u: String) {
+  achievementUnlocked(userId: $u) {
+    completionId
+    user { id metricTotal(metricKey: "lessons") }
+    achievement {
+      achievedAt
+      progress { current target percent }
+      achievement { ... on MetricAchievement { key } ... on ApiAchievement { key }
+                    ... on CompositeAchievement { key } }
+    }
+  }
+}
+"""
+
+UNLOCKED_API = """
+subscription($u: String) {
+  achievementUnlocked(userId: $u) {
+    completionId user { id }
+    achievement { achievedAt achievement { ... on ApiAchievement { key }
+                                           ... on CompositeAchievement { key } } }
+  }
+}
+"""
+
+COMPLETE = """
+mutation($k: String!, $u: String!) {
+  completeAchievement(input: {achievementKey: $k, user: {id: $u}}) {
+    completionId newlyCompleted
+    alsoCompleted { achievement { ... on CompositeAchievement { key } } }
+  }
+}
+"""
+
+
+def ws_url(server: LiveServer) -> str:
+    return server.url.replace("http://", "ws://") + "/graphql"
+
+
+class Ended(Exception):
+    """The server completed the subscription."""
+
+
+class Feed:
+    """Messages of one running subscription, read with timeouts."""
+
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+
+    async def next(self, within: float = 10) -> dict[str, Any]:
+        item = await asyncio.wait_for(self.messages.get(), within)
+        if isinstance(item, BaseException):
+            raise item
+        return dict(item["achievementUnlocked"])
+
+    async def nothing_within(self, seconds: float = QUIET) -> None:
+        with contextlib.suppress(TimeoutError):
+            item = await asyncio.wait_for(self.messages.get(), seconds)
+            raise AssertionError(f"unexpected message: {item!r}")
+
+
+@contextlib.asynccontextmanager
+async def subscribed(
+    server: LiveServer,
+    init: dict[str, Any],
+    user_id: str | None = None,
+    query: str = UNLOCKED,
+) -> AsyncIterator[Feed]:
+    transport = WebsocketsTransport(
+        url=ws_url(server),
+        init_payload=init,
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
+    feed = Feed()
+
+    async def pump() -> None:
+        request = GraphQLRequest(query, variable_values={"u": user_id})
+        try:
+            async with Client(transport=transport) as session:
+                async for result in session.subscribe(request):
+                    await feed.messages.put(result)
+            await feed.messages.put(Ended())
+        except Exception as exc:  # handed to the test through the feed
+            await feed.messages.put(exc)
+
+    task = asyncio.create_task(pump())
+    # The protocol has no "subscribed" acknowledgement: give the server time to register.
+    await asyncio.sleep(0.5)
+    try:
+        yield feed
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def lessons(api: Api, *thresholds: float) -> None:
+    await api.metric("lessons")
+    for value in thresholds:
+        await api.achievement(f"l{value:g}", {"metric": {"metricKey": "lessons", "value": value}})
+
+
+async def test_track_event_unlock_is_pushed_with_fresh_data(
+    live_api: Api, live_server: LiveServer
+) -> None:
+    await lessons(live_api, 10, 20)
+    async with subscribed(live_server, {"apiKey": live_api.key}) as feed:
+        assert "errors" not in await live_api.track("ada", 10)
+        first = await feed.next()
+        assert "errors" not in await live_api.track("ada", 10)
+        second = await feed.next()
+        await feed.nothing_within()
+    assert first["user"] == {"id": "ada", "metricTotal": 10}
+    assert first["achievement"]["achievement"] == {"key": "l10"}
+    assert first["achievement"]["progress"] == {"current": 10, "target": 10, "percent": 100}
+    assert first["achievement"]["achievedAt"]
+    # A stale loader would still answer 10 for the second message.
+    assert second["user"] == {"id": "ada", "metricTotal": 20}
+    assert second["achievement"]["achievement"] == {"key": "l20"}
+    assert first["completionId"] != second["completionId"]
+
+
+async def test_complete_achievement_is_pushed_once_to_that_users_subscribers(
+    live_api: Api, live_server: LiveServer
+) -> None:
+    await live_api.achievement("signup", {"api": True})
+    async with subscribed(live_server, {"apiKey": live_api.key}, "bob", UNLOCKED_API) as feed:
+        await live_api.data(COMPLETE, {"k": "signup", "u": "eve"})
+        done = (await live_api.data(COMPLETE, {"k": "signup", "u": "bob"}))["completeAchievement"]
+        again = (await live_api.data(COMPLETE, {"k": "signup", "u": "bob"}))["completeAchievement"]
+        message = await feed.next()
+        await feed.nothing_within()
+    assert done["newlyCompleted"] and not again["newlyCompleted"]
+    assert message["completionId"] == done["completionId"]
+    assert message["user"] == {"id": "bob"}
+    assert message["achievement"]["achievement"] == {"key": "signup"}
+
+
+async def test_composite_cascade_pushes_every_completion(
+    live_api: Api, live_server: LiveServer
+) -> None:
+    await live_api.achievement("a", {"api": True})
+    await live_api.achievement("b", {"api": True})
+    await live_api.achievement("both", {"composite": {"prerequisiteKeys": ["a", "b"]}})
+    async with subscribed(live_server, {"apiKey": live_api.key}, None, UNLOCKED_API) as feed:
+        await live_api.data(COMPLETE, {"k": "a", "u": "cy"})
+        last = (await live_api.data(COMPLETE, {"k": "b", "u": "cy"}))["completeAchievement"]
+        keys = [(await feed.next())["achievement"]["achievement"]["key"] for _ in range(3)]
+        await feed.nothing_within()
+    assert last["alsoCompleted"] == [{"achievement": {"key": "both"}}]
+    assert sorted(keys) == ["a", "b", "both"]
+
+
+async def test_backdated_completion_is_not_pushed(live_api: Api, live_server: LiveServer) -> None:
+    await live_api.metric("lessons")
+    await live_api.achievement("l5", {"metric": {"metricKey": "lessons", "value": 5}}, active=False)
+    assert "errors" not in await live_api.track("dee", 10)
+    async with subscribed(live_server, {"apiKey": live_api.key}) as feed:
+        await live_api.activate("l5")
+        completions = 0
+        for _ in range(40):
+            query = '{ achievement(key: "l5") { ... on MetricAchievement { completions } } }'
+            completions = (await live_api.data(query))["achievement"]["completions"]
+            if completions:
+                break
+            await asyncio.sleep(0.25)
+        await feed.nothing_within()
+    assert completions == 1, "the backdating worker did not complete the qualifying user"
+
+
+async def test_user_token_receives_only_its_own_unlocks(
+    live_api: Api, live_server: LiveServer
+) -> None:
+    await lessons(live_api, 1)
+    token_query = 'mutation { createUserToken(userId: "fay") { token } }'
+    token = (await live_api.data(token_query))["createUserToken"]["token"]
+    async with subscribed(live_server, {"token": token}) as feed:
+        await live_api.track("gus", 1)
+        await live_api.track("fay", 1)
+        message = await feed.next()
+        await feed.nothing_within()
+    assert message["user"]["id"] == "fay"
+    async with subscribed(live_server, {"token": token}, "gus") as feed:
+        with pytest.raises(TransportQueryError) as refused:
+            await feed.next()
+    assert refused.value.errors and refused.value.errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_key_never_receives_another_tenants_unlocks(
+    live_api: Api, live_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    other = await new_tenant(http)
+    other = Api(live_api.client, other.key, other.tenant_id)
+    await lessons(live_api, 1)
+    await lessons(other, 1)
+    async with subscribed(live_server, {"apiKey": live_api.key}) as feed:
+        await other.track("hal", 5)
+        await live_api.track("hal", 1)
+        message = await feed.next()
+        await feed.nothing_within()
+    # Same user id in both tenants: only the total tells whose unlock this is.
+    assert message["user"] == {"id": "hal", "metricTotal": 1}
+
+
+@pytest.mark.parametrize(
+    "init", [{}, {"apiKey": "nope.nope"}, {"token": "not-a-token"}, {"apiKey": 42}]
+)
+async def test_a_bad_connection_init_is_rejected(
+    live_server: LiveServer, init: dict[str, Any]
+) -> None:
+    async with subscribed(live_server, init) as feed:
+        with pytest.raises(TransportError) as rejected:
+            await feed.next()
+    assert close_code(rejected.value) == 4403, rejected.value
+
+
+def close_code(error: BaseException | None) -> int | None:
+    """The WebSocket close code the server sent, found in the client's exception chain."""
+    while error is not None:
+        received = getattr(error, "rcvd", None)
+        if received is not None:
+            return int(received.code)
+        error = error.__cause__ or error.__context__
+    return None
+
+
+async def test_a_row_committed_but_never_published_is_published_once(
+    app: Any, http: httpx.AsyncClient, live_api: Api, live_server: LiveServer
+) -> None:
+    """A writer that dies between commit and publish: another relay's poll publishes it."""
+    in_process = Api(http, live_api.key, live_api.tenant_id)
+    await lessons(live_api, 1)
+    relay = app.state.relay
+    await relay.stop()
+    try:
+        async with subscribed(live_server, {"apiKey": live_api.key}) as feed:
+            assert "errors" not in await in_process.track("ivy", 1)
+            message = await feed.next(within=10)
+            relay.start()
+            relay.wake()
+            await feed.nothing_within(2 * QUIET)
+    finally:
+        relay.start()
+    assert message["user"]["id"] == "ivy"
+    assert message["achievement"]["achievement"] == {"key": "l1"}
+
+
+async def test_a_restarted_relay_publishes_what_was_left(app: Any, http: httpx.AsyncClient) -> None:
+    """Commit while this instance's relay is down; it publishes once when it starts again."""
+    tenant = await new_tenant(http)
+    await lessons(tenant, 1)
+    relay = app.state.relay
+    broker = app.state.services.extra["broker"]
+    await relay.stop()
+    try:
+        async with broker.subscribe(tenant.tenant_id) as subscriber:
+            assert "errors" not in await tenant.track("jo", 1)
+            received = asyncio.Queue[Any]()
+
+            async def read() -> None:
+                async for notice in subscriber:
+                    await received.put(notice)
+
+            reader = asyncio.create_task(read())
+            await asyncio.sleep(0.3)
+            assert received.empty()
+            relay.start()
+            notice = await asyncio.wait_for(received.get(), 5)
+            relay.wake()
+            await asyncio.sleep(QUIET)
+            reader.cancel()
+    finally:
+        relay.start()
+    assert received.empty()
+    assert (notice.tenant_id, notice.user_id) == (tenant.tenant_id, "jo")
+
+
+@postgres_only
+async def test_two_instances_deliver_exactly_once_through_redis(
+    database_url: str, bootstrap_key: str, http: httpx.AsyncClient
+) -> None:
+    tenant = await new_tenant(http)
+    first = LiveServer(database_url, bootstrap_key, env={"REDIS_URL": REDIS_URL})
+    second = LiveServer(database_url, bootstrap_key, env={"REDIS_URL": REDIS_URL})
+    try:
+        async with httpx.AsyncClient(base_url=second.url, timeout=30) as client:
+            writer = Api(client, tenant.key, tenant.tenant_id)
+            await lessons(writer, 1)
+            async with subscribed(first, {"apiKey": tenant.key}) as feed:
+                await writer.track("kim", 1)
+                await writer.track("lou", 1)
+                messages = [await feed.next(), await feed.next()]
+                await feed.nothing_within(2 * QUIET)
+    finally:
+        first.stop()
+        second.stop()
+    received = sorted((m["user"]["id"], m["achievement"]["achievement"]["key"]) for m in messages)
+    assert received == [("kim", "l1"), ("lou", "l1")]
+    assert len({m["completionId"] for m in messages}) == 2
+
+
+async def test_shutdown_ends_subscriptions(
+    database_url: str, bootstrap_key: str, http: httpx.AsyncClient
+) -> None:
+    tenant = await new_tenant(http)
+    server = LiveServer(database_url, bootstrap_key)
+    try:
+        async with subscribed(server, {"apiKey": tenant.key}) as feed:
+            server.process.terminate()
+            with pytest.raises((Ended, TransportError)):
+                await feed.next(within=10)
+    finally:
+        server.stop()
+
+
+def notice(tenant_id: int, completion_id: int) -> UnlockNotice:
+    return UnlockNotice(tenant_id, completion_id, "u", 1, datetime.now(UTC))
+
+
+async def test_a_slow_subscriber_is_dropped_and_nobody_else_waits() -> None:
+    broker = InProcessBroker()
+    fast_got: list[int] = []
+    async with broker.subscribe(7) as slow, broker.subscribe(7) as fast:
+
+        async def read_fast() -> None:
+            async for item in fast:
+                fast_got.append(item.completion_id)
+
+        reader = asyncio.create_task(read_fast())
+        for completion_id in range(QUEUE_SIZE + 10):
+            await broker.publish(notice(7, completion_id))
+            await asyncio.sleep(0)
+        with pytest.raises(SubscriberOverflow):
+            async for _ in slow:
+                pass
+        await broker.close()
+        await asyncio.wait_for(reader, 1)
+    assert fast_got == list(range(QUEUE_SIZE + 10))
+
+
+async def test_the_redis_broker_fans_out_per_tenant() -> None:
+    publisher, listener = create_broker(REDIS_URL), create_broker(REDIS_URL)
+    await publisher.start()
+    await listener.start()
+    try:
+        async with listener.subscribe(1001) as subscriber:
+            await asyncio.sleep(0.2)
+            await publisher.publish(notice(1002, 1))
+            await publisher.publish(notice(1001, 2))
+            received = await asyncio.wait_for(anext(aiter(subscriber)), 5)
+    finally:
+        await publisher.close()
+        await listener.close()
+    assert (received.tenant_id, received.completion_id) == (1001, 2)
