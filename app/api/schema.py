@@ -11,6 +11,8 @@ from app.api.achievements.schema import AchievementMutations, AchievementQueries
 from app.api.errors import PublicErrors
 from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
+from app.api.limits import limit_extensions
+from app.api.request_log import OperationName
 from app.api.metrics.schema import MetricMutations, MetricQueries
 from app.api.streaks.schema import StreakMutations, StreakQueries
 from app.api.subscriptions import Subscription
@@ -37,10 +39,12 @@ schema = strawberry.Schema(
     subscription=Subscription,
     config=StrawberryConfig(disable_field_suggestions=True),
     extensions=[
+        *limit_extensions(),
         # Without these two every request pays ~2.5 ms of parsing and validation.
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         PublicErrors,
+        OperationName,
     ],
 )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
+import json
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,42 +13,83 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.api.context import Context, Services
+from app.api.limits import BodyTooLarge, limit_body
 from app.api.loaders import Loaders
+from app.api.request_log import record_of, start_record
 from app.domain.errors import DomainError, Unauthenticated
-from app.domain.model import Caller
+from app.domain.model import Caller, CallerKind
+from app.infra.ratelimit import RateLimiter, retry_after
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: Any, **options: Any) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        rate_limiter: RateLimiter | None = None,
+        max_body_bytes: int = 1024 * 1024,
+        **options: Any,
+    ) -> None:
         super().__init__(
             schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options
         )
+        self.rate_limiter = rate_limiter
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Like Strawberry's, but transport errors answer as GraphQL JSON, never plain text."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        record = start_record(Request(scope=scope))
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            limited = limit_body(scope, receive, self.max_body_bytes)
+            response = await self.run(Request(scope=scope, receive=limited))
         except HTTPException as exc:
             response = error_response(exc.reason, "BAD_REQUEST", exc.status_code)
+        except BodyTooLarge:
+            message = f"the request body is over {self.max_body_bytes} bytes"
+            response = error_response(message, "PAYLOAD_TOO_LARGE", 413)
+        except Exception:
+            record.codes.append("INTERNAL")
+            record.finish(500)
+            raise
+        if response.status_code >= 400 and not record.codes:
+            record.codes.append(_first_code(response))
+        response.headers["X-Request-Id"] = record.request_id
         await response(scope, receive, send)
+        record.finish(response.status_code)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body that is not a JSON object or array, nests too deep, or holds a lone surrogate
+        (JSON allows the escape; no database stores it) is a 400, not a crash."""
+        try:
+            decoded = json.loads(data)
+            json.dumps(decoded, ensure_ascii=False).encode()
+        except (ValueError, RecursionError) as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
+
+    async def process_result(self, request: Request, result: Any) -> Any:
+        record_of(request).note_result(result)
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = request.app.state.services
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        record = record_of(request)
         caller = await _authenticate(services, request.headers)
         tenant_id = caller.tenant_id if isinstance(caller, Caller) else None
+        record.tenant = tenant_id
         return Context(
             services=services,
             request=request,
             response=response,
-            request_id=request_id[:64],
+            request_id=record.request_id,
             loaders=Loaders(services.reads, tenant_id),
             caller_or_error=caller,
         )
@@ -64,7 +106,31 @@ class LaurelGraphQL(GraphQL[Context, None]):
                 data=None,
                 errors=[GraphQLError(str(reason), extensions={"code": "UNAUTHENTICATED"})],
             )
-        return await super().execute_operation(*args, **kwargs)
+        data = kwargs["request_data"]
+        record_of(kwargs["request"]).note_operation(getattr(data, "operation_name", None))
+        refusal = await self._rate_limit(context.caller_or_error, kwargs["sub_response"])
+        return refusal or await super().execute_operation(*args, **kwargs)
+
+    async def _rate_limit(self, caller: Caller, sub_response: Any) -> ExecutionResult | None:
+        """One bucket per credential: a key by its prefix, a user token by its tenant and user."""
+        if self.rate_limiter is None:
+            return None
+        credential = (
+            f"user:{caller.tenant_id}:{caller.user_id}"
+            if caller.kind is CallerKind.USER
+            else f"key:{caller.credential_id}"
+        )
+        wait = await self.rate_limiter.acquire(credential)
+        if wait <= 0:
+            return None
+        seconds = retry_after(wait)
+        sub_response.status_code = 429
+        sub_response.headers["Retry-After"] = str(seconds)
+        error = GraphQLError(
+            f"rate limit exceeded; retry in {seconds} s",
+            extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
+        )
+        return ExecutionResult(data=None, errors=[error])
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params or {}
@@ -95,6 +161,14 @@ async def _credentials_from(
     except DomainError as exc:
         return exc
     return None
+
+
+def _first_code(response: Response) -> str:
+    try:
+        body = json.loads(bytes(getattr(response, "body", b"")))
+        return str(body["errors"][0]["extensions"]["code"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return f"HTTP_{response.status_code}"
 
 
 def error_response(message: str, code: str, status: int) -> Response:

@@ -30,3 +30,8 @@ def configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    # Strawberry logs every GraphQL error, client mistakes included, with a traceback;
+    # app.api.errors already logs each internal error once, with its request id.
+    strawberry = logging.getLogger("strawberry.execution")
+    strawberry.handlers[:] = [logging.NullHandler()]
+    strawberry.propagate = False

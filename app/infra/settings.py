@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     environment: str = Field(default="production", alias="LAUREL_ENV")
     log_level: str = Field(default="INFO", alias="LAUREL_LOG_LEVEL")
+    max_query_depth: int = Field(default=10, alias="LAUREL_MAX_QUERY_DEPTH", ge=1)
+    max_aliases: int = Field(default=15, alias="LAUREL_MAX_ALIASES", ge=0)
+    max_tokens: int = Field(default=2000, alias="LAUREL_MAX_TOKENS", ge=1)
+    max_query_cost: int = Field(default=1000, alias="LAUREL_MAX_QUERY_COST", ge=1)
+    list_cost_factor: int = Field(default=10, alias="LAUREL_LIST_COST_FACTOR", ge=1)
+    max_selections: int = Field(default=100, alias="LAUREL_MAX_SELECTIONS", ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, alias="LAUREL_MAX_BODY_BYTES", ge=1024)
+    rate_limit_per_second: float = Field(default=100.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0)
+    rate_limit_burst: int = Field(default=200, alias="LAUREL_RATE_LIMIT_BURST", ge=1)
 
     @field_validator("database_url")
     @classmethod

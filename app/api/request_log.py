@@ -1,0 +1,78 @@
+"""One structured log line per HTTP request, so an operator can follow any request by its id.
+
+The record holds only what is safe to log: ids, names, codes, timings. Credentials, variables,
+the query text and response data never enter it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from graphql import ExecutionResult
+from starlette.requests import HTTPConnection, Request
+from strawberry.extensions import SchemaExtension
+
+log = logging.getLogger("laurel.request")
+
+STATE_KEY = "laurel_request"
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    request_id: str
+    started: float = field(default_factory=time.perf_counter)
+    tenant: int | None = None
+    operation: str | None = None
+    codes: list[str] = field(default_factory=list)
+
+    def note_result(self, result: ExecutionResult) -> None:
+        for error in result.errors or ():
+            code = str((error.extensions or {}).get("code", "INTERNAL"))
+            if code not in self.codes:
+                self.codes.append(code)
+
+    def note_operation(self, name: object) -> None:
+        self.operation = name[:100] if isinstance(name, str) else None
+
+    def finish(self, status: int) -> None:
+        duration_ms = round((time.perf_counter() - self.started) * 1000, 2)
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "requestId": self.request_id,
+                    "tenant": self.tenant,
+                    "operation": self.operation,
+                    "status": status,
+                    "durationMs": duration_ms,
+                    "outcome": ",".join(self.codes) if self.codes else "ok",
+                }
+            },
+        )
+
+
+def start_record(connection: HTTPConnection) -> RequestRecord:
+    """The client may name its request (X-Request-Id, at most 64 characters); else a new id."""
+    given = connection.headers.get("x-request-id", "")
+    record = RequestRecord(request_id=given[:64] or uuid.uuid4().hex)
+    setattr(connection.state, STATE_KEY, record)
+    return record
+
+
+def record_of(connection: HTTPConnection) -> RequestRecord:
+    record = getattr(connection.state, STATE_KEY, None)
+    return record if isinstance(record, RequestRecord) else start_record(connection)
+
+
+class OperationName(SchemaExtension):
+    """Names the operation in the log even when the client sent no operationName."""
+
+    def on_execute(self) -> Iterator[None]:
+        request = getattr(self.execution_context.context, "request", None)
+        if isinstance(request, Request):
+            record_of(request).note_operation(self.execution_context.operation_name)
+        yield

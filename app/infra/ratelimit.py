@@ -1,0 +1,105 @@
+"""Token-bucket rate limiting per credential (API key or user token).
+
+Each credential has a bucket of `burst` tokens refilled at `rate` tokens per second; a request
+takes one token or waits. Without Redis the buckets live in this process; with Redis they are
+shared by every instance through one atomic Lua script, so the limit holds behind a load balancer.
+If Redis does not answer, requests pass (logged): availability over strictness.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("laurel.ratelimit")
+
+MAX_LOCAL_BUCKETS = 100_000
+
+
+class RateLimiter(Protocol):
+    async def acquire(self, credential: str) -> float:
+        """Takes a token: 0 when allowed, else the seconds until one is available."""
+        ...
+
+
+class LocalBuckets:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    async def acquire(self, credential: str) -> float:
+        now = time.monotonic()
+        tokens, updated = self._buckets.get(credential, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
+        if tokens >= 1:
+            self._store(credential, tokens - 1, now)
+            return 0.0
+        self._store(credential, tokens, now)
+        return (1 - tokens) / self.rate
+
+    def _store(self, credential: str, tokens: float, now: float) -> None:
+        if len(self._buckets) >= MAX_LOCAL_BUCKETS and credential not in self._buckets:
+            self._forget_full(now)
+        self._buckets[credential] = (tokens, now)
+
+    def _forget_full(self, now: float) -> None:
+        """A full bucket is the same as no bucket: dropping those bounds memory without effect."""
+        refill = self.burst / self.rate
+        self._buckets = {
+            key: entry for key, entry in self._buckets.items() if now - entry[1] < refill
+        }
+
+
+# KEYS[1] bucket; ARGV rate, burst. Redis time, so instances with skewed clocks agree.
+TAKE_TOKEN = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+local tokens = tonumber(bucket[1]) or burst
+local updated = tonumber(bucket[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
+"""
+
+
+class RedisBuckets:
+    def __init__(self, url: str, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._redis = Redis.from_url(url)
+        self._take = self._redis.register_script(TAKE_TOKEN)
+
+    async def acquire(self, credential: str) -> float:
+        try:
+            key = f"laurel:rate:{credential}"
+            wait = await self._take(keys=[key], args=[self.rate, self.burst])
+        except RedisError:
+            log.warning("rate limiter: Redis does not answer; request allowed")
+            return 0.0
+        return float(wait)
+
+
+def retry_after(wait: float) -> int:
+    """Whole seconds for the Retry-After header, never 0 (which would invite a retry storm)."""
+    return max(1, math.ceil(wait))
+
+
+def build_rate_limiter(rate: float, burst: int, redis_url: str | None) -> RateLimiter | None:
+    """None when `rate` is 0: rate limiting off."""
+    if rate <= 0:
+        return None
+    if redis_url:
+        return RedisBuckets(redis_url, rate, burst)
+    return LocalBuckets(rate, burst)
