@@ -23,10 +23,11 @@ from app.api.view import LaurelGraphQL
 from app.domain.engine import EventEngine
 from app.infra.auth import Credentials
 from app.infra.backdating import BackdateWorker
+from app.infra.housekeeping import Housekeeping
 from app.infra.bootstrap import ensure_admin_key
 from app.infra.logging import configure_logging
 from app.infra.pubsub import create_broker
-from app.infra.ratelimit import build_rate_limiter
+from app.infra.ratelimit import Policy, build_rate_limiter
 from app.infra.relay import OutboxRelay
 from app.infra.settings import Settings, get_settings
 from app.persistence.backdating import SqlBackdateStores
@@ -78,17 +79,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             backdating = BackdateWorker(SqlBackdateStores(database))
             app.state.services.engine.wake_backdating = backdating.wake
             backdating.start()
+            housekeeping = Housekeeping(database)
+            housekeeping.start()
             try:
                 yield
             finally:
+                await housekeeping.stop()
                 await backdating.stop()
                 await relay.stop()
                 await broker.close()
                 await database.close()
 
-    limiter = build_rate_limiter(
-        settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
-    )
+    limiter = build_rate_limiter(settings.redis_url)
+    policies = {
+        "key": Policy(settings.rate_limit_per_second, settings.rate_limit_burst),
+        "token": Policy(settings.token_rate_limit_per_second, settings.token_rate_limit_burst),
+    }
     configure_limits(
         Limits(
             max_depth=settings.max_query_depth,
@@ -100,7 +106,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
     )
     view = LaurelGraphQL(
-        schema, rate_limiter=limiter, max_body_bytes=settings.max_body_bytes
+        schema,
+        rate_limiter=limiter,
+        rate_policies=policies,
+        max_body_bytes=settings.max_body_bytes,
     )
     return Starlette(
         routes=[

@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from app.domain.errors import BadUserInput, Conflict, NotFound
@@ -126,7 +126,7 @@ class EventEngine:
     async def track_event(self, caller: Caller, command: TrackEvent) -> EventOutcome:
         tenant = caller.tenant_id
         now = self._clock()
-        occurred_at = _check_event(command, now)
+        command, occurred_at = _check_event(command, now)
         request_hash = _fingerprint(command)
         settings = await self._settings(tenant)
         async with self._transactions() as tx:
@@ -177,7 +177,7 @@ class EventEngine:
     ) -> CompletionOutcome:
         tenant = caller.tenant_id
         check_key(command.achievement_key, "achievementKey")
-        _check_profile(command.user)
+        command = replace(command, user=_check_profile(command.user))
         now = self._clock()
         async with self._transactions() as tx:
             achievement = await tx.achievement_by_key(tenant, command.achievement_key)
@@ -213,7 +213,7 @@ class EventEngine:
         return outcome
 
     async def identify_user(self, caller: Caller, profile: UserProfile) -> User:
-        _check_profile(profile)
+        profile = _check_profile(profile)
         now = self._clock()
         async with self._transactions() as tx:
             upserted = await tx.upsert_user(caller.tenant_id, profile, now)
@@ -247,20 +247,26 @@ class EventEngine:
         return settings
 
 
-def _check_profile(profile: UserProfile) -> None:
+def _check_profile(profile: UserProfile) -> UserProfile:
+    """Returns the profile with its attributes normalised: one value per key, as stored."""
     check_user_id(profile.id)
     check_text(profile.name, "user.name", 255)
     check_text(profile.email, "user.email", 320)
     if profile.tz is not None:
         check_time_zone(profile.tz)
-    if profile.attributes is not None:
-        check_attributes(profile.attributes, "user.attributes")
+    if profile.attributes is None:
+        return profile
+    return replace(profile, attributes=check_attributes(profile.attributes, "user.attributes"))
 
 
-def _check_event(command: TrackEvent, now: datetime) -> datetime:
-    _check_profile(command.user)
+def _check_event(command: TrackEvent, now: datetime) -> tuple[TrackEvent, datetime]:
+    """Returns the command normalised: a repeated attribute pair must count once, not twice."""
+    command = replace(
+        command,
+        user=_check_profile(command.user),
+        attributes=check_attributes(command.attributes, "attributes"),
+    )
     check_number(command.value, "value")
-    check_attributes(command.attributes, "attributes")
     if command.idempotency_key is not None:
         check_idempotency_key(command.idempotency_key)
     occurred_at = command.occurred_at or now
@@ -268,7 +274,7 @@ def _check_event(command: TrackEvent, now: datetime) -> datetime:
         raise BadUserInput("occurredAt needs a UTC offset", field="occurredAt")
     if occurred_at - now > MAX_FUTURE:
         raise BadUserInput("occurredAt may be at most 5 minutes ahead", field="occurredAt")
-    return occurred_at.astimezone(UTC)
+    return command, occurred_at.astimezone(UTC)
 
 
 def _fingerprint(command: TrackEvent) -> str:
@@ -285,7 +291,9 @@ def _fingerprint(command: TrackEvent) -> str:
         ],
         "value": command.value,
         "attributes": sorted((a.key, a.value) for a in command.attributes),
-        "occurredAt": command.occurred_at.isoformat() if command.occurred_at else None,
+        "occurredAt": command.occurred_at.astimezone(UTC).isoformat()
+        if command.occurred_at
+        else None,
     }
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
@@ -325,7 +333,8 @@ async def _complete(
         return []
     new = await tx.insert_completions(tenant_id, user.pk, sorted(eligible), now, publish=True)
     unlocks = [_unlock(c, eligible[c.achievement_id]) for c in new]
-    return unlocks + await cascade_composites(tx, tenant_id, user, [c.achievement_id for c in new], now)
+    completed = [c.achievement_id for c in new]
+    return unlocks + await cascade_composites(tx, tenant_id, user, completed, now)
 
 
 async def cascade_composites(

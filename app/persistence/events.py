@@ -165,25 +165,61 @@ class SqlTransaction:
         values = ", ".join(
             f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4)" for i in range(len(pairs))
         )
-        rows = await self._conn.fetch(
+        upsert = (
             "INSERT INTO metric_total (tenant_id, user_id, metric_id, attr_key, attr_value, total) "
             f"VALUES {values} ON CONFLICT (user_id, metric_id, attr_key, attr_value) "
             "DO UPDATE SET total = metric_total.total + excluded.total "
-            "RETURNING attr_key, attr_value, total",
-            tenant_id,
-            user_pk,
-            metric_id,
-            value,
-            *(part for pair in pairs for part in pair),
+            "RETURNING attr_key, attr_value, total"
         )
+        args = [tenant_id, user_pk, metric_id, value, *(part for pair in pairs for part in pair)]
+        if self._pg:
+            # The CTE reads the snapshot from before the upsert: the previous totals, same trip.
+            rows = await self._conn.fetch(
+                "WITH old AS (SELECT attr_key, attr_value, total FROM metric_total "
+                "WHERE user_id = $2 AND metric_id = $3) "
+                + upsert
+                + ", (SELECT o.total FROM old o WHERE o.attr_key = metric_total.attr_key "
+                "AND o.attr_value = metric_total.attr_value) AS before",
+                *args,
+            )
+            before = {
+                (r["attr_key"], r["attr_value"]): float(r["before"] or 0.0) for r in rows
+            }
+        else:
+            before = await self._totals(user_pk, metric_id, pairs)
+            rows = await self._conn.fetch(upsert, *args)
         return [
             TotalChange(
                 attribute=model.Attribute(r["attr_key"], r["attr_value"]) if r["attr_key"] else None,
-                before=float(r["total"]) - value,
+                before=before.get((r["attr_key"], r["attr_value"]), 0.0),
                 after=float(r["total"]),
             )
             for r in rows
         ]
+
+    async def _totals(
+        self, user_pk: int, metric_id: int, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], float]:
+        """The totals as stored before this event, read rather than computed as `after - value`:
+        in floating point that difference can land above the real previous total (events 0.1, 0.7
+        and 0.2 leave 0.7999999999999999, then 0.9999999999999999 - 0.2 >= 0.8), and a threshold
+        in between would never be crossed. The upsert of the user row
+        earlier in the transaction locks out every other event of this user, so nothing changes
+        these totals between this read and the update."""
+        keys = sorted({key for key, _ in pairs})
+        rows = await self._conn.fetch(
+            "SELECT attr_key, attr_value, total FROM metric_total WHERE user_id = $1 "
+            f"AND metric_id = $2 AND attr_key IN ({_in(keys, 3)})",
+            user_pk,
+            metric_id,
+            *keys,
+        )
+        wanted = set(pairs)
+        return {
+            (r["attr_key"], r["attr_value"]): float(r["total"])
+            for r in rows
+            if (r["attr_key"], r["attr_value"]) in wanted
+        }
 
     async def insert_event(
         self,
@@ -299,10 +335,13 @@ class SqlTransaction:
         return new
 
     async def count_completions(self, achievement_ids: Sequence[int]) -> None:
+        """Locks in id order with NO KEY UPDATE: FOR UPDATE would conflict with the KEY SHARE lock
+        that the completion insert's foreign-key check took on the same rows, so two requests
+        completing one achievement for different users would deadlock."""
         if not achievement_ids:
             return
         ids = sorted(achievement_ids)
-        lock = " ORDER BY id FOR UPDATE" if self._pg else ""
+        lock = " ORDER BY id FOR NO KEY UPDATE" if self._pg else ""
         await self._conn.execute(
             "UPDATE achievement SET completions = completions + 1 WHERE id IN "
             f"(SELECT id FROM achievement WHERE id IN ({_in(ids, 1)}){lock})",

@@ -1,0 +1,107 @@
+"""Idempotency keys expire after 24 hours, and old ones can be purged (SPEC.md section 6).
+
+Aging a key is done in SQL: waiting a day is not an option, and the engine's clock is real.
+"""
+
+from __future__ import annotations
+
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest_asyncio
+from conftest import Api
+
+from app.persistence.database import Database, open_database
+from app.persistence.events import IDEMPOTENCY_WINDOW
+from app.persistence.retention import purge_idempotency_keys
+
+
+@pytest_asyncio.fixture
+async def database(app: Any, database_url: str) -> AsyncIterator[Database]:
+    opened = open_database(database_url)
+    yield opened
+    await opened.close()
+
+
+async def age_key(database: Database, api: Api, key: str, hours: float) -> None:
+    created = datetime.now(UTC) - timedelta(hours=hours)
+    async with database.transaction() as conn:
+        await conn.execute(
+            "UPDATE idempotency_key SET created_at = $3 WHERE tenant_id = $1 AND key = $2",
+            api.tenant_id,
+            key,
+            created,
+        )
+
+
+async def stored_keys(database: Database, api: Api) -> set[str]:
+    async with database.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT key FROM idempotency_key WHERE tenant_id = $1", api.tenant_id
+        )
+    return {r["key"] for r in rows}
+
+
+def payload(body: Any) -> Any:
+    assert "errors" not in body, body
+    return body["data"]["trackEvent"]
+
+
+async def test_a_key_older_than_the_window_is_new_again(api: Api, database: Database) -> None:
+    await api.metric()
+    first = payload(await api.track("u1", 1, idempotencyKey="old"))
+    await age_key(database, api, "old", hours=23)
+    assert payload(await api.track("u1", 1, idempotencyKey="old"))["idempotentReplayed"] is True
+    assert (await api.track("u1", 2, idempotencyKey="old"))["errors"][0]["extensions"][
+        "code"
+    ] == "CONFLICT"
+
+    await age_key(database, api, "old", hours=25)
+    again = payload(await api.track("u1", 2, idempotencyKey="old"))
+    assert again["idempotentReplayed"] is False
+    assert again["eventId"] != first["eventId"]
+    assert again["total"] == 3
+    replay = payload(await api.track("u1", 2, idempotencyKey="old"))
+    assert (replay["idempotentReplayed"], replay["eventId"]) == (True, again["eventId"])
+
+
+async def test_purge_removes_only_keys_past_the_cutoff(api: Api, database: Database) -> None:
+    await api.metric()
+    for key in ("stale-1", "stale-2", "fresh"):
+        payload(await api.track("u1", 1, idempotencyKey=key))
+    await age_key(database, api, "stale-1", hours=25)
+    await age_key(database, api, "stale-2", hours=48)
+    await age_key(database, api, "fresh", hours=23)
+
+    purged = await purge_idempotency_keys(database, datetime.now(UTC) - IDEMPOTENCY_WINDOW, batch=1)
+    assert purged >= 2  # other tests' tenants hold no aged keys, but never assume it
+    assert await stored_keys(database, api) == {"fresh"}
+    assert payload(await api.track("u1", 1, idempotencyKey="fresh"))["idempotentReplayed"] is True
+    assert (
+        payload(await api.track("u1", 5, idempotencyKey="stale-1"))["idempotentReplayed"] is False
+    )
+    assert await purge_idempotency_keys(database, datetime.now(UTC) - IDEMPOTENCY_WINDOW) == 0
+
+
+async def test_housekeeping_purges_expired_keys_on_its_own(api: Api, app: Any) -> None:
+    from app.infra.housekeeping import Housekeeping
+
+    await api.metric()
+    await api.track("u1", 1, idempotencyKey="old-key")
+    database = app.state.services.reads._db
+    later = datetime.now(UTC) + timedelta(hours=25)
+    housekeeping = Housekeeping(database, interval=3600, clock=lambda: later)
+    housekeeping.start()
+    try:
+        for _ in range(50):
+            replay = await api.track("u1", 1, idempotencyKey="old-key")
+            if replay["data"]["trackEvent"]["idempotentReplayed"] is False:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await housekeeping.stop()
+    assert replay["data"]["trackEvent"]["idempotentReplayed"] is False
+    assert replay["data"]["trackEvent"]["total"] == 2
