@@ -21,7 +21,7 @@ from app.api.loaders import Loaders
 from app.api.request_log import record_of, start_record
 from app.domain.errors import DomainError, Unauthenticated
 from app.domain.model import Caller, CallerKind
-from app.infra.ratelimit import RateLimiter, retry_after
+from app.infra.ratelimit import Policy, RateLimiter, retry_after
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
@@ -30,6 +30,7 @@ class LaurelGraphQL(GraphQL[Context, None]):
         schema: Any,
         *,
         rate_limiter: RateLimiter | None = None,
+        rate_policies: dict[str, Policy] | None = None,
         max_body_bytes: int = 1024 * 1024,
         **options: Any,
     ) -> None:
@@ -37,6 +38,7 @@ class LaurelGraphQL(GraphQL[Context, None]):
             schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options
         )
         self.rate_limiter = rate_limiter
+        self.rate_policies = rate_policies or {}
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,14 +115,16 @@ class LaurelGraphQL(GraphQL[Context, None]):
 
     async def _rate_limit(self, caller: Caller, sub_response: Any) -> ExecutionResult | None:
         """One bucket per credential: a key by its prefix, a user token by its tenant and user."""
-        if self.rate_limiter is None:
+        kind = "token" if caller.kind is CallerKind.USER else "key"
+        policy = self.rate_policies.get(kind)
+        if self.rate_limiter is None or policy is None or policy.rate <= 0:
             return None
         credential = (
             f"user:{caller.tenant_id}:{caller.user_id}"
-            if caller.kind is CallerKind.USER
+            if kind == "token"
             else f"key:{caller.credential_id}"
         )
-        wait = await self.rate_limiter.acquire(credential)
+        wait = await self.rate_limiter.acquire(credential, policy)
         if wait <= 0:
             return None
         seconds = retry_after(wait)

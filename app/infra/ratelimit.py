@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -21,36 +22,42 @@ log = logging.getLogger("laurel.ratelimit")
 MAX_LOCAL_BUCKETS = 100_000
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """`rate` tokens per second into a bucket of `burst`; a rate of 0 means unlimited."""
+
+    rate: float
+    burst: int
+
+
 class RateLimiter(Protocol):
-    async def acquire(self, credential: str) -> float:
+    async def acquire(self, credential: str, policy: Policy) -> float:
         """Takes a token: 0 when allowed, else the seconds until one is available."""
         ...
 
 
 class LocalBuckets:
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
+    def __init__(self) -> None:
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    async def acquire(self, credential: str) -> float:
+    async def acquire(self, credential: str, policy: Policy) -> float:
         now = time.monotonic()
-        tokens, updated = self._buckets.get(credential, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
+        tokens, updated = self._buckets.get(credential, (float(policy.burst), now))
+        tokens = min(float(policy.burst), tokens + (now - updated) * policy.rate)
         if tokens >= 1:
-            self._store(credential, tokens - 1, now)
+            self._store(credential, tokens - 1, now, policy)
             return 0.0
-        self._store(credential, tokens, now)
-        return (1 - tokens) / self.rate
+        self._store(credential, tokens, now, policy)
+        return (1 - tokens) / policy.rate
 
-    def _store(self, credential: str, tokens: float, now: float) -> None:
+    def _store(self, credential: str, tokens: float, now: float, policy: Policy) -> None:
         if len(self._buckets) >= MAX_LOCAL_BUCKETS and credential not in self._buckets:
-            self._forget_full(now)
+            self._forget_full(now, policy)
         self._buckets[credential] = (tokens, now)
 
-    def _forget_full(self, now: float) -> None:
+    def _forget_full(self, now: float, policy: Policy) -> None:
         """A full bucket is the same as no bucket: dropping those bounds memory without effect."""
-        refill = self.burst / self.rate
+        refill = policy.burst / policy.rate
         self._buckets = {
             key: entry for key, entry in self._buckets.items() if now - entry[1] < refill
         }
@@ -75,16 +82,14 @@ return tostring(wait)
 
 
 class RedisBuckets:
-    def __init__(self, url: str, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
+    def __init__(self, url: str) -> None:
         self._redis = Redis.from_url(url)
         self._take = self._redis.register_script(TAKE_TOKEN)
 
-    async def acquire(self, credential: str) -> float:
+    async def acquire(self, credential: str, policy: Policy) -> float:
         try:
             key = f"laurel:rate:{credential}"
-            wait = await self._take(keys=[key], args=[self.rate, self.burst])
+            wait = await self._take(keys=[key], args=[policy.rate, policy.burst])
         except RedisError:
             log.warning("rate limiter: Redis does not answer; request allowed")
             return 0.0
@@ -96,10 +101,5 @@ def retry_after(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def build_rate_limiter(rate: float, burst: int, redis_url: str | None) -> RateLimiter | None:
-    """None when `rate` is 0: rate limiting off."""
-    if rate <= 0:
-        return None
-    if redis_url:
-        return RedisBuckets(redis_url, rate, burst)
-    return LocalBuckets(rate, burst)
+def build_rate_limiter(redis_url: str | None) -> RateLimiter:
+    return RedisBuckets(redis_url) if redis_url else LocalBuckets()

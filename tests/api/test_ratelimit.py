@@ -12,10 +12,15 @@ import pytest
 import pytest_asyncio
 from conftest import Api, LiveServer, new_tenant
 
-from app.infra.ratelimit import LocalBuckets
+from app.infra.ratelimit import LocalBuckets, Policy
 
 BURST = 5
-SLOW = {"LAUREL_RATE_LIMIT_PER_SECOND": "0.5", "LAUREL_RATE_LIMIT_BURST": str(BURST)}
+SLOW = {
+    "LAUREL_RATE_LIMIT_PER_SECOND": "0.5",
+    "LAUREL_RATE_LIMIT_BURST": str(BURST),
+    "LAUREL_TOKEN_RATE_LIMIT_PER_SECOND": "0.5",
+    "LAUREL_TOKEN_RATE_LIMIT_BURST": str(BURST),
+}
 QUERY = "{ __typename }"
 
 
@@ -74,11 +79,11 @@ async def test_the_default_limits_do_not_refuse_ordinary_traffic(api: Api) -> No
 
 
 async def test_local_buckets_refill_over_time() -> None:
-    buckets = LocalBuckets(rate=1000.0, burst=2)
-    assert [await buckets.acquire("k") for _ in range(2)] == [0.0, 0.0]
-    assert await buckets.acquire("k") > 0
+    buckets, policy = LocalBuckets(), Policy(rate=1000.0, burst=2)
+    assert [await buckets.acquire("k", policy) for _ in range(2)] == [0.0, 0.0]
+    assert await buckets.acquire("k", policy) > 0
     await asyncio.sleep(0.01)
-    assert await buckets.acquire("k") == 0.0
+    assert await buckets.acquire("k", policy) == 0.0
 
 
 @pytest.fixture(scope="module")
