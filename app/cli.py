@@ -24,11 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     commands.add_parser("migrate", help="apply database migrations")
-    apikey = commands.add_parser("apikey", help="API keys").add_subparsers(dest="action", required=True)
+    apikey = commands.add_parser("apikey", help="API keys").add_subparsers(
+        dest="action", required=True
+    )
     create_key = apikey.add_parser("create", help="create a key in the default tenant")
     create_key.add_argument("--role", choices=["admin", "server"], default="server")
     create_key.add_argument("name")
-    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(dest="action", required=True)
+    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(
+        dest="action", required=True
+    )
     create_tenant = tenant.add_parser("create", help="create a tenant and its first ADMIN key")
     create_tenant.add_argument("name")
     args = parser.parse_args(argv)

@@ -23,8 +23,8 @@ from app.api.view import LaurelGraphQL
 from app.domain.engine import EventEngine
 from app.infra.auth import Credentials
 from app.infra.backdating import BackdateWorker
-from app.infra.housekeeping import Housekeeping
 from app.infra.bootstrap import ensure_admin_key
+from app.infra.housekeeping import Housekeeping
 from app.infra.logging import configure_logging
 from app.infra.pubsub import create_broker
 from app.infra.ratelimit import Policy, build_rate_limiter
@@ -68,9 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.services = Services(
                 config=config_store,
                 credentials=Credentials(keys),
-                engine=EventEngine(
-                    SqlTransactions(database), config_store, on_commit=relay.wake
-                ),
+                engine=EventEngine(SqlTransactions(database), config_store, on_commit=relay.wake),
                 reads=SqlReadStore(database),
                 introspection_for_all=settings.development,
                 extra={BROKER: broker},

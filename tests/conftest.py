@@ -109,7 +109,9 @@ class Api:
         assert "errors" not in body, body
         return body["data"]
 
-    async def error_code(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> str:
+    async def error_code(
+        self, query: str, variables: dict[str, Any] | None = None, **kw: Any
+    ) -> str:
         body = await self.gql(query, variables, **kw)
         assert body.get("errors"), body
         return str(body["errors"][0]["extensions"]["code"])
@@ -125,7 +127,9 @@ class Api:
             "mutation($k: String!) { createMetric(input: {key: $k, name: $k}) { id } }", {"k": key}
         )
 
-    async def achievement(self, key: str, trigger: dict[str, Any], *, active: bool = True, **extra: Any) -> None:
+    async def achievement(
+        self, key: str, trigger: dict[str, Any], *, active: bool = True, **extra: Any
+    ) -> None:
         await self.data(
             "mutation($i: CreateAchievementInput!) { createAchievement(input: $i) { __typename } }",
             {"i": {"key": key, "name": key, "trigger": trigger, **extra}},
@@ -140,7 +144,9 @@ class Api:
         )
 
     async def track(self, user: str, value: float, metric: str = "lessons", **extra: Any) -> Any:
-        body = await self.gql(TRACK, {"i": {"metricKey": metric, "user": {"id": user}, "value": value, **extra}})
+        body = await self.gql(
+            TRACK, {"i": {"metricKey": metric, "user": {"id": user}, "value": value, **extra}}
+        )
         return body
 
 
@@ -158,8 +164,8 @@ mutation($i: TrackEventInput!) {
 
 
 async def new_tenant(client: httpx.AsyncClient, name: str = "t") -> Api:
-    from app.infra.auth import generate_key
     from app.domain.model import ApiKeyRole
+    from app.infra.auth import generate_key
     from app.persistence.tenants import TortoiseKeyStore
 
     keys = TortoiseKeyStore()
@@ -183,7 +189,9 @@ def free_port() -> int:
 class LiveServer:
     """A real uvicorn process on the test database, for concurrency over real sockets."""
 
-    def __init__(self, database_url: str, bootstrap_key: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, database_url: str, bootstrap_key: str, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
@@ -193,8 +201,16 @@ class LiveServer:
             **(env or {}),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(self.port),
-             "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
             cwd=ROOT,
             env=environment,
         )

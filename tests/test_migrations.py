@@ -21,7 +21,7 @@ def test_models_have_no_changes_without_a_migration(tmp_path: Path) -> None:
         text=True,
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite://{tmp_path}/drift.sqlite3"},
     )
-    created = sorted(set(p.name for p in MIGRATIONS.glob("*.py")) - set(before))
+    created = sorted({p.name for p in MIGRATIONS.glob("*.py")} - set(before))
     for name in created:
         (MIGRATIONS / name).unlink()
     shutil.rmtree(MIGRATIONS / "__pycache__", ignore_errors=True)

@@ -70,8 +70,14 @@ def _problems(served: GraphQLSchema, contract: GraphQLSchema) -> list[str]:
             for field_name, field in promised.fields.items():
                 got = actual.fields.get(field_name)
                 if got is None or not _same(got.type, field.type):
-                    problems.append(f"input {name}.{field_name}: {got and got.type} != {field.type}")
-            extra = [f for f, v in actual.fields.items() if f not in promised.fields and isinstance(v.type, GraphQLNonNull)]
+                    problems.append(
+                        f"input {name}.{field_name}: {got and got.type} != {field.type}"
+                    )
+            extra = [
+                f
+                for f, v in actual.fields.items()
+                if f not in promised.fields and isinstance(v.type, GraphQLNonNull)
+            ]
             problems += [f"input {name}.{f} is new and required" for f in extra]
             if promised.is_one_of and not actual.is_one_of:
                 problems.append(f"input {name} lost @oneOf")
@@ -104,10 +110,18 @@ def _field_problems(
         for arg_name, arg in field.args.items():
             got_arg = got.args.get(arg_name)
             if got_arg is None or not _same(got_arg.type, arg.type):
-                problems.append(f"{name}.{field_name}({arg_name}:) is {got_arg and got_arg.type}, not {arg.type}")
+                problems.append(
+                    f"{name}.{field_name}({arg_name}:) is {got_arg and got_arg.type}, not {arg.type}"
+                )
             elif arg.default_value != got_arg.default_value:
                 problems.append(f"{name}.{field_name}({arg_name}:) default changed")
-        extra = [a for a, v in got.args.items() if a not in field.args and isinstance(v.type, GraphQLNonNull) and v.default_value is None]
+        extra = [
+            a
+            for a, v in got.args.items()
+            if a not in field.args
+            and isinstance(v.type, GraphQLNonNull)
+            and v.default_value is None
+        ]
         problems += [f"{name}.{field_name}({a}:) is new and required" for a in extra]
     return problems
 
@@ -123,8 +137,8 @@ def test_served_schema_honours_the_contract() -> None:
 def test_the_contract_check_notices_a_broken_schema() -> None:
     contract = build_schema(CONTRACT.read_text())
     broken = build_schema(
-        schema_sdl().replace("metricTotal(metricKey: String!): Float!", "metricTotal(metricKey: String!): Float")
+        schema_sdl().replace(
+            "metricTotal(metricKey: String!): Float!", "metricTotal(metricKey: String!): Float"
+        )
     )
-    assert _problems(broken, contract) == [
-        "User.metricTotal: Float is not compatible with Float!"
-    ]
+    assert _problems(broken, contract) == ["User.metricTotal: Float is not compatible with Float!"]

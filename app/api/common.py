@@ -7,8 +7,7 @@ from typing import TypeAlias
 
 import strawberry
 
-from app.domain import model
-from app.domain import streaks
+from app.domain import model, streaks
 
 # The domain's enums are the GraphQL enums: registering them here keeps the domain free of
 # Strawberry while resolvers pass domain values straight through.

@@ -12,10 +12,9 @@ from app.domain.model import Caller
 
 if TYPE_CHECKING:
     from app.api.loaders import Loaders
-    from app.domain.ports import ConfigStore
-    from app.infra.auth import Credentials
     from app.domain.engine import EventEngine
-    from app.domain.ports import ReadStore
+    from app.domain.ports import ConfigStore, ReadStore
+    from app.infra.auth import Credentials
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,15 +24,15 @@ STATUS_BY_CODE = {"UNAUTHENTICATED": 401, "RATE_LIMITED": 429}
 def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
-        return _with_extensions(error, original.message, {"code": original.code, **original.extensions})
+        return _with_extensions(
+            error, original.message, {"code": original.code, **original.extensions}
+        )
     if original is None or (isinstance(original, GraphQLError) and error.path is None):
         # Syntax, validation and variable-coercion errors (graphql-core wraps the latter's
         # cause as original_error): the request itself is bad input.
         code = error.extensions.get("code") if error.extensions else None
         return _with_extensions(error, error.message, {"code": code or "BAD_USER_INPUT"})
-    log.error(
-        "internal error (request %s) at %s", request_id, error.path, exc_info=original
-    )
+    log.error("internal error (request %s) at %s", request_id, error.path, exc_info=original)
     return GraphQLError(
         "Internal server error",
         path=error.path,
@@ -40,7 +40,9 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
     )
 
 
-def _with_extensions(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+def _with_extensions(
+    error: GraphQLError, message: str, extensions: dict[str, object]
+) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -83,7 +85,8 @@ def _set_status(context: object, errors: list[GraphQLError], *, request_failed: 
             response.status_code = status
             if code == "RATE_LIMITED":
                 retry = next(
-                    (e.extensions or {}).get("retryAfter") for e in errors
+                    (e.extensions or {}).get("retryAfter")
+                    for e in errors
                     if (e.extensions or {}).get("code") == code
                 )
                 response.headers["Retry-After"] = str(retry)

@@ -1,4 +1,4 @@
-"""The schema: each domain's queries and mutations merged, with the extensions every request runs."""
+"""The schema: every domain's queries and mutations merged, with per-request extensions."""
 
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ from app.api.errors import PublicErrors
 from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
 from app.api.limits import limit_extensions
-from app.api.request_log import OperationName
 from app.api.metrics.schema import MetricMutations, MetricQueries
+from app.api.request_log import OperationName
 from app.api.streaks.schema import StreakMutations, StreakQueries
 from app.api.subscriptions import Subscription
 from app.api.users.schema import UserMutations, UserQueries
 
-Query = merge_types(
-    "Query", (AchievementQueries, MetricQueries, UserQueries, StreakQueries)
-)
+Query = merge_types("Query", (AchievementQueries, MetricQueries, UserQueries, StreakQueries))
 Mutation = merge_types(
     "Mutation",
     (

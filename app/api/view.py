@@ -34,9 +34,7 @@ class LaurelGraphQL(GraphQL[Context, None]):
         max_body_bytes: int = 1024 * 1024,
         **options: Any,
     ) -> None:
-        super().__init__(
-            schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options
-        )
+        super().__init__(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options)
         self.rate_limiter = rate_limiter
         self.rate_policies = rate_policies or {}
         self.max_body_bytes = max_body_bytes
@@ -140,7 +138,9 @@ class LaurelGraphQL(GraphQL[Context, None]):
         params = context.connection_params or {}
         if not isinstance(params, dict):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        caller = await _credentials_from(context.services, params.get("apiKey"), params.get("token"))
+        caller = await _credentials_from(
+            context.services, params.get("apiKey"), params.get("token")
+        )
         if not isinstance(caller, Caller):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.caller_or_error = caller

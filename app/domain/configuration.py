@@ -118,9 +118,7 @@ async def _resolve_trigger(
     store: ConfigStore, tenant_id: int, own_key: str, spec: TriggerSpec
 ) -> Trigger:
     given = [
-        f
-        for f in (spec.metric, spec.streak_length, spec.api, spec.composite_keys)
-        if f is not None
+        f for f in (spec.metric, spec.streak_length, spec.api, spec.composite_keys) if f is not None
     ]
     if len(given) != 1:
         raise BadUserInput("trigger must set exactly one of metric, streak, api, composite")
@@ -161,7 +159,9 @@ async def _composite_trigger(
     by_key = {a.key: a for a in await store.achievements(tenant_id, None)}
     unknown = sorted(set(keys) - by_key.keys())
     if unknown:
-        raise BadUserInput(f"unknown prerequisites: {', '.join(unknown)}", field="trigger.composite")
+        raise BadUserInput(
+            f"unknown prerequisites: {', '.join(unknown)}", field="trigger.composite"
+        )
     ids = tuple(dict.fromkeys(by_key[k].id for k in keys))
     graph = await store.prerequisite_graph(tenant_id)
     if _reaches_cycle(graph, ids):
@@ -217,9 +217,7 @@ async def update_achievement(
     updated = dataclasses.replace(
         current,
         name=changes.name if changes.name is not None else current.name,
-        description=changes.description
-        if changes.description is not None
-        else current.description,
+        description=changes.description if changes.description is not None else current.description,
         badge_url=changes.badge_url if changes.badge_url is not None else current.badge_url,
         hidden=changes.hidden if changes.hidden is not None else current.hidden,
         user_attributes=check_attributes(changes.user_attributes, "userAttributes")
@@ -227,15 +225,15 @@ async def update_achievement(
         else current.user_attributes,
         trigger=trigger,
     )
-    return await store.save_achievement(
-        tenant_id, updated, backdate=_requalifies(current, updated)
-    )
+    return await store.save_achievement(tenant_id, updated, backdate=_requalifies(current, updated))
 
 
 def _changed_trigger(trigger: Trigger, changes: AchievementChanges) -> Trigger:
     if changes.metric_value is not None:
         if not isinstance(trigger, MetricTrigger):
-            raise BadUserInput("metricValue applies to metric achievements only", field="metricValue")
+            raise BadUserInput(
+                "metricValue applies to metric achievements only", field="metricValue"
+            )
         check_positive(changes.metric_value, "metricValue")
         return dataclasses.replace(trigger, threshold=changes.metric_value)
     if changes.streak_length is not None:

@@ -287,7 +287,9 @@ def _fingerprint(command: TrackEvent) -> str:
             profile.name,
             profile.email,
             profile.tz,
-            None if profile.attributes is None else sorted((a.key, a.value) for a in profile.attributes),
+            None
+            if profile.attributes is None
+            else sorted((a.key, a.value) for a in profile.attributes),
         ],
         "value": command.value,
         "attributes": sorted((a.key, a.value) for a in command.attributes),
@@ -305,7 +307,9 @@ async def _replay(
     stored_hash = getattr(claim, "request_hash", "")
     response = getattr(claim, "response", None)
     if stored_hash != request_hash:
-        raise Conflict("this idempotencyKey was used with a different input", field="idempotencyKey")
+        raise Conflict(
+            "this idempotencyKey was used with a different input", field="idempotencyKey"
+        )
     if response is None:
         raise Conflict("a request with this idempotencyKey is still in progress")
     return await load_outcome(tx, tenant_id, response)

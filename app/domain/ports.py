@@ -85,7 +85,7 @@ class UpsertedUser:
 
 @dataclass(frozen=True, slots=True)
 class TotalChange:
-    """A total moved from `before` to `after` by one event; the attribute is None for the plain total."""
+    """A total moved from `before` to `after` by one event (attribute None: the plain total)."""
 
     attribute: Attribute | None
     before: float
@@ -196,7 +196,9 @@ class Standing:
 class ReadStore(Protocol):
     """Batched reads: each method answers for many keys in one query (no N+1)."""
 
-    async def achievements_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[Achievement]: ...
+    async def achievements_by_ids(
+        self, tenant_id: int, ids: Sequence[int]
+    ) -> list[Achievement]: ...
     async def metrics_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[Metric]: ...
     async def user_counts(self, tenant_ids: Sequence[int]) -> dict[int, int]: ...
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]: ...

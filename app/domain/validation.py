@@ -32,7 +32,9 @@ def check_key(key: str, field: str = "key") -> str:
 def check_number(value: float, field: str) -> float:
     """Refuse what would poison a stored total: NaN and infinities never compare or add sanely."""
     if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
-        raise BadUserInput(f"{field} must be a finite number of magnitude at most 1e15", field=field)
+        raise BadUserInput(
+            f"{field} must be a finite number of magnitude at most 1e15", field=field
+        )
     return value
 
 

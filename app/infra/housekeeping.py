@@ -1,4 +1,4 @@
-"""Periodic upkeep: purge idempotency keys past their window, so the hot path's index stays small."""
+"""Periodic upkeep: purge idempotency keys past their window, so the hot index stays small."""
 
 from __future__ import annotations
 

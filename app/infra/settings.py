@@ -30,9 +30,7 @@ class Settings(BaseSettings):
     max_selections: int = Field(default=100, alias="LAUREL_MAX_SELECTIONS", ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, alias="LAUREL_MAX_BODY_BYTES", ge=1024)
     # API keys belong to backends, which may import in bulk; user tokens face the internet.
-    rate_limit_per_second: float = Field(
-        default=1000.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0
-    )
+    rate_limit_per_second: float = Field(default=1000.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0)
     rate_limit_burst: int = Field(default=2000, alias="LAUREL_RATE_LIMIT_BURST", ge=1)
     token_rate_limit_per_second: float = Field(
         default=20.0, alias="LAUREL_TOKEN_RATE_LIMIT_PER_SECOND", ge=0

@@ -39,9 +39,7 @@ def achievement_from_row(
     kind = model.TriggerKind(row["trigger_kind"])
     trigger: model.Trigger
     if kind is model.TriggerKind.METRIC:
-        attribute = (
-            model.Attribute(row["attr_key"], row["attr_value"]) if row["attr_key"] else None
-        )
+        attribute = model.Attribute(row["attr_key"], row["attr_value"]) if row["attr_key"] else None
         trigger = model.MetricTrigger(
             metric_id=int(row["metric_id"]),
             threshold=float(row["threshold"]),

@@ -134,9 +134,11 @@ class TortoiseConfigStore:
         composite_ids = [r.id for r in rows if r.trigger_kind == model.TriggerKind.COMPOSITE.value]
         prerequisites: dict[int, list[int]] = defaultdict(list)
         if composite_ids:
-            links = await models.Prerequisite.filter(composite_id__in=composite_ids).order_by(
-                "id"
-            ).values_list("composite_id", "prerequisite_id")
+            links = (
+                await models.Prerequisite.filter(composite_id__in=composite_ids)
+                .order_by("id")
+                .values_list("composite_id", "prerequisite_id")
+            )
             for composite_id, prerequisite_id in links:
                 prerequisites[composite_id].append(prerequisite_id)
         return [

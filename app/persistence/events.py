@@ -128,13 +128,15 @@ class SqlTransaction:
         # PostgreSQL says whether the upsert inserted (xmax = 0); SQLite, serialised, asked before.
         inserted = "(xmax = 0)" if self._pg else "FALSE"
         row = await self._conn.fetchrow(
-            "INSERT INTO app_user (tenant_id, external_id, name, email, tz, attributes, created_at) "
+            "INSERT INTO app_user "
+            "(tenant_id, external_id, name, email, tz, attributes, created_at) "
             "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
             "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
             "name = COALESCE(excluded.name, app_user.name), "
             "email = COALESCE(excluded.email, app_user.email), "
             "tz = CASE WHEN $5 IS NULL THEN app_user.tz ELSE excluded.tz END, "
-            "attributes = CASE WHEN $6 IS NULL THEN app_user.attributes ELSE excluded.attributes END "
+            "attributes = CASE WHEN $6 IS NULL THEN app_user.attributes "
+            "ELSE excluded.attributes END "
             f"RETURNING {USER_COLUMNS}, {inserted} AS inserted",
             tenant_id,
             profile.id,
@@ -182,15 +184,15 @@ class SqlTransaction:
                 "AND o.attr_value = metric_total.attr_value) AS before",
                 *args,
             )
-            before = {
-                (r["attr_key"], r["attr_value"]): float(r["before"] or 0.0) for r in rows
-            }
+            before = {(r["attr_key"], r["attr_value"]): float(r["before"] or 0.0) for r in rows}
         else:
             before = await self._totals(user_pk, metric_id, pairs)
             rows = await self._conn.fetch(upsert, *args)
         return [
             TotalChange(
-                attribute=model.Attribute(r["attr_key"], r["attr_value"]) if r["attr_key"] else None,
+                attribute=model.Attribute(r["attr_key"], r["attr_value"])
+                if r["attr_key"]
+                else None,
                 before=before.get((r["attr_key"], r["attr_value"]), 0.0),
                 after=float(r["total"]),
             )
@@ -254,7 +256,9 @@ class SqlTransaction:
         args: list[object] = [tenant_id, metric_id]
         for change in rising:
             n = len(args)
-            key, value = (change.attribute.key, change.attribute.value) if change.attribute else ("", "")
+            key, value = (
+                (change.attribute.key, change.attribute.value) if change.attribute else ("", "")
+            )
             clauses.append(
                 f"(attr_key = ${n + 1} AND attr_value = ${n + 2} "
                 f"AND threshold > ${n + 3} AND threshold <= ${n + 4})"

@@ -6,6 +6,7 @@ migration runs under a session advisory lock there, and under an exclusive file 
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 from collections.abc import AsyncIterator
@@ -37,12 +38,13 @@ async def migrate(database_url: str) -> None:
 async def _migration_lock(database_url: str, connection: Any) -> AsyncIterator[None]:
     if database_url.startswith("sqlite://"):
         lock_path = Path(sqlite_file(database_url) + ".migrate-lock")
-        with lock_path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        # Waiting for another process's lock happens off the event loop.
+        handle = await asyncio.to_thread(lock_path.open, "w")
+        try:
+            await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()  # closing the file releases the lock
         return
     async with connection.acquire_connection() as raw:
         await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)

@@ -26,15 +26,20 @@ async def test_server_key_reads_and_tracks_but_cannot_configure(api: Api) -> Non
     server = await api.server_key()
     assert (await api.call(METRICS, key=server)).status_code == 200
     assert await api.error_code(CREATE_METRIC, key=server) == "FORBIDDEN"
-    assert await api.error_code(
-        'mutation { createApiKey(input: {name: "x", role: ADMIN}) { key } }', key=server
-    ) == "FORBIDDEN"
+    assert (
+        await api.error_code(
+            'mutation { createApiKey(input: {name: "x", role: ADMIN}) { key } }', key=server
+        )
+        == "FORBIDDEN"
+    )
     assert (await api.data(METRICS))["metrics"] == []
 
 
 async def test_created_key_works_and_revoked_key_is_refused(api: Api) -> None:
     created = (
-        await api.data('mutation { createApiKey(input: {name: "ci", role: SERVER}) { key prefix name role } }')
+        await api.data(
+            'mutation { createApiKey(input: {name: "ci", role: SERVER}) { key prefix name role } }'
+        )
     )["createApiKey"]
     assert created["key"].startswith(created["prefix"] + ".")
     assert (created["name"], created["role"]) == ("ci", "SERVER")
@@ -52,7 +57,9 @@ async def test_revoking_another_tenants_key_does_nothing(api: Api, http: object)
 
     other = await new_tenant(api.client)
     other_prefix = other.key.split(".")[0]
-    result = await api.data("mutation($p: String!) { revokeApiKey(prefix: $p) }", {"p": other_prefix})
+    result = await api.data(
+        "mutation($p: String!) { revokeApiKey(prefix: $p) }", {"p": other_prefix}
+    )
     assert result == {"revokeApiKey": False}
     assert (await other.call(METRICS)).status_code == 200
 

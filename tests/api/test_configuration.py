@@ -21,21 +21,41 @@ mutation($i: CreateAchievementInput!) {
 
 
 async def create(api: Api, key: str, trigger: dict[str, Any], **extra: Any) -> Any:
-    return await api.gql(CREATE, {"i": {"key": key, "name": f"Name {key}", "trigger": trigger, **extra}})
+    return await api.gql(
+        CREATE, {"i": {"key": key, "name": f"Name {key}", "trigger": trigger, **extra}}
+    )
 
 
 async def test_metrics_are_created_listed_and_unique(api: Api) -> None:
-    created = await api.data('mutation { createMetric(input: {key: "lessons", name: "Lessons", unit: "lesson"}) { id key name unit } }')
+    created = await api.data(
+        'mutation { createMetric(input: {key: "lessons", name: "Lessons", unit: "lesson"}) { id key name unit } }'
+    )
     assert created["createMetric"]["unit"] == "lesson"
-    assert await api.error_code('mutation { createMetric(input: {key: "lessons", name: "Again"}) { id } }') == "BAD_USER_INPUT"
+    assert (
+        await api.error_code(
+            'mutation { createMetric(input: {key: "lessons", name: "Again"}) { id } }'
+        )
+        == "BAD_USER_INPUT"
+    )
     assert [m["key"] for m in (await api.data("{ metrics { key } }"))["metrics"]] == ["lessons"]
 
 
 async def test_all_four_triggers_are_created_inactive(api: Api) -> None:
     await api.metric()
     metric = await create(
-        api, "m1", {"metric": {"metricKey": "lessons", "value": 10, "eventAttribute": {"key": "lang", "value": "fr"}}},
-        description="d", badgeUrl="https://b/1.png", hidden=True, userAttributes=[{"key": "plan", "value": "pro"}],
+        api,
+        "m1",
+        {
+            "metric": {
+                "metricKey": "lessons",
+                "value": 10,
+                "eventAttribute": {"key": "lang", "value": "fr"},
+            }
+        },
+        description="d",
+        badgeUrl="https://b/1.png",
+        hidden=True,
+        userAttributes=[{"key": "plan", "value": "pro"}],
     )
     achievement = metric["data"]["createAchievement"]
     assert achievement["__typename"] == "MetricAchievement"
@@ -43,12 +63,18 @@ async def test_all_four_triggers_are_created_inactive(api: Api) -> None:
     assert achievement["metricValue"] == 10 and achievement["metric"] == {"key": "lessons"}
     assert achievement["eventAttribute"] == {"key": "lang", "value": "fr"}
     assert achievement["userAttributes"] == [{"key": "plan", "value": "pro"}]
-    assert (achievement["completions"], achievement["rarity"], achievement["hidden"]) == (0, 0.0, True)
+    assert (achievement["completions"], achievement["rarity"], achievement["hidden"]) == (
+        0,
+        0.0,
+        True,
+    )
     streak = (await create(api, "s1", {"streak": {"length": 7}}))["data"]["createAchievement"]
     assert (streak["__typename"], streak["streakLength"]) == ("StreakAchievement", 7)
     api_one = (await create(api, "a1", {"api": True}))["data"]["createAchievement"]
     assert api_one["__typename"] == "ApiAchievement"
-    composite = (await create(api, "c1", {"composite": {"prerequisiteKeys": ["m1", "a1"]}}))["data"]["createAchievement"]
+    composite = (await create(api, "c1", {"composite": {"prerequisiteKeys": ["m1", "a1"]}}))[
+        "data"
+    ]["createAchievement"]
     assert composite["prerequisites"] == [{"key": "m1"}, {"key": "a1"}]
 
 
@@ -75,7 +101,9 @@ async def test_invalid_achievements_are_refused_and_nothing_is_stored(
     await api.metric()
     body = await create(api, key, trigger)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
-    listed = await api.data("{ achievements(status: [INACTIVE, ACTIVE, LOCKED, ARCHIVED]) { __typename } }")
+    listed = await api.data(
+        "{ achievements(status: [INACTIVE, ACTIVE, LOCKED, ARCHIVED]) { __typename } }"
+    )
     assert listed["achievements"] == []
 
 
@@ -105,12 +133,17 @@ async def test_status_workflow_and_archived_is_final(api: Api) -> None:
         await api.activate("a1", status)
     for status in ("ACTIVE", "INACTIVE", "LOCKED"):
         code = await api.error_code(
-            "mutation($s: AchievementStatus!) { setAchievementStatus(key: \"a1\", status: $s) { __typename } }",
+            'mutation($s: AchievementStatus!) { setAchievementStatus(key: "a1", status: $s) { __typename } }',
             {"s": status},
         )
         assert code == "BAD_USER_INPUT"
-    assert await api.error_code(
-        'mutation { setAchievementStatus(key: "zz", status: ACTIVE) { __typename } }'
-    ) == "NOT_FOUND"
-    archived = await api.data("{ achievements(status: [ARCHIVED]) { ... on Achievement { key status } } }")
+    assert (
+        await api.error_code(
+            'mutation { setAchievementStatus(key: "zz", status: ACTIVE) { __typename } }'
+        )
+        == "NOT_FOUND"
+    )
+    archived = await api.data(
+        "{ achievements(status: [ARCHIVED]) { ... on Achievement { key status } } }"
+    )
     assert archived["achievements"] == [{"key": "a1", "status": "ARCHIVED"}]

@@ -5,7 +5,6 @@ Aging a key is done in SQL: waiting a day is not an option, and the engine's clo
 
 from __future__ import annotations
 
-
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta

@@ -75,10 +75,7 @@ async def test_selections_at_under_and_over_the_limit(api: Api) -> None:
 
 def spread_metrics(spreads: int, keys: int) -> str:
     """metrics is an unbounded list: cost = 10 * (1 + spreads * keys)."""
-    return (
-        "{ metrics {" + " ...F" * spreads + " } }"
-        " fragment F on Metric {" + " key" * keys + " }"
-    )
+    return "{ metrics {" + " ...F" * spreads + " } } fragment F on Metric {" + " key" * keys + " }"
 
 
 async def test_cost_at_under_and_over_the_limit(api: Api) -> None:

@@ -68,7 +68,7 @@ async def test_user_tokens_have_their_own_buckets(limited: Api) -> None:
         "createUserToken"
     ]["token"]
     assert_limited(await flood(limited, BURST + 3, token=token))
-    second = (await limited.data('mutation { createUserToken(userId: "u2") { token } }'))
+    second = await limited.data('mutation { createUserToken(userId: "u2") { token } }')
     served = await flood(limited, 2, token=second["createUserToken"]["token"])
     assert [r.status_code for r in served] == [200, 200]
 

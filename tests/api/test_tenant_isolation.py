@@ -15,7 +15,8 @@ SNAPSHOT = """
 
 async def seed(tenant: Api, name: str) -> None:
     await tenant.data(
-        "mutation($n: String!) { createMetric(input: {key: \"lessons\", name: $n}) { id } }", {"n": name}
+        'mutation($n: String!) { createMetric(input: {key: "lessons", name: $n}) { id } }',
+        {"n": name},
     )
     await tenant.achievement("first", {"metric": {"metricKey": "lessons", "value": 1}}, name=name)
     await tenant.achievement("api", {"api": True})
@@ -27,8 +28,14 @@ async def test_tenants_do_not_see_or_change_each_other(api: Api) -> None:
     await seed(other, "Tenant B")
     await other.data(
         "mutation($i: TrackEventInput!) { trackEvent(input: $i) { total } }",
-        {"i": {"metricKey": "lessons", "value": 2, "idempotencyKey": "shared-key",
-               "user": {"id": "u1", "name": "B's user"}}},
+        {
+            "i": {
+                "metricKey": "lessons",
+                "value": 2,
+                "idempotencyKey": "shared-key",
+                "user": {"id": "u1", "name": "B's user"},
+            }
+        },
     )
     before = await other.data(SNAPSHOT)
 
@@ -38,7 +45,9 @@ async def test_tenants_do_not_see_or_change_each_other(api: Api) -> None:
     await api.data(
         'mutation { completeAchievement(input: {achievementKey: "api", user: {id: "u1"}}) { newlyCompleted } }'
     )
-    await api.data('mutation { updateAchievement(key: "first", input: {name: "Changed"}) { __typename } }')
+    await api.data(
+        'mutation { updateAchievement(key: "first", input: {name: "Changed"}) { __typename } }'
+    )
     await api.activate("first", "ARCHIVED")
 
     assert await other.data(SNAPSHOT) == before
@@ -50,7 +59,12 @@ async def test_tenants_do_not_see_or_change_each_other(api: Api) -> None:
 async def test_keys_of_one_tenant_cannot_reach_anothers_objects(api: Api) -> None:
     other = await new_tenant(api.client)
     await seed(other, "B")
-    assert await api.error_code('mutation { setAchievementStatus(key: "first", status: LOCKED) { __typename } }') == "NOT_FOUND"
+    assert (
+        await api.error_code(
+            'mutation { setAchievementStatus(key: "first", status: LOCKED) { __typename } }'
+        )
+        == "NOT_FOUND"
+    )
     assert (await api.track("u1", 1))["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert (await api.data('{ achievement(key: "first") { __typename } }')) == {"achievement": None}
     assert (await api.data('{ user(id: "u1") { id } }')) == {"user": None}

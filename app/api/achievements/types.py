@@ -1,4 +1,4 @@
-"""Achievement types: the `Achievement` interface, one member per trigger, the `AnyAchievement` union.
+"""Achievement types: the `Achievement` interface, a member per trigger, the `AnyAchievement` union.
 
 Resolvers return these wrappers around domain values, never ORM rows, so union and interface
 resolution is by Python type.
@@ -19,7 +19,9 @@ from app.domain.progress import Progress, rarity
 from app.domain.visibility import as_seen_by
 
 
-@strawberry.interface(name="Achievement", description="Fields every achievement has, whatever its trigger.")
+@strawberry.interface(
+    name="Achievement", description="Fields every achievement has, whatever its trigger."
+)
 class AchievementFields:
     model: strawberry.Private[model.Achievement]
 
@@ -52,7 +54,8 @@ class AchievementFields:
         return self.model.kind
 
     @strawberry.field(
-        description="Secret achievement: name, description and badge are withheld from users who have not completed it."
+        description="Secret achievement: name, description and badge are withheld from users "
+        "who have not completed it."
     )
     def hidden(self) -> bool:
         return self.model.hidden

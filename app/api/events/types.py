@@ -19,7 +19,8 @@ class TrackEventInput:
     attributes: list[AttributeInput] | None = None
     idempotency_key: str | None = strawberry.field(
         default=None,
-        description="Same key and same input within 24 h: the first response is replayed and nothing is counted twice.",
+        description="Same key and same input within 24 h: the first response is replayed and "
+        "nothing is counted twice.",
     )
     occurred_at: datetime | None = strawberry.field(
         default=None,
@@ -51,7 +52,8 @@ class TrackEventPayload:
     metric_key: str
     total: float = strawberry.field(description="The user's metric total after this event.")
     achievements: list[UserAchievement] = strawberry.field(
-        description="Achievements this event completed, composites it cascaded into included. A replay returns the first response's list."
+        description="Achievements this event completed, composites it cascaded into included. "
+        "A replay returns the first response's list."
     )
     current_streak: Streak | None = strawberry.field(
         description="Null when the tenant has no streak configured."

@@ -31,7 +31,9 @@ class KeyMutations:
         created = await info.context.services.credentials.create_key(
             caller.tenant_id, input.name, input.role
         )
-        return CreatedApiKey(key=created.key, prefix=created.prefix, name=input.name, role=input.role)
+        return CreatedApiKey(
+            key=created.key, prefix=created.prefix, name=input.name, role=input.role
+        )
 
     @strawberry.mutation
     async def revoke_api_key(self, info: Info, prefix: str) -> bool:
@@ -39,7 +41,8 @@ class KeyMutations:
         return await info.context.services.credentials.revoke_key(caller.tenant_id, prefix)
 
     @strawberry.mutation(
-        description="Invalidate every user token of the tenant by rotating the secret that signs them."
+        description="Invalidate every user token of the tenant by rotating the secret that "
+        "signs them."
     )
     async def rotate_user_token_secret(self, info: Info) -> bool:
         caller = permissions.admin(info)

@@ -14,7 +14,9 @@ class Metric:
 
     @classmethod
     def of(cls, metric: model.Metric) -> Metric:
-        return cls(id=strawberry.ID(str(metric.id)), key=metric.key, name=metric.name, unit=metric.unit)
+        return cls(
+            id=strawberry.ID(str(metric.id)), key=metric.key, name=metric.name, unit=metric.unit
+        )
 
 
 @strawberry.input

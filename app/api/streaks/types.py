@@ -19,7 +19,8 @@ class Streak:
     period_start: date
     period_end: date
     expires: datetime | None = strawberry.field(
-        description="When the streak is lost if no qualifying event comes first; null when length is 0."
+        description="When the streak is lost if no qualifying event comes first; "
+        "null when length is 0."
     )
 
     @classmethod
