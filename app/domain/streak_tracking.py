@@ -20,6 +20,7 @@ from app.domain.streaks import (
     latest_run,
     local_date,
     period_start,
+    previous_period,
     run_length_containing,
 )
 
@@ -39,23 +40,28 @@ async def advance_streak(
     value: float,
     occurred_at: datetime,
 ) -> StreakProgress:
+    """A stored run computed for another frequency is rebuilt from the days, even when this
+    event does not qualify: the payload must show the streak under the current settings."""
     frequency = settings.frequency
     state = await tx.streak_state(user.pk)
     current = state.frequency in (None, frequency)
-    if value <= 0 or metric_id not in settings.metric_ids:
-        return StreakProgress(state.run if current else None, [])
-    day = local_date(occurred_at, user.tz)
-    if not await tx.add_streak_day(tenant_id, user.pk, day) and current:
+    period: date | None = None
+    if value > 0 and metric_id in settings.metric_ids:
+        day = local_date(occurred_at, user.tz)
+        if await tx.add_streak_day(tenant_id, user.pk, day):
+            period = period_start(day, frequency)
+    if current and period is None:
         return StreakProgress(state.run, [])
-    period = period_start(day, frequency)
-    run = extend_run(state.run, period, frequency) if current else None
+    run = extend_run(state.run, period, frequency) if current and period else None
     if run is not None:
         longest = max(state.longest, run.length)
     else:
         periods = {period_start(d, frequency) for d in await tx.streak_days(user.pk)}
         run = latest_run(periods, frequency)
-        containing = run_length_containing(periods, period, frequency)
-        longest = max(state.longest, containing) if current else _longest(periods, frequency)
+        if current and period is not None:
+            longest = max(state.longest, run_length_containing(periods, period, frequency))
+        else:
+            longest = _longest(periods, frequency)
     await tx.save_streak_state(tenant_id, user.pk, StreakState(run, longest, frequency))
     previous = state.longest if current else 0
     reached: list[Achievement] = []
@@ -66,7 +72,8 @@ async def advance_streak(
 
 def _longest(periods: set[date], frequency: StreakFrequency) -> int:
     """The longest run in a set of periods; needed once when the tenant's frequency changed."""
-    return max((run_length_containing(periods, p, frequency) for p in periods), default=0)
+    starts = (p for p in periods if previous_period(p, frequency) not in periods)
+    return max((run_length_containing(periods, p, frequency) for p in starts), default=0)
 
 
 def streak_view(

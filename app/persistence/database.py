@@ -51,7 +51,7 @@ def _sqlite_sql(sql: str) -> str:
 
 
 def _sqlite_arg(value: Any) -> Any:
-    """SQLite compares datetimes as text: write Tortoise's form, in UTC, so order is chronological."""
+    """SQLite compares datetimes as text: Tortoise's form in UTC keeps that order chronological."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(sep=" ")
     if isinstance(value, date):
@@ -150,9 +150,9 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:
-        async with Tortoise.get_connection("default").acquire_connection() as raw:
-            async with raw.transaction():
-                yield PostgresConnection(raw)
+        client = Tortoise.get_connection("default")
+        async with client.acquire_connection() as raw, raw.transaction():
+            yield PostgresConnection(raw)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[PostgresConnection]:

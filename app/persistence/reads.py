@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from app.domain import model
 from app.domain.ports import Standing
-from app.domain.streaks import StreakFrequency, StreakRun
+from app.domain.streaks import StreakFrequency, StreakRun, latest_run
 from app.persistence.codec import (
     achievement_from_row,
     as_date,
@@ -51,11 +52,14 @@ class SqlReadStore:
             return []
         async with self._db.connection() as conn:
             rows = await conn.fetch(
-                f"SELECT id, key, name, unit FROM metric WHERE tenant_id = $1 AND id IN ({_in(ids)})",
+                "SELECT id, key, name, unit FROM metric "
+                f"WHERE tenant_id = $1 AND id IN ({_in(ids)})",
                 tenant_id,
                 *ids,
             )
-        return [model.Metric(id=r["id"], key=r["key"], name=r["name"], unit=r["unit"]) for r in rows]
+        return [
+            model.Metric(id=r["id"], key=r["key"], name=r["name"], unit=r["unit"]) for r in rows
+        ]
 
     async def user_counts(self, tenant_ids: Sequence[int]) -> dict[int, int]:
         async with self._db.connection() as conn:
@@ -86,7 +90,7 @@ class SqlReadStore:
         )
 
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]:
-        """Users, their completions, totals and streak runs: four queries for any number of users."""
+        """Users, completions, totals, streak runs: four or five queries for any number of users."""
         if not user_ids:
             return {}
         async with self._db.connection() as conn:
@@ -111,18 +115,53 @@ class SqlReadStore:
                 *pks,
             )
             streaks = await conn.fetch(
-                f"SELECT user_id, run_start, run_last, run_length FROM streak_state "
-                f"WHERE user_id IN ({marks})",
+                "SELECT s.user_id, s.frequency, s.run_start, s.run_last, s.run_length, "
+                "c.frequency AS configured FROM streak_state s "
+                "LEFT JOIN streak_config c ON c.tenant_id = s.tenant_id "
+                f"WHERE s.user_id IN ({marks})",
                 *pks,
             )
-        return _assemble_standings(users, completions, totals, streaks)
+            runs = await _current_runs(conn, streaks)
+        return _assemble_standings(users, completions, totals, runs)
+
+
+async def _current_runs(conn: Connection, streaks: list[dict[str, Any]]) -> dict[int, StreakRun]:
+    """Runs stored for a frequency the tenant has since changed are rebuilt from the days.
+
+    The event path rewrites a user's run on their next event; until then the stored one would
+    be wrong. One extra query covers every such user, so reads stay constant in queries.
+    """
+    runs: dict[int, StreakRun] = {}
+    stale: dict[int, StreakFrequency] = {}
+    for row in streaks:
+        if row["configured"] is not None and row["configured"] != row["frequency"]:
+            stale[row["user_id"]] = StreakFrequency(row["configured"])
+        elif row["run_last"] is not None:
+            runs[row["user_id"]] = StreakRun(
+                start=as_date(row["run_start"]),
+                last=as_date(row["run_last"]),
+                length=int(row["run_length"]),
+            )
+    if not stale:
+        return runs
+    rows = await conn.fetch(
+        f"SELECT user_id, day FROM streak_day WHERE user_id IN ({_in(list(stale), 1)})", *stale
+    )
+    days: dict[int, list[date]] = defaultdict(list)
+    for row in rows:
+        days[row["user_id"]].append(as_date(row["day"]))
+    for user_pk, frequency in stale.items():
+        run = latest_run(days[user_pk], frequency)
+        if run is not None:
+            runs[user_pk] = run
+    return runs
 
 
 def _assemble_standings(
     users: list[dict[str, Any]],
     completions: list[dict[str, Any]],
     totals: list[dict[str, Any]],
-    streaks: list[dict[str, Any]],
+    runs: dict[int, StreakRun],
 ) -> dict[str, Standing]:
     completed: dict[int, dict[int, Any]] = defaultdict(dict)
     for row in completions:
@@ -131,13 +170,6 @@ def _assemble_standings(
     for row in totals:
         attribute = model.Attribute(row["attr_key"], row["attr_value"]) if row["attr_key"] else None
         sums[row["user_id"]][(row["metric_id"], attribute)] = float(row["total"])
-    runs = {
-        row["user_id"]: StreakRun(
-            start=as_date(row["run_start"]), last=as_date(row["run_last"]), length=row["run_length"]
-        )
-        for row in streaks
-        if row["run_last"] is not None
-    }
     result: dict[str, Standing] = {}
     for row in users:
         user = user_from_row(row)
@@ -165,7 +197,9 @@ def user_from_row(row: dict[str, Any]) -> model.User:
 async def _with_prerequisites(
     conn: Connection, rows: list[dict[str, Any]]
 ) -> list[model.Achievement]:
-    composite_ids = [r["id"] for r in rows if r["trigger_kind"] == model.TriggerKind.COMPOSITE.value]
+    composite_ids = [
+        r["id"] for r in rows if r["trigger_kind"] == model.TriggerKind.COMPOSITE.value
+    ]
     links: dict[int, list[int]] = defaultdict(list)
     if composite_ids:
         for link in await conn.fetch(

@@ -21,9 +21,7 @@ class AchievementQueries:
     ) -> list[AnyAchievement]:
         caller = permissions.any_caller(info)
         statuses = catalogue_statuses(caller, status)
-        found = await info.context.services.config.achievements(
-            caller.tenant_id, frozenset(s.value for s in statuses)
-        )
+        found = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
         completed = await _completed_by_caller(info, caller)
         return [
             present(as_seen_by(a, caller, a.id in completed))
@@ -34,7 +32,8 @@ class AchievementQueries:
     @strawberry.field
     async def achievement(self, info: Info, key: str) -> AnyAchievement | None:
         caller = permissions.any_caller(info)
-        found = await info.context.services.config.achievement_by_key(caller.tenant_id, key)
+        catalogue = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
+        found = next((a for a in catalogue if a.key == key), None)
         if found is None:
             return None
         explicit = [found.status] if found.status is model.AchievementStatus.ARCHIVED else None
@@ -88,7 +87,10 @@ class AchievementMutations:
     ) -> AnyAchievement:
         caller = permissions.admin(info)
         updated = await configuration.set_achievement_status(
-            info.context.services.config, caller.tenant_id, key, model.AchievementStatus(status.value)
+            info.context.services.config,
+            caller.tenant_id,
+            key,
+            model.AchievementStatus(status.value),
         )
         info.context.services.engine.wake_backdating()
         return present(updated)

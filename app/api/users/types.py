@@ -45,7 +45,8 @@ class User:
         return self.model.created_at
 
     @strawberry.field(
-        description="Completed achievements, oldest first; with includeIncomplete, also the incomplete ones the user can still see."
+        description="Completed achievements, oldest first; with includeIncomplete, also the "
+        "incomplete ones the user can still see."
     )
     async def achievements(
         self, info: Info, include_incomplete: bool = False
@@ -133,6 +134,7 @@ class UserInput:
 @strawberry.type
 class UserToken:
     token: str = strawberry.field(
-        description="Bearer token for a browser or app: reads that one user's data and subscribes to that user's unlocks."
+        description="Bearer token for a browser or app: reads that one user's data and "
+        "subscribes to that user's unlocks."
     )
     expires_at: datetime
