@@ -18,11 +18,11 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app.api.context import Services
 from app.api.limits import Limits, configure_limits
 from app.api.schema import schema
-from app.api.subscriptions import BROKER
 from app.api.view import LaurelGraphQL
 from app.domain.engine import EventEngine
 from app.infra.auth import Credentials
 from app.infra.backdating import BackdateWorker
+from app.infra.background import BackgroundTask
 from app.infra.bootstrap import ensure_admin_key
 from app.infra.housekeeping import Housekeeping
 from app.infra.logging import configure_logging
@@ -30,11 +30,11 @@ from app.infra.pubsub import create_broker
 from app.infra.ratelimit import Policy, build_rate_limiter
 from app.infra.relay import OutboxRelay
 from app.infra.settings import Settings, get_settings
-from app.persistence.backdating import SqlBackdateStores
+from app.persistence.backdating import SqlBackdateStore
 from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import open_database
-from app.persistence.events import SqlTransactions
+from app.persistence.events import SqlTransaction, Transactions
 from app.persistence.migrate import migrate
 from app.persistence.outbox import OutboxStore
 from app.persistence.reads import SqlReadStore
@@ -60,33 +60,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if new_key is not None:
                 announce_admin_key(new_key)
             database = open_database(settings.database_url)
-            config_store = TortoiseConfigStore()
             broker = create_broker(settings.redis_url)
             await broker.start()
             relay = OutboxRelay(OutboxStore(database), broker)
+            backdating = BackdateWorker(Transactions(database, SqlBackdateStore))
+            config_store = TortoiseConfigStore()
+            engine = EventEngine(
+                Transactions(database, SqlTransaction), config_store, on_commit=relay.wake
+            )
             app.state.relay = relay
             app.state.services = Services(
                 config=config_store,
                 credentials=Credentials(keys),
-                engine=EventEngine(SqlTransactions(database), config_store, on_commit=relay.wake),
+                engine=engine,
                 reads=SqlReadStore(database),
+                broker=broker,
+                wake_backdating=backdating.wake,
                 introspection_for_all=settings.development,
-                extra={BROKER: broker},
             )
-            relay.start()
-            backdating = BackdateWorker(SqlBackdateStores(database))
-            app.state.services.engine.wake_backdating = backdating.wake
-            backdating.start()
-            housekeeping = Housekeeping(database)
-            housekeeping.start()
-            try:
-                yield
-            finally:
-                await housekeeping.stop()
-                await backdating.stop()
-                await relay.stop()
-                await broker.close()
-                await database.close()
+            async with _running(relay, backdating, Housekeeping(database)):
+                try:
+                    yield
+                finally:
+                    await broker.close()
+                    await database.close()
 
     limiter = build_rate_limiter(settings.redis_url)
     policies = {
@@ -117,6 +114,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+@asynccontextmanager
+async def _running(*workers: BackgroundTask) -> AsyncIterator[None]:
+    """Background workers run for the app's lifetime and stop, newest first, on shutdown."""
+    for worker in workers:
+        worker.start()
+    try:
+        yield
+    finally:
+        for worker in reversed(workers):
+            await worker.stop()
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from app.domain.engine import EventEngine
     from app.domain.ports import ConfigStore, ReadStore
     from app.infra.auth import Credentials
+    from app.infra.pubsub import Broker
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +27,9 @@ class Services:
     credentials: Credentials
     engine: EventEngine
     reads: ReadStore
+    broker: Broker
+    wake_backdating: Callable[[], None]
     introspection_for_all: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -22,7 +22,6 @@ from app.domain.progress import completed_progress
 from app.domain.visibility import as_seen_by
 from app.infra.pubsub import Broker, SubscriberOverflow, UnlockNotice
 
-BROKER = "broker"
 SEEN_LIMIT = 10_000
 
 
@@ -46,7 +45,7 @@ class Subscription:
     ) -> AsyncGenerator[AchievementUnlocked, None]:
         caller = _subscriber(info, user_id)
         wanted = user_id if caller.is_key else caller.user_id
-        broker: Broker = info.context.services.extra[BROKER]
+        broker: Broker = info.context.services.broker
         seen: OrderedDict[int, None] = OrderedDict()
         async with broker.subscribe(caller.tenant_id) as subscriber:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from cross_web import HTTPException
@@ -22,6 +23,10 @@ from app.api.request_log import record_of, start_record
 from app.domain.errors import DomainError, Unauthenticated
 from app.domain.model import Caller, CallerKind
 from app.infra.ratelimit import Policy, RateLimiter, retry_after
+
+# A \uD800-\uDFFF escape is the only way JSON can carry a lone surrogate; only such a body
+# pays for the full check.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
@@ -68,7 +73,8 @@ class LaurelGraphQL(GraphQL[Context, None]):
         (JSON allows the escape; no database stores it) is a 400, not a crash."""
         try:
             decoded = json.loads(data)
-            json.dumps(decoded, ensure_ascii=False).encode()
+            if SURROGATE_ESCAPE.search(data if isinstance(data, str) else data.decode()):
+                json.dumps(decoded, ensure_ascii=False).encode()
         except (ValueError, RecursionError) as exc:
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(decoded, dict | list):

@@ -28,7 +28,9 @@ from app.domain.model import (
 from app.domain.ports import (
     CompletionWriter,
     ConfigStore,
+    IdempotencyClaim,
     NewCompletion,
+    NewEvent,
     Transaction,
     TransactionFactory,
     UpsertedUser,
@@ -121,7 +123,6 @@ class EventEngine:
         self._on_commit = on_commit
         self._metrics: dict[tuple[int, str], Metric] = {}
         self._streak_settings: dict[int, tuple[float, StreakSettings | None]] = {}
-        self.wake_backdating: Callable[[], None] = lambda: None
 
     async def track_event(self, caller: Caller, command: TrackEvent) -> EventOutcome:
         tenant = caller.tenant_id
@@ -136,16 +137,15 @@ class EventEngine:
                     tenant, command.idempotency_key, request_hash, now
                 )
                 if not claim.claimed:
-                    return await _replay(tx, tenant, command.idempotency_key, claim, request_hash)
+                    return await _replay(tx, tenant, claim, request_hash)
             upserted = await tx.upsert_user(tenant, command.user, now)
             user = upserted.user
-            changes = await tx.add_to_totals(
-                tenant, user.pk, metric.id, command.value, command.attributes
+            recorded = await tx.record_event(
+                NewEvent(
+                    tenant, user.pk, metric.id, command.value, command.attributes, occurred_at, now
+                )
             )
-            event_id = await tx.insert_event(
-                tenant, user.pk, metric.id, command.value, command.attributes, occurred_at
-            )
-            candidates = await tx.crossed_metric_achievements(tenant, metric.id, changes)
+            candidates = await tx.crossed_metric_achievements(tenant, metric.id, recorded.changes)
             streak = None
             if settings is not None:
                 progress = await advance_streak(
@@ -157,9 +157,9 @@ class EventEngine:
                 candidates += await tx.qualifying_achievements(tenant, user.pk)
             unlocks = await _complete(tx, tenant, user, candidates, now)
             outcome = EventOutcome(
-                event_id=event_id,
+                event_id=recorded.event_id,
                 metric_key=metric.key,
-                total=next(c.after for c in changes if c.attribute is None),
+                total=recorded.total,
                 unlocks=tuple(unlocks),
                 streak=streak,
                 idempotency_key=command.idempotency_key,
@@ -302,17 +302,15 @@ def _fingerprint(command: TrackEvent) -> str:
 
 
 async def _replay(
-    tx: Transaction, tenant_id: int, key: str, claim: object, request_hash: str
+    tx: Transaction, tenant_id: int, claim: IdempotencyClaim, request_hash: str
 ) -> EventOutcome:
-    stored_hash = getattr(claim, "request_hash", "")
-    response = getattr(claim, "response", None)
-    if stored_hash != request_hash:
+    if claim.request_hash != request_hash:
         raise Conflict(
             "this idempotencyKey was used with a different input", field="idempotencyKey"
         )
-    if response is None:
+    if claim.response is None:
         raise Conflict("a request with this idempotencyKey is still in progress")
-    return await load_outcome(tx, tenant_id, response)
+    return await load_outcome(tx, tenant_id, claim.response)
 
 
 async def _requalify(

@@ -93,6 +93,27 @@ class TotalChange:
 
 
 @dataclass(frozen=True, slots=True)
+class NewEvent:
+    tenant_id: int
+    user_pk: int
+    metric_id: int
+    value: float
+    attributes: tuple[Attribute, ...]
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    event_id: int
+    changes: list[TotalChange]
+
+    @property
+    def total(self) -> float:
+        return next(c.after for c in self.changes if c.attribute is None)
+
+
+@dataclass(frozen=True, slots=True)
 class NewCompletion:
     id: int
     achievement_id: int
@@ -108,7 +129,8 @@ class StreakState:
     frequency: StreakFrequency | None = None
 
 
-class IdempotencyClaim(Protocol):
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
     """Outcome of claiming a key: either ours to fill, or an earlier request's stored answer."""
 
     claimed: bool
@@ -116,37 +138,9 @@ class IdempotencyClaim(Protocol):
     response: str | None
 
 
-class Transaction(Protocol):
-    """One write transaction of the event engine; every method is one statement or so."""
+class CompletionWriter(Protocol):
+    """What completing a user and cascading into composites needs, from any transaction."""
 
-    async def claim_idempotency_key(
-        self, tenant_id: int, key: str, request_hash: str, now: datetime
-    ) -> IdempotencyClaim: ...
-    async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None: ...
-    async def upsert_user(
-        self, tenant_id: int, profile: UserProfile, now: datetime
-    ) -> UpsertedUser: ...
-    async def add_to_totals(
-        self,
-        tenant_id: int,
-        user_pk: int,
-        metric_id: int,
-        value: float,
-        attributes: tuple[Attribute, ...],
-    ) -> list[TotalChange]: ...
-    async def insert_event(
-        self,
-        tenant_id: int,
-        user_pk: int,
-        metric_id: int,
-        value: float,
-        attributes: tuple[Attribute, ...],
-        occurred_at: datetime,
-    ) -> int: ...
-    async def crossed_metric_achievements(
-        self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
-    ) -> list[Achievement]: ...
-    async def qualifying_achievements(self, tenant_id: int, user_pk: int) -> list[Achievement]: ...
     async def insert_completions(
         self,
         tenant_id: int,
@@ -156,10 +150,30 @@ class Transaction(Protocol):
         *,
         publish: bool,
     ) -> list[NewCompletion]: ...
-    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None: ...
     async def composites_completed_by(
         self, tenant_id: int, user_pk: int, prerequisite_ids: Sequence[int]
     ) -> list[Achievement]: ...
+
+
+class Transaction(CompletionWriter, Protocol):
+    """One write transaction of the event engine; every method is one statement or so."""
+
+    async def claim_idempotency_key(
+        self, tenant_id: int, key: str, request_hash: str, now: datetime
+    ) -> IdempotencyClaim: ...
+    async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None: ...
+    async def upsert_user(
+        self, tenant_id: int, profile: UserProfile, now: datetime
+    ) -> UpsertedUser: ...
+    async def record_event(self, event: NewEvent) -> RecordedEvent:
+        """Store the event and add its value to the plain total and to each attribute's total."""
+        ...
+
+    async def crossed_metric_achievements(
+        self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
+    ) -> list[Achievement]: ...
+    async def qualifying_achievements(self, tenant_id: int, user_pk: int) -> list[Achievement]: ...
+    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None: ...
     async def streak_state(self, user_pk: int) -> StreakState: ...
     async def add_streak_day(self, tenant_id: int, user_pk: int, day: date) -> bool: ...
     async def streak_days(self, user_pk: int) -> list[date]: ...
@@ -214,23 +228,6 @@ class BackdateJob:
     tenant_id: int
     achievement_id: int
     cursor: int
-
-
-class CompletionWriter(Protocol):
-    """What completing a user and cascading into composites needs, from any transaction."""
-
-    async def insert_completions(
-        self,
-        tenant_id: int,
-        user_pk: int,
-        achievement_ids: Sequence[int],
-        now: datetime,
-        *,
-        publish: bool,
-    ) -> list[NewCompletion]: ...
-    async def composites_completed_by(
-        self, tenant_id: int, user_pk: int, prerequisite_ids: Sequence[int]
-    ) -> list[Achievement]: ...
 
 
 class BackdateStore(CompletionWriter, Protocol):

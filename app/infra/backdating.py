@@ -9,12 +9,12 @@ processed. A failing job is logged and set aside for a while instead of blocking
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from app.domain.backdating import SETTLE, BackdateFailed, run_backdate_batch
 from app.domain.ports import BackdateStoreFactory
+from app.infra.background import BackgroundTask
 
 log = logging.getLogger("laurel.backdating")
 
@@ -22,7 +22,9 @@ POLL_INTERVAL = 2.0
 RETRY_AFTER = 30.0
 
 
-class BackdateWorker:
+class BackdateWorker(BackgroundTask):
+    name = "laurel-backdating"
+
     def __init__(
         self,
         stores: BackdateStoreFactory,
@@ -35,21 +37,9 @@ class BackdateWorker:
         self._retry_after = retry_after
         self._wakeup = asyncio.Event()
         self._failed: dict[int, float] = {}
-        self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="laurel-backdating")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
 
     async def _run(self) -> None:
         while True:

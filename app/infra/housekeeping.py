@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from app.infra.background import BackgroundTask
 from app.persistence.database import Database
 from app.persistence.events import IDEMPOTENCY_WINDOW
 from app.persistence.retention import purge_idempotency_keys
@@ -17,7 +17,9 @@ log = logging.getLogger("laurel.housekeeping")
 PURGE_INTERVAL = 15 * 60.0
 
 
-class Housekeeping:
+class Housekeeping(BackgroundTask):
+    name = "laurel-housekeeping"
+
     def __init__(
         self,
         database: Database,
@@ -28,18 +30,6 @@ class Housekeeping:
         self._database = database
         self._interval = interval
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="laurel-housekeeping")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -9,11 +9,11 @@ that wrote them, which was woken for them; on start the relay takes every pendin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from app.infra.background import BackgroundTask
 from app.infra.pubsub import Broker, UnlockNotice
 from app.persistence.outbox import OutboxStore, PendingUnlock
 
@@ -24,7 +24,9 @@ STALE_AFTER = timedelta(seconds=2)
 BATCH = 100
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundTask):
+    name = "laurel-outbox-relay"
+
     def __init__(
         self,
         outbox: OutboxStore,
@@ -36,26 +38,10 @@ class OutboxRelay:
         self._broker = broker
         self._clock = clock
         self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Called by the engine after a commit; never blocks the request."""
         self._wakeup.set()
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self) -> None:
-        if not self.running:
-            self._task = asyncio.create_task(self._run(), name="laurel-outbox-relay")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _run(self) -> None:
         woken = True

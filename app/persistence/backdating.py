@@ -7,14 +7,12 @@ transactions are serialised (`BEGIN IMMEDIATE`), which gives the same guarantee.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from app.domain import model
 from app.domain.ports import BackdateJob
-from app.persistence.database import Database
 from app.persistence.events import USER_COLUMNS, SqlTransaction
 from app.persistence.reads import _in, user_from_row
 
@@ -130,18 +128,3 @@ def _qualification(trigger: model.Trigger) -> tuple[str, str, list[Any]]:
             [],
         )
     return "", "FALSE", []
-
-
-class SqlBackdateStores:
-    """The `BackdateStoreFactory` port: `async with stores() as store:` is one transaction."""
-
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
-    def __call__(self) -> Any:
-        return self._scope()
-
-    @asynccontextmanager
-    async def _scope(self) -> AsyncIterator[SqlBackdateStore]:
-        async with self._db.transaction() as conn:
-            yield SqlBackdateStore(conn)

@@ -11,14 +11,22 @@ Every invariant is a constraint and every counter change is one statement:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from app.domain import model
-from app.domain.ports import NewCompletion, StreakState, TotalChange, UpsertedUser, UserProfile
+from app.domain.ports import (
+    IdempotencyClaim,
+    NewCompletion,
+    NewEvent,
+    RecordedEvent,
+    StreakState,
+    TotalChange,
+    UpsertedUser,
+    UserProfile,
+)
 from app.domain.streaks import StreakFrequency, StreakRun
 from app.persistence.codec import (
     as_date,
@@ -31,12 +39,7 @@ from app.persistence.reads import ACHIEVEMENT_COLUMNS, _in, _with_prerequisites,
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 USER_COLUMNS = "id, external_id, name, email, tz, attributes, created_at"
 
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    claimed: bool
-    request_hash: str
-    response: str | None
+T = TypeVar("T", bound="SqlTransaction")
 
 
 class SqlTransaction:
@@ -78,7 +81,7 @@ class SqlTransaction:
 
     async def claim_idempotency_key(
         self, tenant_id: int, key: str, request_hash: str, now: datetime
-    ) -> Claim:
+    ) -> IdempotencyClaim:
         """Insert first; a key older than the window is taken over as if new.
 
         On PostgreSQL a concurrent claimant of the same key waits here for the first one to
@@ -97,14 +100,14 @@ class SqlTransaction:
             now - IDEMPOTENCY_WINDOW,
         )
         if row is not None:
-            return Claim(True, request_hash, None)
+            return IdempotencyClaim(True, request_hash, None)
         stored = await self._conn.fetchrow(
             "SELECT request_hash, response FROM idempotency_key WHERE tenant_id = $1 AND key = $2",
             tenant_id,
             key,
         )
         assert stored is not None
-        return Claim(False, stored["request_hash"], stored["response"])
+        return IdempotencyClaim(False, stored["request_hash"], stored["response"])
 
     async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None:
         await self._conn.execute(
@@ -155,40 +158,52 @@ class SqlTransaction:
         changed = attributes is not None and (before is None or before["attributes"] != attributes)
         return UpsertedUser(user=user_from_row(row), created=created, attributes_changed=changed)
 
-    async def add_to_totals(
-        self,
-        tenant_id: int,
-        user_pk: int,
-        metric_id: int,
-        value: float,
-        attributes: tuple[model.Attribute, ...],
-    ) -> list[TotalChange]:
-        pairs = [("", ""), *((a.key, a.value) for a in attributes)]
+    async def record_event(self, event: NewEvent) -> RecordedEvent:
+        pairs = [("", ""), *((a.key, a.value) for a in event.attributes)]
         values = ", ".join(
-            f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4)" for i in range(len(pairs))
+            f"($1, $2, $3, ${8 + 2 * i}, ${9 + 2 * i}, $4)" for i in range(len(pairs))
         )
-        upsert = (
+        insert_event = (
+            "INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, occurred_at, "
+            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+        )
+        upsert_totals = (
             "INSERT INTO metric_total (tenant_id, user_id, metric_id, attr_key, attr_value, total) "
             f"VALUES {values} ON CONFLICT (user_id, metric_id, attr_key, attr_value) "
             "DO UPDATE SET total = metric_total.total + excluded.total "
             "RETURNING attr_key, attr_value, total"
         )
-        args = [tenant_id, user_pk, metric_id, value, *(part for pair in pairs for part in pair)]
+        args = [
+            event.tenant_id,
+            event.user_pk,
+            event.metric_id,
+            event.value,
+            dump_attributes(event.attributes),
+            event.occurred_at,
+            event.recorded_at,
+            *(part for pair in pairs for part in pair),
+        ]
         if self._pg:
-            # The CTE reads the snapshot from before the upsert: the previous totals, same trip.
+            # One trip: the CTEs insert the event and read the totals as they were before the
+            # upsert (a statement's snapshot), so `before` is exact, not `after - value`.
             rows = await self._conn.fetch(
                 "WITH old AS (SELECT attr_key, attr_value, total FROM metric_total "
-                "WHERE user_id = $2 AND metric_id = $3) "
-                + upsert
+                f"WHERE user_id = $2 AND metric_id = $3), new_event AS ({insert_event}) "
+                + upsert_totals
                 + ", (SELECT o.total FROM old o WHERE o.attr_key = metric_total.attr_key "
-                "AND o.attr_value = metric_total.attr_value) AS before",
+                "AND o.attr_value = metric_total.attr_value) AS before, "
+                "(SELECT id FROM new_event) AS event_id",
                 *args,
             )
+            event_id = int(rows[0]["event_id"])
             before = {(r["attr_key"], r["attr_value"]): float(r["before"] or 0.0) for r in rows}
         else:
-            before = await self._totals(user_pk, metric_id, pairs)
-            rows = await self._conn.fetch(upsert, *args)
-        return [
+            before = await self._totals(event.user_pk, event.metric_id, pairs)
+            inserted = await self._conn.fetchrow(insert_event, *args[:7])
+            assert inserted is not None
+            event_id = int(inserted["id"])
+            rows = await self._conn.fetch(upsert_totals, *args)
+        changes = [
             TotalChange(
                 attribute=model.Attribute(r["attr_key"], r["attr_value"])
                 if r["attr_key"]
@@ -198,6 +213,7 @@ class SqlTransaction:
             )
             for r in rows
         ]
+        return RecordedEvent(event_id=event_id, changes=changes)
 
     async def _totals(
         self, user_pk: int, metric_id: int, pairs: Sequence[tuple[str, str]]
@@ -222,28 +238,6 @@ class SqlTransaction:
             for r in rows
             if (r["attr_key"], r["attr_value"]) in wanted
         }
-
-    async def insert_event(
-        self,
-        tenant_id: int,
-        user_pk: int,
-        metric_id: int,
-        value: float,
-        attributes: tuple[model.Attribute, ...],
-        occurred_at: datetime,
-    ) -> int:
-        row = await self._conn.fetchrow(
-            "INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, occurred_at, "
-            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-            tenant_id,
-            user_pk,
-            metric_id,
-            value,
-            dump_attributes(attributes),
-            occurred_at,
-        )
-        assert row is not None
-        return int(row["id"])
 
     async def crossed_metric_achievements(
         self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
@@ -455,16 +449,18 @@ def _prefixed(alias: str) -> str:
     return ", ".join(f"{alias}.{c.strip()}" for c in ACHIEVEMENT_COLUMNS.split(","))
 
 
-class SqlTransactions:
-    """The `TransactionFactory` port: `async with transactions() as tx:` is one transaction."""
+class Transactions(Generic[T]):
+    """A transaction factory port: `async with factory() as tx:` is one transaction, whose
+    statements `kind` (a `SqlTransaction` or a subclass) speaks."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, kind: Callable[[Connection], T]) -> None:
         self._db = database
+        self._kind = kind
 
     def __call__(self) -> Any:
         return self._scope()
 
     @asynccontextmanager
-    async def _scope(self) -> AsyncIterator[SqlTransaction]:
+    async def _scope(self) -> AsyncIterator[T]:
         async with self._db.transaction() as conn:
-            yield SqlTransaction(conn)
+            yield self._kind(conn)

@@ -278,7 +278,7 @@ async def test_a_restarted_relay_publishes_what_was_left(app: Any, http: httpx.A
     tenant = await new_tenant(http)
     await lessons(tenant, 1)
     relay = app.state.relay
-    broker = app.state.services.extra["broker"]
+    broker = app.state.services.broker
     await relay.stop()
     try:
         async with broker.subscribe(tenant.tenant_id) as subscriber:

@@ -78,7 +78,7 @@ class AchievementMutations:
         updated = await configuration.update_achievement(
             info.context.services.config, caller.tenant_id, key, input.to_domain()
         )
-        info.context.services.engine.wake_backdating()
+        info.context.services.wake_backdating()
         return present(updated)
 
     @strawberry.mutation
@@ -92,5 +92,5 @@ class AchievementMutations:
             key,
             model.AchievementStatus(status.value),
         )
-        info.context.services.engine.wake_backdating()
+        info.context.services.wake_backdating()
         return present(updated)
