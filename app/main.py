@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     yield
                 finally:
                     await broker.close()
+                    await limiter.close()
                     await database.close()
 
     limiter = build_rate_limiter(settings.redis_url)

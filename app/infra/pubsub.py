@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from redis.asyncio import Redis
+
 log = logging.getLogger("laurel.pubsub")
 
 QUEUE_SIZE = 256
@@ -175,9 +177,7 @@ class RedisBroker:
     """One pattern subscription per instance feeds the local hub; publishing is one PUBLISH."""
 
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
-
-        self._redis = redis.Redis.from_url(url)
+        self._redis = Redis.from_url(url)
         self._hub = _Hub()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()

@@ -35,10 +35,15 @@ class RateLimiter(Protocol):
         """Takes a token: 0 when allowed, else the seconds until one is available."""
         ...
 
+    async def close(self) -> None: ...
+
 
 class LocalBuckets:
     def __init__(self) -> None:
         self._buckets: dict[str, tuple[float, float]] = {}
+
+    async def close(self) -> None:
+        self._buckets.clear()
 
     async def acquire(self, credential: str, policy: Policy) -> float:
         now = time.monotonic()
@@ -85,6 +90,9 @@ class RedisBuckets:
     def __init__(self, url: str) -> None:
         self._redis = Redis.from_url(url)
         self._take = self._redis.register_script(TAKE_TOKEN)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
 
     async def acquire(self, credential: str, policy: Policy) -> float:
         try:
