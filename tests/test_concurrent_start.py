@@ -1,0 +1,90 @@
+"""SPEC 1: several instances starting together on an empty database migrate once, none fails."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import BACKEND, PG_ADMIN_URL, ROOT, _psql, free_port
+
+INSTANCES = 3
+
+
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    if BACKEND == "postgres":
+        name = f"laurel_start_{uuid.uuid4().hex[:8]}"
+        _psql(f"CREATE DATABASE {name}")
+        try:
+            yield f"{PG_ADMIN_URL}/{name}"
+        finally:
+            _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite://{folder}/fresh.sqlite3"
+
+
+def test_instances_starting_together_all_come_up(empty_database: str, tmp_path: Path) -> None:
+    ports = [free_port() for _ in range(INSTANCES)]
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_database,
+        "LAUREL_BOOTSTRAP_ADMIN_KEY": "start." + uuid.uuid4().hex,
+    }
+    logs = [tmp_path / f"instance-{port}.log" for port in ports]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for port, log in zip(ports, logs, strict=True)
+    ]
+    try:
+        healthy = {port: _wait_healthy(port) for port in ports}
+        assert all(healthy.values()), {p: logs[i].read_text()[-2000:] for i, p in enumerate(ports)}
+        assert all(p.poll() is None for p in processes)
+        key = env["LAUREL_BOOTSTRAP_ADMIN_KEY"]
+        for port in ports:
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/graphql",
+                json={"query": "{ metrics { key } }"},
+                headers={"X-API-Key": key},
+                timeout=10,
+            )
+            assert response.json() == {"data": {"metrics": []}}
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+
+
+def _wait_healthy(port: int) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return False
