@@ -13,7 +13,7 @@ from app.domain.model import ApiKeyRole
 from app.infra.auth import generate_key
 from app.infra.settings import get_settings
 from app.persistence.config import sqlite_file, tortoise_config
-from app.persistence.migrate import migrate
+from app.persistence.migrate import migrate, startup_lock
 from app.persistence.tenants import TortoiseKeyStore
 
 
@@ -66,7 +66,8 @@ async def _with_database(action: Callable[[], Awaitable[None]]) -> None:
         Path(sqlite_file(settings.database_url)).parent.mkdir(parents=True, exist_ok=True)
     await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
     try:
-        await migrate(settings.database_url)
+        async with startup_lock(settings.database_url):
+            await migrate(settings.database_url)
         await action()
     finally:
         await Tortoise.close_connections()

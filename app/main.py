@@ -35,7 +35,7 @@ from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import open_database
 from app.persistence.events import SqlTransaction, Transactions
-from app.persistence.migrate import migrate
+from app.persistence.migrate import migrate, startup_lock
 from app.persistence.outbox import OutboxStore
 from app.persistence.reads import SqlReadStore
 from app.persistence.tenants import TortoiseKeyStore
@@ -53,10 +53,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Path(sqlite_file(settings.database_url)).parent.mkdir(parents=True, exist_ok=True)
         config = tortoise_config(settings.database_url, pool_size=settings.database_pool_size)
         async with RegisterTortoise(app, config=config):
-            if settings.auto_migrate:
-                await migrate(settings.database_url)
             keys = TortoiseKeyStore()
-            new_key = await ensure_admin_key(keys, settings.bootstrap_admin_key)
+            async with startup_lock(settings.database_url):
+                if settings.auto_migrate:
+                    await migrate(settings.database_url)
+                new_key = await ensure_admin_key(keys, settings.bootstrap_admin_key)
             if new_key is not None:
                 announce_admin_key(new_key)
             database = open_database(settings.database_url)

@@ -1,7 +1,8 @@
-"""Apply migrations, once, however many instances start together.
+"""Start-up work done once, however many instances start together.
 
-Several instances racing `CREATE TABLE` on PostgreSQL crash one of them (measured), so the
-migration runs under a session advisory lock there, and under an exclusive file lock on SQLite.
+Several instances racing `CREATE TABLE` on PostgreSQL crash one of them (measured), and two
+instances making the first ADMIN key at once would both insert it; so start-up runs under a
+session advisory lock on PostgreSQL, and under an exclusive file lock on SQLite.
 """
 
 from __future__ import annotations
@@ -26,16 +27,23 @@ MIGRATION_LOCK_ID = 0x1A07E1
 
 
 async def migrate(database_url: str) -> None:
-    """Bring the schema to the newest migration. Tortoise must be initialised."""
+    """Bring the schema to the newest migration. Tortoise must be initialised; the caller holds
+    `startup_lock`."""
     connection = Tortoise.get_connection("default")
     apps = tortoise_config(database_url)["apps"]
-    async with _migration_lock(database_url, connection):
-        await MigrationExecutor(connection, apps).migrate()
+    await MigrationExecutor(connection, apps).migrate()
     log.info("database schema is up to date")
 
 
 @asynccontextmanager
-async def _migration_lock(database_url: str, connection: Any) -> AsyncIterator[None]:
+async def startup_lock(database_url: str) -> AsyncIterator[None]:
+    """One instance at a time through start-up work (migrating, making the first key)."""
+    async with _exclusive(database_url, Tortoise.get_connection("default")):
+        yield
+
+
+@asynccontextmanager
+async def _exclusive(database_url: str, connection: Any) -> AsyncIterator[None]:
     if database_url.startswith("sqlite://"):
         lock_path = Path(sqlite_file(database_url) + ".migrate-lock")
         # Waiting for another process's lock happens off the event loop.
