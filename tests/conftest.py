@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,11 @@ def _psql(sql: str) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+@contextmanager
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """An empty database of this run's backend, dropped afterwards."""
     if BACKEND == "postgres":
-        name = f"laurel_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         _psql(f"CREATE DATABASE {name}")
         try:
             yield f"{PG_ADMIN_URL}/{name}"
@@ -46,7 +48,13 @@ def database_url() -> Iterator[str]:
             _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     else:
         with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite://{folder}/laurel.sqlite3"
+            yield f"sqlite://{folder}/{prefix}.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with throwaway_database("laurel_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -239,10 +247,16 @@ def live_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[Liv
     server.stop()
 
 
-@pytest_asyncio.fixture
-async def live_api(live_server: LiveServer, http: httpx.AsyncClient) -> AsyncIterator[Api]:
-    """A fresh tenant whose requests go over real sockets to the live server."""
+@asynccontextmanager
+async def tenant_on(server: LiveServer, http: httpx.AsyncClient) -> AsyncIterator[Api]:
+    """A fresh tenant whose requests go over real sockets to `server`."""
     tenant = await new_tenant(http)
     limits = httpx.Limits(max_connections=100)
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
         yield Api(client, tenant.key, tenant.tenant_id)
+
+
+@pytest_asyncio.fixture
+async def live_api(live_server: LiveServer, http: httpx.AsyncClient) -> AsyncIterator[Api]:
+    async with tenant_on(live_server, http) as tenant:
+        yield tenant

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,23 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BACKEND, PG_ADMIN_URL, ROOT, _psql, free_port
+from conftest import ROOT, free_port, throwaway_database
 
 INSTANCES = 4
 
 
 @pytest.fixture
 def empty_database() -> Iterator[str]:
-    if BACKEND == "postgres":
-        name = f"laurel_start_{uuid.uuid4().hex[:8]}"
-        _psql(f"CREATE DATABASE {name}")
-        try:
-            yield f"{PG_ADMIN_URL}/{name}"
-        finally:
-            _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite://{folder}/fresh.sqlite3"
+    with throwaway_database("laurel_start") as url:
+        yield url
 
 
 def test_instances_starting_together_all_come_up(empty_database: str, tmp_path: Path) -> None:

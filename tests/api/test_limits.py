@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import Api, LiveServer, new_tenant
+from conftest import Api, LiveServer, tenant_on
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
@@ -133,9 +133,8 @@ def uncosted_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator
 
 @pytest_asyncio.fixture
 async def uncosted_api(uncosted_server: LiveServer, http: httpx.AsyncClient) -> AsyncIterator[Api]:
-    tenant = await new_tenant(http)
-    async with httpx.AsyncClient(base_url=uncosted_server.url, timeout=30) as client:
-        yield Api(client, tenant.key, tenant.tenant_id)
+    async with tenant_on(uncosted_server, http) as tenant:
+        yield tenant
 
 
 async def test_depth_at_under_and_over_the_limit(uncosted_api: Api) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import Api, LiveServer, new_tenant
+from conftest import Api, LiveServer, new_tenant, tenant_on
 
 from app.infra.ratelimit import LocalBuckets, Policy
 
@@ -33,9 +33,8 @@ def limited_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[
 
 @pytest_asyncio.fixture
 async def limited(limited_server: LiveServer, http: httpx.AsyncClient) -> AsyncIterator[Api]:
-    tenant = await new_tenant(http)
-    async with httpx.AsyncClient(base_url=limited_server.url, timeout=30) as client:
-        yield Api(client, tenant.key, tenant.tenant_id)
+    async with tenant_on(limited_server, http) as tenant:
+        yield tenant
 
 
 async def flood(api: Api, count: int, **credentials: Any) -> list[httpx.Response]:
