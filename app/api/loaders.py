@@ -63,7 +63,11 @@ class Loaders:
     @cached_property
     def tenant_achievements(self) -> DataLoader[int, list[model.Achievement]]:
         async def load(tenant_ids: Sequence[int]) -> list[list[model.Achievement]]:
-            return [await self._reads.tenant_achievements(t) for t in tenant_ids]
+            catalogues = [await self._reads.tenant_achievements(t) for t in tenant_ids]
+            # The catalogue holds every achievement a prerequisite can name: no second query.
+            for achievement in (a for catalogue in catalogues for a in catalogue):
+                self.achievement_by_id.prime(achievement.id, achievement)
+            return catalogues
 
         return DataLoader(load)
 
