@@ -70,6 +70,7 @@ class Config:
     pg_url: str
     floor_dir: Path
     laurel_cmd: str | None
+    laurel_log_level: str
     dry_floor: bool
     startup_timeout: float
     idle_below: float
@@ -123,6 +124,11 @@ def parse_args(argv: list[str] | None = None) -> Config:
         "--laurel-cmd",
         help="Laurel's command line instead of uvicorn app.main:app; "
         "{port} is replaced; DATABASE_URL and the key are in its environment",
+    )
+    p.add_argument(
+        "--laurel-log-level",
+        default="WARNING",
+        help="LAUREL_LOG_LEVEL; INFO adds Laurel's line per request, which the floor never writes",
     )
     p.add_argument(
         "--dry-floor",
@@ -193,7 +199,12 @@ def laurel_spec(cfg: Config, database_url: str) -> ServerSpec:
         name="laurel",
         argv=shlex.split(cfg.laurel_cmd) if cfg.laurel_cmd else default,
         cwd=REPO,
-        env={"DATABASE_URL": database_url, "LAUREL_BOOTSTRAP_ADMIN_KEY": cfg.api_key},
+        # WARNING, as the floor's `--log-level warning`: neither side writes a line per request.
+        env={
+            "DATABASE_URL": database_url,
+            "LAUREL_BOOTSTRAP_ADMIN_KEY": cfg.api_key,
+            "LAUREL_LOG_LEVEL": cfg.laurel_log_level,
+        },
         health=servers.http_ok("/healthz"),
     )
 

@@ -7,6 +7,7 @@ from typing import TypeAlias
 
 import strawberry
 
+from app.api.inputs import planned_input
 from app.domain import model, streaks
 
 # The domain's enums are the GraphQL enums: registering them here keeps the domain free of
@@ -32,6 +33,7 @@ class Attribute:
         return [cls(key=a.key, value=a.value) for a in attributes]
 
 
+@planned_input
 @strawberry.input
 class AttributeInput:
     key: str

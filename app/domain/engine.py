@@ -128,11 +128,11 @@ class EventEngine:
         tenant = caller.tenant_id
         now = self._clock()
         command, occurred_at = _check_event(command, now)
-        request_hash = _fingerprint(command)
         settings = await self._settings(tenant)
         async with self._transactions() as tx:
             metric = await self._metric(tx, tenant, command.metric_key)
             if command.idempotency_key is not None:
+                request_hash = _fingerprint(command)
                 claim = await tx.claim_idempotency_key(
                     tenant, command.idempotency_key, request_hash, now
                 )
@@ -261,11 +261,11 @@ def _check_profile(profile: UserProfile) -> UserProfile:
 
 def _check_event(command: TrackEvent, now: datetime) -> tuple[TrackEvent, datetime]:
     """Returns the command normalised: a repeated attribute pair must count once, not twice."""
-    command = replace(
-        command,
-        user=_check_profile(command.user),
-        attributes=check_attributes(command.attributes, "attributes"),
-    )
+    profile = _check_profile(command.user)
+    if profile is not command.user or command.attributes:
+        command = replace(
+            command, user=profile, attributes=check_attributes(command.attributes, "attributes")
+        )
     check_number(command.value, "value")
     if command.idempotency_key is not None:
         check_idempotency_key(command.idempotency_key)

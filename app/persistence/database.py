@@ -50,13 +50,9 @@ def _sqlite_sql(sql: str) -> str:
     return re.sub(r"\$(\d+)", r"?\1", sql)
 
 
-def _sqlite_arg(value: Any) -> Any:
+def _sqlite_datetime(value: datetime) -> str:
     """SQLite compares datetimes as text: Tortoise's form in UTC keeps that order chronological."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return value.astimezone(UTC).isoformat(sep=" ")
 
 
 class SqliteConnection:
@@ -67,7 +63,7 @@ class SqliteConnection:
 
     def _run(self, sql: str, args: Sequence[Any]) -> sqlite3.Cursor:
         try:
-            return self._raw.execute(_sqlite_sql(sql), [_sqlite_arg(a) for a in args])
+            return self._raw.execute(_sqlite_sql(sql), args)
         except sqlite3.IntegrityError as exc:
             raise IntegrityViolation(str(exc)) from exc
 
@@ -90,6 +86,10 @@ class SqliteDatabase:
     dialect = "sqlite"
 
     def __init__(self, path: str) -> None:
+        # Adapters are global to the sqlite3 module and Tortoise registers its own when its
+        # SQLite backend loads; this runs after that, and gives the same text for UTC values.
+        sqlite3.register_adapter(datetime, _sqlite_datetime)
+        sqlite3.register_adapter(date, date.isoformat)
         raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         raw.row_factory = sqlite3.Row
         raw.execute("PRAGMA journal_mode=WAL")

@@ -121,15 +121,15 @@ class SqlTransaction:
         self, tenant_id: int, profile: UserProfile, now: datetime
     ) -> UpsertedUser:
         attributes = None if profile.attributes is None else dump_attributes(profile.attributes)
+        if not self._pg:
+            return await self._upsert_user_serialized(tenant_id, profile, attributes, now)
         before = None
-        if attributes is not None or not self._pg:
+        if attributes is not None:
             before = await self._conn.fetchrow(
                 "SELECT attributes FROM app_user WHERE tenant_id = $1 AND external_id = $2",
                 tenant_id,
                 profile.id,
             )
-        # PostgreSQL says whether the upsert inserted (xmax = 0); SQLite, serialised, asked before.
-        inserted = "(xmax = 0)" if self._pg else "FALSE"
         row = await self._conn.fetchrow(
             "INSERT INTO app_user "
             "(tenant_id, external_id, name, email, tz, attributes, created_at) "
@@ -140,7 +140,7 @@ class SqlTransaction:
             "tz = CASE WHEN $5 IS NULL THEN app_user.tz ELSE excluded.tz END, "
             "attributes = CASE WHEN $6 IS NULL THEN app_user.attributes "
             "ELSE excluded.attributes END "
-            f"RETURNING {USER_COLUMNS}, {inserted} AS inserted",
+            f"RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted",
             tenant_id,
             profile.id,
             profile.name,
@@ -150,13 +150,56 @@ class SqlTransaction:
             now,
         )
         assert row is not None
-        created = bool(row["inserted"]) if self._pg else before is None
+        created = bool(row["inserted"])
         if created:
-            await self._conn.execute(
-                "UPDATE tenant SET user_count = user_count + 1 WHERE id = $1", tenant_id
-            )
+            await self._count_new_user(tenant_id)
         changed = attributes is not None and (before is None or before["attributes"] != attributes)
         return UpsertedUser(user=user_from_row(row), created=created, attributes_changed=changed)
+
+    async def _upsert_user_serialized(
+        self, tenant_id: int, profile: UserProfile, attributes: str | None, now: datetime
+    ) -> UpsertedUser:
+        """SQLite runs one writer at a time, so reading first is exact, and a known user whose
+        request says nothing new about them costs one read and no write."""
+        row = await self._conn.fetchrow(
+            f"SELECT {USER_COLUMNS} FROM app_user WHERE tenant_id = $1 AND external_id = $2",
+            tenant_id,
+            profile.id,
+        )
+        if row is None:
+            row = await self._conn.fetchrow(
+                "INSERT INTO app_user "
+                "(tenant_id, external_id, name, email, tz, attributes, created_at) "
+                "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
+                f"RETURNING {USER_COLUMNS}",
+                tenant_id,
+                profile.id,
+                profile.name,
+                profile.email,
+                profile.tz,
+                attributes,
+                now,
+            )
+            assert row is not None
+            await self._count_new_user(tenant_id)
+            return UpsertedUser(user_from_row(row), True, attributes_changed=attributes is not None)
+        given = {"name": profile.name, "email": profile.email, "tz": profile.tz}
+        given["attributes"] = attributes
+        changes = {k: v for k, v in given.items() if v is not None and v != row[k]}
+        if changes:
+            assignments = ", ".join(f"{column} = ${i + 2}" for i, column in enumerate(changes))
+            row = await self._conn.fetchrow(
+                f"UPDATE app_user SET {assignments} WHERE id = $1 RETURNING {USER_COLUMNS}",
+                row["id"],
+                *changes.values(),
+            )
+            assert row is not None
+        return UpsertedUser(user_from_row(row), False, attributes_changed="attributes" in changes)
+
+    async def _count_new_user(self, tenant_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE tenant SET user_count = user_count + 1 WHERE id = $1", tenant_id
+        )
 
     async def record_event(self, event: NewEvent) -> RecordedEvent:
         pairs = [("", ""), *((a.key, a.value) for a in event.attributes)]

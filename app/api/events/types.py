@@ -6,11 +6,13 @@ import strawberry
 
 from app.api.achievements.types import AchievementProgress, UserAchievement, present
 from app.api.common import AttributeInput, attributes_of
+from app.api.inputs import planned_input
 from app.api.streaks.types import Streak
 from app.api.users.types import UserInput
 from app.domain.engine import CompletionOutcome, EventOutcome, TrackEvent, Unlock
 
 
+@planned_input
 @strawberry.input
 class TrackEventInput:
     metric_key: str
@@ -74,6 +76,7 @@ class TrackEventPayload:
         )
 
 
+@planned_input
 @strawberry.input
 class CompleteAchievementInput:
     achievement_key: str

@@ -7,6 +7,7 @@ import strawberry
 from app.api.achievements.types import AchievementProgress, UserAchievement, present
 from app.api.common import Attribute, AttributeInput, attributes_of
 from app.api.context import Info
+from app.api.inputs import planned_input
 from app.api.streaks.types import Streak
 from app.domain import model
 from app.domain.errors import NotFound
@@ -113,6 +114,7 @@ class User:
         return standing
 
 
+@planned_input
 @strawberry.input
 class UserInput:
     id: str
