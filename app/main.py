@@ -24,6 +24,7 @@ from app.infra.auth import Credentials
 from app.infra.backdating import BackdateWorker
 from app.infra.background import BackgroundTask
 from app.infra.bootstrap import ensure_admin_key
+from app.infra.checkpoint import WalCheckpointer
 from app.infra.housekeeping import Housekeeping
 from app.infra.logging import configure_logging
 from app.infra.pubsub import create_broker
@@ -33,7 +34,7 @@ from app.infra.settings import Settings, get_settings
 from app.persistence.backdating import SqlBackdateStore
 from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
-from app.persistence.database import open_database
+from app.persistence.database import SqliteDatabase, open_database
 from app.persistence.events import SqlTransaction, Transactions
 from app.persistence.migrate import migrate, startup_lock
 from app.persistence.outbox import OutboxStore
@@ -79,7 +80,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 wake_backdating=backdating.wake,
                 introspection_for_all=settings.development,
             )
-            async with _running(relay, backdating, Housekeeping(database)):
+            workers: list[BackgroundTask] = [relay, backdating, Housekeeping(database)]
+            if isinstance(database, SqliteDatabase):
+                workers.append(WalCheckpointer(database))
+            async with _running(*workers):
                 try:
                     yield
                 finally:

@@ -14,6 +14,7 @@ SQL is written once with `$1` placeholders; SQLite gets them rewritten to `?1`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -27,6 +28,10 @@ from tortoise import Tortoise
 from app.persistence.config import sqlite_file
 
 Row = dict[str, Any]
+
+# SQLite's default is 1,000 pages (4 MB); this is the WAL size at which a commit on the event
+# loop checkpoints after all, should the background checkpointer fall behind.
+FALLBACK_CHECKPOINT_PAGES = 16_000
 
 
 class Connection(Protocol):
@@ -96,8 +101,13 @@ class SqliteDatabase:
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA busy_timeout=5000")
         raw.execute("PRAGMA foreign_keys=ON")
+        # Checkpoints copy the WAL into the database and fsync both: WalCheckpointer does that
+        # on a thread. Committing on the event loop checkpoints only if it has fallen far behind.
+        raw.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_CHECKPOINT_PAGES}")
         self._raw = raw
         self._conn = SqliteConnection(raw)
+        self._path = path
+        self._checkpointer: sqlite3.Connection | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
@@ -115,8 +125,21 @@ class SqliteDatabase:
         async with Tortoise.get_connection("default").acquire_connection():
             yield self._conn
 
+    async def checkpoint(self) -> None:
+        await asyncio.to_thread(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """PASSIVE never waits for, nor blocks, a reader or a writer."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False
+            )
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     async def close(self) -> None:
         self._raw.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
 
 class PostgresConnection:

@@ -1,0 +1,39 @@
+"""The WAL reaches the database file through the background checkpointer, not through commits."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from app.infra.checkpoint import WalCheckpointer
+from app.persistence.database import SqliteDatabase
+
+
+def write_a_megabyte(path: Path) -> sqlite3.Connection:
+    """Kept open: the last connection to close would checkpoint by itself."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE blob (data BLOB)")
+    conn.executemany("INSERT INTO blob VALUES (?)", [(b"x" * 4096,) for _ in range(256)])
+    return conn
+
+
+async def test_the_checkpointer_moves_the_wal_into_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "laurel.sqlite3"
+    database = SqliteDatabase(str(path))
+    writer = write_a_megabyte(path)
+    before = path.stat().st_size
+    worker = WalCheckpointer(database, interval=0.05)
+    worker.start()
+    try:
+        for _ in range(100):
+            grown = path.stat().st_size - before
+            if grown > 1_000_000:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+        await database.close()
+        writer.close()
+    assert grown > 1_000_000
