@@ -138,13 +138,12 @@ class EventEngine:
                 )
                 if not claim.claimed:
                     return await _replay(tx, tenant, claim, request_hash)
-            upserted = await tx.upsert_user(tenant, command.user, now)
-            user = upserted.user
             recorded = await tx.record_event(
-                NewEvent(
-                    tenant, user.pk, metric.id, command.value, command.attributes, occurred_at, now
-                )
+                command.user,
+                NewEvent(tenant, metric.id, command.value, command.attributes, occurred_at, now),
             )
+            upserted = recorded.user
+            user = upserted.user
             candidates = await tx.crossed_metric_achievements(tenant, metric.id, recorded.changes)
             streak = None
             if settings is not None:

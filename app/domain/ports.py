@@ -95,7 +95,6 @@ class TotalChange:
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     tenant_id: int
-    user_pk: int
     metric_id: int
     value: float
     attributes: tuple[Attribute, ...]
@@ -105,6 +104,7 @@ class NewEvent:
 
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
+    user: UpsertedUser
     event_id: int
     changes: list[TotalChange]
 
@@ -165,8 +165,10 @@ class Transaction(CompletionWriter, Protocol):
     async def upsert_user(
         self, tenant_id: int, profile: UserProfile, now: datetime
     ) -> UpsertedUser: ...
-    async def record_event(self, event: NewEvent) -> RecordedEvent:
-        """Store the event and add its value to the plain total and to each attribute's total."""
+    async def record_event(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
+        """Upsert the user the event names (as `upsert_user`), store the event and add its value
+        to the plain total and to each attribute's total: one round trip where the database
+        can, since this runs for every event."""
         ...
 
     async def crossed_metric_achievements(

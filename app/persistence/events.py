@@ -33,13 +33,33 @@ from app.persistence.codec import (
     as_datetime,
     dump_attributes,
 )
-from app.persistence.database import Connection, Database
+from app.persistence.database import Connection, Database, Row
 from app.persistence.reads import ACHIEVEMENT_COLUMNS, _in, _with_prerequisites, user_from_row
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 USER_COLUMNS = "id, external_id, name, email, tz, attributes, created_at"
 
 T = TypeVar("T", bound="SqlTransaction")
+
+PG_UPSERT_USER = (
+    "INSERT INTO app_user (tenant_id, external_id, name, email, tz, attributes, created_at) "
+    "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
+    "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
+    "name = COALESCE(excluded.name, app_user.name), "
+    "email = COALESCE(excluded.email, app_user.email), "
+    "tz = CASE WHEN $5 IS NULL THEN app_user.tz ELSE excluded.tz END, "
+    "attributes = CASE WHEN $6 IS NULL THEN app_user.attributes ELSE excluded.attributes END "
+    f"RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted"
+)
+INSERT_TOTALS = (
+    "INSERT INTO metric_total "
+    "(tenant_id, user_id, metric_id, attr_key, attr_value, total, prev_total)"
+)
+ADD_TO_TOTALS = (
+    "ON CONFLICT (user_id, metric_id, attr_key, attr_value) DO UPDATE SET "
+    "prev_total = metric_total.total, total = metric_total.total + excluded.total "
+    "RETURNING attr_key, attr_value, prev_total, total"
+)
 
 
 class SqlTransaction:
@@ -123,24 +143,9 @@ class SqlTransaction:
         attributes = None if profile.attributes is None else dump_attributes(profile.attributes)
         if not self._pg:
             return await self._upsert_user_serialized(tenant_id, profile, attributes, now)
-        before = None
-        if attributes is not None:
-            before = await self._conn.fetchrow(
-                "SELECT attributes FROM app_user WHERE tenant_id = $1 AND external_id = $2",
-                tenant_id,
-                profile.id,
-            )
+        before = await self._attributes_before(tenant_id, profile.id, attributes)
         row = await self._conn.fetchrow(
-            "INSERT INTO app_user "
-            "(tenant_id, external_id, name, email, tz, attributes, created_at) "
-            "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
-            "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
-            "name = COALESCE(excluded.name, app_user.name), "
-            "email = COALESCE(excluded.email, app_user.email), "
-            "tz = CASE WHEN $5 IS NULL THEN app_user.tz ELSE excluded.tz END, "
-            "attributes = CASE WHEN $6 IS NULL THEN app_user.attributes "
-            "ELSE excluded.attributes END "
-            f"RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted",
+            PG_UPSERT_USER,
             tenant_id,
             profile.id,
             profile.name,
@@ -150,11 +155,21 @@ class SqlTransaction:
             now,
         )
         assert row is not None
-        created = bool(row["inserted"])
-        if created:
+        if row["inserted"]:
             await self._count_new_user(tenant_id)
-        changed = attributes is not None and (before is None or before["attributes"] != attributes)
-        return UpsertedUser(user=user_from_row(row), created=created, attributes_changed=changed)
+        return _upserted(row, attributes, before)
+
+    async def _attributes_before(
+        self, tenant_id: int, external_id: str, attributes: str | None
+    ) -> Row | None:
+        """Only a request that sets attributes needs the old ones, to tell whether they changed."""
+        if attributes is None:
+            return None
+        return await self._conn.fetchrow(
+            "SELECT attributes FROM app_user WHERE tenant_id = $1 AND external_id = $2",
+            tenant_id,
+            external_id,
+        )
 
     async def _upsert_user_serialized(
         self, tenant_id: int, profile: UserProfile, attributes: str | None, now: datetime
@@ -201,86 +216,73 @@ class SqlTransaction:
             "UPDATE tenant SET user_count = user_count + 1 WHERE id = $1", tenant_id
         )
 
-    async def record_event(self, event: NewEvent) -> RecordedEvent:
-        pairs = [("", ""), *((a.key, a.value) for a in event.attributes)]
-        values = ", ".join(
-            f"($1, $2, $3, ${8 + 2 * i}, ${9 + 2 * i}, $4)" for i in range(len(pairs))
-        )
-        insert_event = (
+    async def record_event(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
+        """The totals' `prev_total` is set by the same update that adds the value, so `before` is
+        exact: the total this very update added to, whatever ran concurrently. Computing it as
+        `after - value` would not do in floating point (events 0.1, 0.7 and 0.2 leave
+        0.7999999999999999, then 0.9999999999999999 - 0.2 >= 0.8), and a threshold in between
+        would never be crossed."""
+        if self._pg:
+            return await self._record_event_pg(profile, event)
+        user = await self.upsert_user(event.tenant_id, profile, event.recorded_at)
+        inserted = await self._conn.fetchrow(
             "INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, occurred_at, "
-            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
-        )
-        upsert_totals = (
-            "INSERT INTO metric_total (tenant_id, user_id, metric_id, attr_key, attr_value, total) "
-            f"VALUES {values} ON CONFLICT (user_id, metric_id, attr_key, attr_value) "
-            "DO UPDATE SET total = metric_total.total + excluded.total "
-            "RETURNING attr_key, attr_value, total"
-        )
-        args = [
+            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             event.tenant_id,
-            event.user_pk,
+            user.user.pk,
             event.metric_id,
             event.value,
             dump_attributes(event.attributes),
             event.occurred_at,
             event.recorded_at,
-            *(part for pair in pairs for part in pair),
-        ]
-        if self._pg:
-            # One trip: the CTEs insert the event and read the totals as they were before the
-            # upsert (a statement's snapshot), so `before` is exact, not `after - value`.
-            rows = await self._conn.fetch(
-                "WITH old AS (SELECT attr_key, attr_value, total FROM metric_total "
-                f"WHERE user_id = $2 AND metric_id = $3), new_event AS ({insert_event}) "
-                + upsert_totals
-                + ", (SELECT o.total FROM old o WHERE o.attr_key = metric_total.attr_key "
-                "AND o.attr_value = metric_total.attr_value) AS before, "
-                "(SELECT id FROM new_event) AS event_id",
-                *args,
-            )
-            event_id = int(rows[0]["event_id"])
-            before = {(r["attr_key"], r["attr_value"]): float(r["before"] or 0.0) for r in rows}
-        else:
-            before = await self._totals(event.user_pk, event.metric_id, pairs)
-            inserted = await self._conn.fetchrow(insert_event, *args[:7])
-            assert inserted is not None
-            event_id = int(inserted["id"])
-            rows = await self._conn.fetch(upsert_totals, *args)
-        changes = [
-            TotalChange(
-                attribute=model.Attribute(r["attr_key"], r["attr_value"])
-                if r["attr_key"]
-                else None,
-                before=before.get((r["attr_key"], r["attr_value"]), 0.0),
-                after=float(r["total"]),
-            )
-            for r in rows
-        ]
-        return RecordedEvent(event_id=event_id, changes=changes)
-
-    async def _totals(
-        self, user_pk: int, metric_id: int, pairs: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], float]:
-        """The totals as stored before this event, read rather than computed as `after - value`:
-        in floating point that difference can land above the real previous total (events 0.1, 0.7
-        and 0.2 leave 0.7999999999999999, then 0.9999999999999999 - 0.2 >= 0.8), and a threshold
-        in between would never be crossed. The upsert of the user row
-        earlier in the transaction locks out every other event of this user, so nothing changes
-        these totals between this read and the update."""
-        keys = sorted({key for key, _ in pairs})
-        rows = await self._conn.fetch(
-            "SELECT attr_key, attr_value, total FROM metric_total WHERE user_id = $1 "
-            f"AND metric_id = $2 AND attr_key IN ({_in(keys, 3)})",
-            user_pk,
-            metric_id,
-            *keys,
         )
-        wanted = set(pairs)
-        return {
-            (r["attr_key"], r["attr_value"]): float(r["total"])
-            for r in rows
-            if (r["attr_key"], r["attr_value"]) in wanted
-        }
+        assert inserted is not None
+        pairs = _total_keys(event)
+        values = ", ".join(
+            f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4, 0)" for i in range(len(pairs))
+        )
+        rows = await self._conn.fetch(
+            f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}",
+            event.tenant_id,
+            user.user.pk,
+            event.metric_id,
+            event.value,
+            *(part for pair in pairs for part in pair),
+        )
+        return RecordedEvent(user=user, event_id=int(inserted["id"]), changes=_changes(rows))
+
+    async def _record_event_pg(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
+        """One round trip: the user's upsert, the event and the totals in one statement."""
+        attributes = None if profile.attributes is None else dump_attributes(profile.attributes)
+        before = await self._attributes_before(event.tenant_id, profile.id, attributes)
+        pairs = _total_keys(event)
+        values = ", ".join(f"(${12 + 2 * i}::text, ${13 + 2 * i}::text)" for i in range(len(pairs)))
+        rows = await self._conn.fetch(
+            f"WITH u AS ({PG_UPSERT_USER}), "
+            "counted AS (UPDATE tenant SET user_count = user_count + 1 "
+            "WHERE id = $1 AND (SELECT inserted FROM u)), "
+            "e AS (INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, "
+            "occurred_at, created_at) SELECT $1, u.id, $8::int, $9::float8, $10::text, "
+            "$11::timestamptz, $7 FROM u RETURNING id), "
+            f"t AS ({INSERT_TOTALS} SELECT $1, u.id, $8::int, p.k, p.v, $9::float8, 0 "
+            f"FROM u, (VALUES {values}) AS p(k, v) {ADD_TO_TOTALS}) "
+            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))}, u.inserted, "
+            "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total FROM u, e, t",
+            event.tenant_id,
+            profile.id,
+            profile.name,
+            profile.email,
+            profile.tz,
+            attributes,
+            event.recorded_at,
+            event.metric_id,
+            event.value,
+            dump_attributes(event.attributes),
+            event.occurred_at,
+            *(part for pair in pairs for part in pair),
+        )
+        user = _upserted(rows[0], attributes, before)
+        return RecordedEvent(user=user, event_id=int(rows[0]["event_id"]), changes=_changes(rows))
 
     async def crossed_metric_achievements(
         self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
@@ -486,6 +488,28 @@ class SqlTransaction:
             up_to,
         )
         return await _with_prerequisites(self._conn, rows)
+
+
+def _total_keys(event: NewEvent) -> list[tuple[str, str]]:
+    """The plain total, keyed ("", ""), and one total per event attribute."""
+    return [("", ""), *((a.key, a.value) for a in event.attributes)]
+
+
+def _changes(rows: Sequence[Row]) -> list[TotalChange]:
+    return [
+        TotalChange(
+            attribute=model.Attribute(r["attr_key"], r["attr_value"]) if r["attr_key"] else None,
+            before=float(r["prev_total"]),
+            after=float(r["total"]),
+        )
+        for r in rows
+    ]
+
+
+def _upserted(row: Row, attributes: str | None, before: Row | None) -> UpsertedUser:
+    created = bool(row["inserted"])
+    changed = attributes is not None and (before is None or before["attributes"] != attributes)
+    return UpsertedUser(user=user_from_row(row), created=created, attributes_changed=changed)
 
 
 def _prefixed(alias: str) -> str:

@@ -127,6 +127,7 @@ class MetricTotal(Model):
     attr_key = fields.CharField(max_length=100, default="")
     attr_value = fields.CharField(max_length=255, default="")
     total = fields.FloatField(default=0)
+    prev_total = fields.FloatField(default=0, db_default=0)
 
     class Meta:
         table = "metric_total"
