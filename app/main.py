@@ -83,13 +83,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             workers: list[BackgroundTask] = [relay, backdating, Housekeeping(database)]
             if isinstance(database, SqliteDatabase):
                 workers.append(WalCheckpointer(database))
-            async with _running(*workers):
-                try:
+            try:
+                async with _running(*workers):
                     yield
-                finally:
-                    await broker.close()
-                    await limiter.close()
-                    await database.close()
+            finally:
+                await broker.close()
+                await limiter.close()
+                await database.close()
 
     limiter = build_rate_limiter(settings.redis_url)
     policies = {

@@ -8,11 +8,10 @@ and returned with that id so an operator can find it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from app.domain.errors import DomainError, RateLimited, Unauthenticated
 
@@ -53,26 +52,24 @@ def _with_extensions(
     )
 
 
-class PublicErrors(SchemaExtension):
-    """Codes every error, masks internal ones, and sets the HTTP status the code implies."""
+def code_errors(context: ExecutionContext) -> None:
+    """Codes every error of a finished operation, masks internal ones, and sets the HTTP status
+    the codes imply."""
+    result = context.result
+    if result is None or not result.errors:
+        return
+    request_context = context.context
+    request_id = getattr(request_context, "request_id", "-")
+    result.errors = [public_error(e, request_id) for e in result.errors]
+    _set_status(request_context, result.errors, request_failed=result.data is None)
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        context = self.execution_context.context
-        request_id = getattr(context, "request_id", "-")
-        result.errors = [public_error(e, request_id) for e in result.errors]
-        _set_status(context, result.errors, request_failed=result.data is None)
 
-    def on_stream_result(self, result: Any) -> Iterator[None]:
-        """WebSocket results (subscriptions) never reach `on_operation`'s rewrite: code each."""
-        errors = getattr(result, "errors", None)
-        if errors:
-            request_id = getattr(self.execution_context.context, "request_id", "-")
-            result.errors = [public_error(e, request_id) for e in errors]
-        yield
+def code_stream_errors(context: ExecutionContext, result: Any) -> None:
+    """WebSocket results (subscriptions) never reach `code_errors`: each is coded here."""
+    errors = getattr(result, "errors", None)
+    if errors:
+        request_id = getattr(context.context, "request_id", "-")
+        result.errors = [public_error(e, request_id) for e in errors]
 
 
 def _set_status(context: object, errors: list[GraphQLError], *, request_failed: bool) -> None:
@@ -95,4 +92,4 @@ def _set_status(context: object, errors: list[GraphQLError], *, request_failed: 
         response.status_code = 400
 
 
-__all__ = ["PublicErrors", "RateLimited", "Unauthenticated", "public_error"]
+__all__ = ["RateLimited", "Unauthenticated", "code_errors", "code_stream_errors", "public_error"]

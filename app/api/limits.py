@@ -13,7 +13,7 @@ classes, so the validation cache, keyed by the rule tuple, still hits.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,7 @@ from graphql.validation.rules.custom.no_schema_introspection import (
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from app.domain.model import Caller
 
@@ -239,61 +239,59 @@ VERDICT_CACHE_SIZE = 1024
 VERDICTS: OrderedDict[str, GraphQLError | None] = OrderedDict()
 
 
-class DocumentLimits(SchemaExtension):
-    """Refuses an oversized document before the work it would cause: tokens before parsing,
-    the rest before validation (whose cost grows with the document too).
+def refuse_long_document(context: ExecutionContext, limits: Limits) -> None:
+    """Before parsing: a document over the token limit is refused before the parser sees it."""
+    query = context.query or ""
+    if len(query) > limits.max_tokens:
+        actual = count_tokens(query, limits.max_tokens)
+        if actual > limits.max_tokens:
+            _refuse(
+                context,
+                QueryTooComplex("tokens", limits.max_tokens, actual, bound="actualAtLeast"),
+            )
 
-    Raised from a hook, the error bypasses PublicErrors' status mapping, so the 400 is set here.
-    """
 
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
+def refuse_oversized_document(context: ExecutionContext, limits: Limits) -> None:
+    """Before validation, whose cost grows with the document too."""
+    document = context.graphql_document
+    if document is None:
+        return
+    verdict = _verdict(context, document, limits)
+    if verdict is not None:
+        _refuse(context, verdict)
+    try:
+        check_text(None, context.variables)
+    except GraphQLError as error:
+        _refuse(context, error)
 
-    def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query or ""
-        if len(query) > self.limits.max_tokens:
-            actual = count_tokens(query, self.limits.max_tokens)
-            if actual > self.limits.max_tokens:
-                self._refuse(
-                    QueryTooComplex("tokens", self.limits.max_tokens, actual, bound="actualAtLeast")
-                )
-        yield
 
-    def on_validate(self) -> Iterator[None]:
-        document = self.execution_context.graphql_document
-        if document is not None:
-            verdict = self._verdict(document)
-            if verdict is not None:
-                self._refuse(verdict)
-            try:
-                check_text(None, self.execution_context.variables)
-            except GraphQLError as error:
-                self._refuse(error)
-        yield
+def _verdict(
+    context: ExecutionContext, document: DocumentNode, limits: Limits
+) -> GraphQLError | None:
+    """What the document alone earns, remembered per query text like Strawberry's
+    ValidationCache: walking the document on every request cost ~0.4 ms."""
+    query = context.query or ""
+    if query in VERDICTS:
+        VERDICTS.move_to_end(query)
+        return VERDICTS[query]
+    try:
+        check_document(context.schema._schema, document, limits)
+        check_text(document, None)
+        verdict = None
+    except GraphQLError as error:
+        verdict = error
+    VERDICTS[query] = verdict
+    if len(VERDICTS) > VERDICT_CACHE_SIZE:
+        VERDICTS.popitem(last=False)
+    return verdict
 
-    def _verdict(self, document: DocumentNode) -> GraphQLError | None:
-        """What the document alone earns, remembered per query text like Strawberry's
-        ValidationCache: walking the document on every request cost ~0.4 ms."""
-        query = self.execution_context.query or ""
-        if query in VERDICTS:
-            VERDICTS.move_to_end(query)
-            return VERDICTS[query]
-        try:
-            check_document(self.execution_context.schema._schema, document, self.limits)
-            check_text(document, None)
-            verdict = None
-        except GraphQLError as error:
-            verdict = error
-        VERDICTS[query] = verdict
-        if len(VERDICTS) > VERDICT_CACHE_SIZE:
-            VERDICTS.popitem(last=False)
-        return verdict
 
-    def _refuse(self, error: GraphQLError) -> None:
-        response = getattr(self.execution_context.context, "response", None)
-        if response is not None:
-            response.status_code = 400
-        raise error
+def _refuse(context: ExecutionContext, error: GraphQLError) -> None:
+    """Raised from a hook, the error bypasses the public error mapping: the 400 is set here."""
+    response = getattr(context.context, "response", None)
+    if response is not None:
+        response.status_code = 400
+    raise error
 
 
 class NoIntrospectionRule(NoSchemaIntrospectionCustomRule):
@@ -309,22 +307,19 @@ class NoIntrospectionRule(NoSchemaIntrospectionCustomRule):
         )
 
 
-class IntrospectionGate(SchemaExtension):
-    """Introspection for ADMIN keys, or for anyone when Services.introspection_for_all (dev)."""
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
-        services = getattr(context, "services", None)
-        caller = getattr(context, "caller_or_error", None)
-        allowed = getattr(services, "introspection_for_all", False) or (
-            isinstance(caller, Caller) and caller.is_admin
-        )
-        if not allowed:
-            self.execution_context.validation_rules = (
-                *self.execution_context.validation_rules,
-                NoIntrospectionRule,
-            )
-        yield
+def gate_rules(context: ExecutionContext) -> tuple[type[ValidationRule], ...]:
+    """Validation rules this caller's request adds: introspection for ADMIN keys only (or for
+    anyone when Services.introspection_for_all, in development), subscriptions over WebSocket
+    only."""
+    request_context = context.context
+    services = getattr(request_context, "services", None)
+    caller = getattr(request_context, "caller_or_error", None)
+    introspection = getattr(services, "introspection_for_all", False) or (
+        isinstance(caller, Caller) and caller.is_admin
+    )
+    over_http = isinstance(getattr(request_context, "request", None), Request)
+    rules: tuple[type[ValidationRule], ...] = () if introspection else (NoIntrospectionRule,)
+    return (*rules, NoSubscriptionRule) if over_http else rules
 
 
 class NoSubscriptionRule(ValidationRule):
@@ -341,17 +336,6 @@ class NoSubscriptionRule(ValidationRule):
             )
 
 
-class HttpSubscriptionGate(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        request = getattr(self.execution_context.context, "request", None)
-        if isinstance(request, Request):
-            self.execution_context.validation_rules = (
-                *self.execution_context.validation_rules,
-                NoSubscriptionRule,
-            )
-        yield
-
-
 _configured = [Limits()]
 
 
@@ -361,13 +345,8 @@ def configure_limits(limits: Limits) -> None:
     VERDICTS.clear()
 
 
-def limit_extensions() -> list[Callable[[], SchemaExtension]]:
-    """Factories for the schema's extensions list, to precede ParserCache and ValidationCache."""
-    return [
-        lambda: DocumentLimits(_configured[0]),
-        IntrospectionGate,
-        HttpSubscriptionGate,
-    ]
+def configured_limits() -> Limits:
+    return _configured[0]
 
 
 class BodyTooLarge(Exception):

@@ -9,16 +9,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from graphql import ExecutionResult
 from starlette.requests import HTTPConnection, Request
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 log = logging.getLogger("laurel.request")
 
-STATE_KEY = "laurel_request"
+# Kept in the ASGI scope, which every Request object built for one request shares.
+SCOPE_KEY = "laurel.request"
 
 
 @dataclass(slots=True)
@@ -59,20 +59,17 @@ def start_record(connection: HTTPConnection) -> RequestRecord:
     """The client may name its request (X-Request-Id, at most 64 characters); else a new id."""
     given = connection.headers.get("x-request-id", "")
     record = RequestRecord(request_id=given[:64] or uuid.uuid4().hex)
-    setattr(connection.state, STATE_KEY, record)
+    connection.scope[SCOPE_KEY] = record
     return record
 
 
 def record_of(connection: HTTPConnection) -> RequestRecord:
-    record = getattr(connection.state, STATE_KEY, None)
+    record = connection.scope.get(SCOPE_KEY)
     return record if isinstance(record, RequestRecord) else start_record(connection)
 
 
-class OperationName(SchemaExtension):
+def name_operation(context: ExecutionContext) -> None:
     """Names the operation in the log even when the client sent no operationName."""
-
-    def on_execute(self) -> Iterator[None]:
-        request = getattr(self.execution_context.context, "request", None)
-        if isinstance(request, Request):
-            record_of(request).note_operation(self.execution_context.operation_name)
-        yield
+    request = getattr(context.context, "request", None)
+    if isinstance(request, Request):
+        record_of(request).note_operation(context.operation_name)

@@ -8,12 +8,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.api.achievements.schema import AchievementMutations, AchievementQueries
-from app.api.errors import PublicErrors
 from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
-from app.api.limits import limit_extensions
 from app.api.metrics.schema import MetricMutations, MetricQueries
-from app.api.request_log import OperationName
+from app.api.policy import RequestPolicy
 from app.api.streaks.schema import StreakMutations, StreakQueries
 from app.api.subscriptions import Subscription
 from app.api.users.schema import UserMutations, UserQueries
@@ -37,12 +35,10 @@ schema = strawberry.Schema(
     subscription=Subscription,
     config=StrawberryConfig(disable_field_suggestions=True),
     extensions=[
-        *limit_extensions(),
+        RequestPolicy,
         # Without these two every request pays ~2.5 ms of parsing and validation.
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
-        PublicErrors,
-        OperationName,
     ],
 )
 

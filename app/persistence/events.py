@@ -66,6 +66,7 @@ class SqlTransaction:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._pg = conn.dialect == "postgres"
+        self._crossed: list[int] | None = None
 
     async def metric_by_key(self, tenant_id: int, key: str) -> model.Metric | None:
         row = await self._conn.fetchrow(
@@ -252,7 +253,9 @@ class SqlTransaction:
         return RecordedEvent(user=user, event_id=int(inserted["id"]), changes=_changes(rows))
 
     async def _record_event_pg(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
-        """One round trip: the user's upsert, the event and the totals in one statement."""
+        """One round trip: the user's upsert, the event, the totals, and the thresholds the
+        totals crossed, which `crossed_metric_achievements` then needs to look up only when
+        there are some."""
         attributes = None if profile.attributes is None else dump_attributes(profile.attributes)
         before = await self._attributes_before(event.tenant_id, profile.id, attributes)
         pairs = _total_keys(event)
@@ -265,9 +268,14 @@ class SqlTransaction:
             "occurred_at, created_at) SELECT $1, u.id, $8::int, $9::float8, $10::text, "
             "$11::timestamptz, $7 FROM u RETURNING id), "
             f"t AS ({INSERT_TOTALS} SELECT $1, u.id, $8::int, p.k, p.v, $9::float8, 0 "
-            f"FROM u, (VALUES {values}) AS p(k, v) {ADD_TO_TOTALS}) "
+            f"FROM u, (VALUES {values}) AS p(k, v) {ADD_TO_TOTALS}), "
+            "x AS (SELECT a.id FROM achievement a JOIN t ON a.attr_key = t.attr_key "
+            "AND a.attr_value = t.attr_value AND a.threshold > t.prev_total "
+            "AND a.threshold <= t.total WHERE a.metric_id = $8 AND a.tenant_id = $1 "
+            "AND a.status = 'ACTIVE') "
             f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))}, u.inserted, "
-            "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total FROM u, e, t",
+            "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total, "
+            "ARRAY(SELECT id FROM x) AS crossed FROM u, e, t",
             event.tenant_id,
             profile.id,
             profile.name,
@@ -282,12 +290,16 @@ class SqlTransaction:
             *(part for pair in pairs for part in pair),
         )
         user = _upserted(rows[0], attributes, before)
+        self._crossed = [int(i) for i in rows[0]["crossed"]]
         return RecordedEvent(user=user, event_id=int(rows[0]["event_id"]), changes=_changes(rows))
 
     async def crossed_metric_achievements(
         self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
     ) -> list[model.Achievement]:
         """One indexed range query: only thresholds in (before, after] of some total."""
+        if self._crossed is not None:
+            ids, self._crossed = self._crossed, None
+            return await self.achievements_by_ids(tenant_id, ids)
         rising = [c for c in changes if c.after > c.before]
         if not rising:
             return []
