@@ -354,11 +354,16 @@ def warm(bench: Bench) -> None:
             bench.measure(who, bench.cfg.connections, bench.cfg.warmup, phase="warmup")
 
 
-def unloaded(bench: Bench) -> Measured | None:
-    """Laurel alone at -c1: the latency of one request with nothing queued in front of it."""
+def unloaded(bench: Bench) -> tuple[Measured, Measured] | None:
+    """Laurel, then the floor, alone at -c1: the latency of one request with nothing queued in
+    front of it. The target is in milliseconds, so the floor's own figure says how fast this
+    machine is (perf-baseline.md's, where the targets were set: 0.38 ms)."""
     if bench.cfg.unloaded <= 0:
         return None
-    return bench.measure("laurel", 1, bench.cfg.unloaded, phase="unloaded")
+    return (
+        bench.measure("laurel", 1, bench.cfg.unloaded, phase="unloaded"),
+        bench.measure("floor", 1, bench.cfg.unloaded, phase="unloaded"),
+    )
 
 
 def title(cfg: Config) -> str:
@@ -371,22 +376,29 @@ def title(cfg: Config) -> str:
 
 
 def render(
-    cfg: Config, pairs: list[Pair], alone: Measured | None, summary: dict[str, float], results: Path
+    cfg: Config,
+    pairs: list[Pair],
+    alone: tuple[Measured, Measured] | None,
+    summary: dict[str, float],
+    results: Path,
 ) -> tuple[str, bool]:
     """The markdown report, and whether every target passed and every response was clean."""
     lines = [title(cfg), "", FLOOR_NOTE[cfg.scenario], "", report.pairs_table(pairs, summary), ""]
     noisy = report.disturbed(pairs, max(cfg.idle_below, 15.0))
     if noisy:
         lines += [noisy, ""]
-    p50 = alone.result.p50_ms if alone else None
-    if alone:
-        r = alone.result
+    p50 = alone[0].result.p50_ms if alone else None
+    for who, measured in zip(("Laurel", "floor"), alone or (), strict=False):
+        r = measured.result
         lines.append(
-            f"Unloaded (Laurel alone, -c1, {cfg.unloaded} s): p50 {r.p50_ms:.2f} ms, "
+            f"Unloaded ({who} alone, -c1, {cfg.unloaded} s): p50 {r.p50_ms:.2f} ms, "
             f"p99 {r.p99_ms:.2f} ms, {r.rps:,.0f} req/s, "
-            f"{alone.cpu_us_per_req:,.0f} µs CPU/req"
+            f"{measured.cpu_us_per_req:,.0f} µs CPU/req"
         )
-    runs = [m for p in pairs for m in (p.laurel, p.floor)] + ([alone] if alone else [])
+    if alone:
+        ratio = alone[0].result.p50_ms / alone[1].result.p50_ms
+        lines.append(f"Unloaded p50, Laurel / floor: {ratio:.2f}")
+    runs = [m for p in pairs for m in (p.laurel, p.floor)] + list(alone or ())
     clean = all(m.result.clean for m in runs)
     verdicts = report.verdicts(summary, p50, cfg.backend, cfg.scenario, clean)
     lines += ["", f"Targets (issue 4, {cfg.scenario}):", *verdicts, "", f"Results: {results}"]
@@ -407,8 +419,9 @@ def measure_all(cfg: Config, results: Results, laurel: Server, floor: Server) ->
         backend=cfg.backend,
         scenario=cfg.scenario,
         dry_floor=cfg.dry_floor,
-        unloaded_p50_ms=alone.result.p50_ms if alone else None,
-        unloaded_p99_ms=alone.result.p99_ms if alone else None,
+        unloaded_p50_ms=alone[0].result.p50_ms if alone else None,
+        unloaded_p99_ms=alone[0].result.p99_ms if alone else None,
+        floor_unloaded_p50_ms=alone[1].result.p50_ms if alone else None,
     )
     text, passed = render(cfg, pairs, alone, summary, results.path)
     print(text)

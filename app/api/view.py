@@ -26,7 +26,7 @@ from app.infra.ratelimit import Policy, RateLimiter, retry_after
 
 # A \uD800-\uDFFF escape is the only way JSON can carry a lone surrogate; only such a body
 # pays for the full check.
-SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
@@ -73,7 +73,7 @@ class LaurelGraphQL(GraphQL[Context, None]):
         (JSON allows the escape; no database stores it) is a 400, not a crash."""
         try:
             decoded = json.loads(data)
-            if SURROGATE_ESCAPE.search(data if isinstance(data, str) else data.decode()):
+            if SURROGATE_ESCAPE.search(data.encode() if isinstance(data, str) else data):
                 json.dumps(decoded, ensure_ascii=False).encode()
         except (ValueError, RecursionError) as exc:
             raise HTTPException(400, "Unable to parse request body as JSON") from exc

@@ -108,10 +108,18 @@ class SqliteDatabase:
         self._conn = SqliteConnection(raw)
         self._path = path
         self._checkpointer: sqlite3.Connection | None = None
+        self._tortoise: Any = None
+
+    def _tortoise_lock(self) -> Any:
+        """Tortoise's connection lock, so that no ORM write of this process runs meanwhile.
+        The client is looked up once: a lookup costs about as much as a statement."""
+        if self._tortoise is None:
+            self._tortoise = Tortoise.get_connection("default")
+        return self._tortoise.acquire_connection()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
-        async with Tortoise.get_connection("default").acquire_connection():
+        async with self._tortoise_lock():
             self._raw.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -122,7 +130,7 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SqliteConnection]:
-        async with Tortoise.get_connection("default").acquire_connection():
+        async with self._tortoise_lock():
             yield self._conn
 
     async def checkpoint(self) -> None:
