@@ -6,7 +6,9 @@ the query text and response data never enter it.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +18,19 @@ from starlette.requests import HTTPConnection, Request
 from strawberry.types import ExecutionContext
 
 log = logging.getLogger("laurel.request")
+
+# Request ids need only be unique, not secret: a random prefix per process and a counter cost
+# no system call per request, as uuid4 does. A forked worker draws its own prefix.
+_id_prefix = uuid.uuid4().hex[:16]
+_sequence = itertools.count(1)
+
+
+def _new_prefix() -> None:
+    global _id_prefix
+    _id_prefix = uuid.uuid4().hex[:16]
+
+
+os.register_at_fork(after_in_child=_new_prefix)
 
 # Kept in the ASGI scope, which every Request object built for one request shares.
 SCOPE_KEY = "laurel.request"
@@ -58,7 +73,7 @@ class RequestRecord:
 def start_record(connection: HTTPConnection) -> RequestRecord:
     """The client may name its request (X-Request-Id, at most 64 characters); else a new id."""
     given = connection.headers.get("x-request-id", "")
-    record = RequestRecord(request_id=given[:64] or uuid.uuid4().hex)
+    record = RequestRecord(request_id=given[:64] or f"{_id_prefix}{next(_sequence):08x}")
     connection.scope[SCOPE_KEY] = record
     return record
 
