@@ -25,6 +25,7 @@ from app.infra.backdating import BackdateWorker
 from app.infra.background import BackgroundTask
 from app.infra.bootstrap import ensure_admin_key
 from app.infra.checkpoint import WalCheckpointer
+from app.infra.gc_tuning import settle_after_startup
 from app.infra.housekeeping import Housekeeping
 from app.infra.logging import configure_logging
 from app.infra.pubsub import create_broker
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 wake_backdating=backdating.wake,
                 introspection_for_all=settings.development,
             )
+            settle_after_startup()
             workers: list[BackgroundTask] = [relay, backdating, Housekeeping(database)]
             if isinstance(database, SqliteDatabase):
                 workers.append(WalCheckpointer(database))
