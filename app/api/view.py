@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
@@ -23,10 +23,6 @@ from app.api.request_log import record_of, start_record
 from app.domain.errors import DomainError, Unauthenticated
 from app.domain.model import Caller, CallerKind
 from app.infra.ratelimit import Policy, RateLimiter, retry_after
-
-# A \uD800-\uDFFF escape is the only way JSON can carry a lone surrogate; only such a body
-# pays for the full check.
-SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
@@ -70,16 +66,23 @@ class LaurelGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not a JSON object or array, nests too deep, or holds a lone surrogate
-        (JSON allows the escape; no database stores it) is a 400, not a crash."""
+        (JSON allows the escape; no database stores it) is a 400, not a crash: orjson refuses
+        all three, and parses several times faster than the standard library."""
         try:
-            decoded = json.loads(data)
-            if SURROGATE_ESCAPE.search(data.encode() if isinstance(data, str) else data):
-                json.dumps(decoded, ensure_ascii=False).encode()
-        except (ValueError, RecursionError) as exc:
+            decoded = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(decoded, dict | list):
             raise HTTPException(400, "The request body must be a JSON object")
         return decoded
+
+    def encode_json(self, data: object) -> str:
+        """orjson, except for integers beyond 64 bits, which only the standard library writes.
+        Text, not bytes: the WebSocket protocol sends its messages as text frames."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     async def process_result(self, request: Request, result: Any) -> Any:
         record_of(request).note_result(result)

@@ -34,8 +34,19 @@ def assert_refused(response: httpx.Response, status: int, code: str) -> dict[str
         b"\xff\xfe\x00garbage",
         b"[" * 100_000,
         b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 5000 + b"}}",
+        b'{"query": "{ __typename }", "variables": {"v": Infinity}}',
+        b'{"query": "{ __typename }", "variables": {"v": "\\ud800"}}',
     ],
-    ids=["truncated", "empty", "text", "bad-utf8", "deep-nesting", "huge-integer"],
+    ids=[
+        "truncated",
+        "empty",
+        "text",
+        "bad-utf8",
+        "deep-nesting",
+        "huge-integer",
+        "infinity-is-not-json",
+        "lone-surrogate",
+    ],
 )
 async def test_malformed_json_is_a_400(api: Api, body: bytes) -> None:
     assert_refused(await post(api, body), 400, "BAD_REQUEST")
@@ -77,9 +88,8 @@ async def test_unknown_operation_name_is_a_400(api: Api) -> None:
         {"v": [1, 2]},
         {"v": {"nested": 1}},
         {},
-        {"v": 1e308 * 10},
     ],
-    ids=["string", "null", "list", "object", "missing", "infinity"],
+    ids=["string", "null", "list", "object", "missing"],
 )
 async def test_invalid_variables_are_a_400(api: Api, variables: dict[str, Any]) -> None:
     query = (
