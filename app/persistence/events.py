@@ -5,8 +5,9 @@ Every invariant is a constraint and every counter change is one statement:
   so concurrent events on one total get disjoint intervals (before, after];
 * a completion exists when `INSERT .. ON CONFLICT DO NOTHING RETURNING` returned its row, and
   its outbox row is written in the same transaction;
-* counters on shared rows (tenant users, achievement completions) are bumped last, in id order,
-  so concurrent transactions lock them in one order and cannot deadlock.
+* counters on shared rows (tenant users, achievement completions) are bumped last, just before
+  COMMIT (`before_commit`), tenant first and achievements in id order: concurrent transactions
+  lock them in one order and cannot deadlock, and hold those hot rows only for the commit.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ USER_COLUMNS = "id, external_id, name, email, tz, attributes, created_at"
 
 T = TypeVar("T", bound="SqlTransaction")
 
-PG_UPSERT_USER = (
+INSERT_USER = (
     "INSERT INTO app_user (tenant_id, external_id, name, email, tz, attributes, created_at) "
     "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
-    "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
+)
+PG_UPSERT_USER = (
+    f"{INSERT_USER}ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
     "name = COALESCE(excluded.name, app_user.name), "
     "email = COALESCE(excluded.email, app_user.email), "
     "tz = CASE WHEN $5 IS NULL THEN app_user.tz ELSE excluded.tz END, "
@@ -67,6 +70,9 @@ class SqlTransaction:
         self._conn = conn
         self._pg = conn.dialect == "postgres"
         self._crossed: list[int] | None = None
+        self._tenant_id = 0
+        self._new_users = 0
+        self._completed: list[int] = []
 
     async def metric_by_key(self, tenant_id: int, key: str) -> model.Metric | None:
         row = await self._conn.fetchrow(
@@ -146,18 +152,11 @@ class SqlTransaction:
             return await self._upsert_user_serialized(tenant_id, profile, attributes, now)
         before = await self._attributes_before(tenant_id, profile.id, attributes)
         row = await self._conn.fetchrow(
-            PG_UPSERT_USER,
-            tenant_id,
-            profile.id,
-            profile.name,
-            profile.email,
-            profile.tz,
-            attributes,
-            now,
+            PG_UPSERT_USER, *_user_args(tenant_id, profile, attributes, now)
         )
         assert row is not None
         if row["inserted"]:
-            await self._count_new_user(tenant_id)
+            self._count_new_user(tenant_id)
         return _upserted(row, attributes, before)
 
     async def _attributes_before(
@@ -184,23 +183,18 @@ class SqlTransaction:
         )
         if row is None:
             row = await self._conn.fetchrow(
-                "INSERT INTO app_user "
-                "(tenant_id, external_id, name, email, tz, attributes, created_at) "
-                "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
-                f"RETURNING {USER_COLUMNS}",
-                tenant_id,
-                profile.id,
-                profile.name,
-                profile.email,
-                profile.tz,
-                attributes,
-                now,
+                f"{INSERT_USER}RETURNING {USER_COLUMNS}",
+                *_user_args(tenant_id, profile, attributes, now),
             )
             assert row is not None
-            await self._count_new_user(tenant_id)
+            self._count_new_user(tenant_id)
             return UpsertedUser(user_from_row(row), True, attributes_changed=attributes is not None)
-        given = {"name": profile.name, "email": profile.email, "tz": profile.tz}
-        given["attributes"] = attributes
+        given = {
+            "name": profile.name,
+            "email": profile.email,
+            "tz": profile.tz,
+            "attributes": attributes,
+        }
         changes = {k: v for k, v in given.items() if v is not None and v != row[k]}
         if changes:
             assignments = ", ".join(f"{column} = ${i + 2}" for i, column in enumerate(changes))
@@ -212,10 +206,20 @@ class SqlTransaction:
             assert row is not None
         return UpsertedUser(user_from_row(row), False, attributes_changed="attributes" in changes)
 
-    async def _count_new_user(self, tenant_id: int) -> None:
-        await self._conn.execute(
-            "UPDATE tenant SET user_count = user_count + 1 WHERE id = $1", tenant_id
-        )
+    def _count_new_user(self, tenant_id: int) -> None:
+        self._tenant_id = tenant_id
+        self._new_users += 1
+
+    async def before_commit(self) -> None:
+        """The counters this transaction moves, bumped last (see the module's docstring)."""
+        if self._new_users:
+            await self._conn.execute(
+                "UPDATE tenant SET user_count = user_count + $2 WHERE id = $1",
+                self._tenant_id,
+                self._new_users,
+            )
+        if self._completed:
+            await self._count_completions(self._completed)
 
     async def record_event(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
         """The totals' `prev_total` is set by the same update that adds the value, so `before` is
@@ -262,8 +266,6 @@ class SqlTransaction:
         values = ", ".join(f"(${12 + 2 * i}::text, ${13 + 2 * i}::text)" for i in range(len(pairs)))
         rows = await self._conn.fetch(
             f"WITH u AS ({PG_UPSERT_USER}), "
-            "counted AS (UPDATE tenant SET user_count = user_count + 1 "
-            "WHERE id = $1 AND (SELECT inserted FROM u)), "
             "e AS (INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, "
             "occurred_at, created_at) SELECT $1, u.id, $8::int, $9::float8, $10::text, "
             "$11::timestamptz, $7 FROM u RETURNING id), "
@@ -276,13 +278,7 @@ class SqlTransaction:
             f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))}, u.inserted, "
             "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total, "
             "ARRAY(SELECT id FROM x) AS crossed FROM u, e, t",
-            event.tenant_id,
-            profile.id,
-            profile.name,
-            profile.email,
-            profile.tz,
-            attributes,
-            event.recorded_at,
+            *_user_args(event.tenant_id, profile, attributes, event.recorded_at),
             event.metric_id,
             event.value,
             dump_attributes(event.attributes),
@@ -290,6 +286,8 @@ class SqlTransaction:
             *(part for pair in pairs for part in pair),
         )
         user = _upserted(rows[0], attributes, before)
+        if user.created:
+            self._count_new_user(event.tenant_id)
         self._crossed = [int(i) for i in rows[0]["crossed"]]
         return RecordedEvent(user=user, event_id=int(rows[0]["event_id"]), changes=_changes(rows))
 
@@ -386,10 +384,10 @@ class SqlTransaction:
                 now,
                 *(c.id for c in new),
             )
-        await self.count_completions([c.achievement_id for c in new])
+        self._completed += [c.achievement_id for c in new]
         return new
 
-    async def count_completions(self, achievement_ids: Sequence[int]) -> None:
+    async def _count_completions(self, achievement_ids: Sequence[int]) -> None:
         """Locks in id order with NO KEY UPDATE: FOR UPDATE would conflict with the KEY SHARE lock
         that the completion insert's foreign-key check took on the same rows, so two requests
         completing one achievement for different users would deadlock."""
@@ -421,13 +419,24 @@ class SqlTransaction:
     async def composites_completed_by(
         self, tenant_id: int, user_pk: int, prerequisite_ids: Sequence[int]
     ) -> list[model.Achievement]:
-        """ACTIVE composites that depend on one of these and now have every prerequisite done."""
+        """ACTIVE composites that depend on one of these and now have every prerequisite done.
+
+        The dependents are looked up first, through the prerequisite index: in one statement,
+        PostgreSQL planned it the other way round and walked every achievement of the tenant
+        (35 ms with 10,000 of them), while holding the locks of the completions just made."""
         if not prerequisite_ids:
             return []
+        dependents = await self._conn.fetch(
+            "SELECT DISTINCT composite_id FROM achievement_prerequisite "
+            f"WHERE prerequisite_id IN ({_in(prerequisite_ids, 1)})",
+            *prerequisite_ids,
+        )
+        if not dependents:
+            return []
+        ids = [int(r["composite_id"]) for r in dependents]
         rows = await self._conn.fetch(
             f"SELECT {_prefixed('a')} FROM achievement a WHERE a.tenant_id = $1 "
-            "AND a.status = 'ACTIVE' AND a.id IN (SELECT composite_id FROM "
-            f"achievement_prerequisite WHERE prerequisite_id IN ({_in(prerequisite_ids, 3)})) "
+            f"AND a.status = 'ACTIVE' AND a.id IN ({_in(ids, 3)}) "
             "AND NOT EXISTS (SELECT 1 FROM completion c WHERE c.user_id = $2 "
             "AND c.achievement_id = a.id) "
             "AND NOT EXISTS (SELECT 1 FROM achievement_prerequisite p WHERE p.composite_id = a.id "
@@ -435,7 +444,7 @@ class SqlTransaction:
             "AND c2.achievement_id = p.prerequisite_id))",
             tenant_id,
             user_pk,
-            *prerequisite_ids,
+            *ids,
         )
         return await _with_prerequisites(self._conn, rows)
 
@@ -502,6 +511,13 @@ class SqlTransaction:
         return await _with_prerequisites(self._conn, rows)
 
 
+def _user_args(
+    tenant_id: int, profile: UserProfile, attributes: str | None, now: datetime
+) -> tuple[object, ...]:
+    """$1 to $7 of INSERT_USER."""
+    return (tenant_id, profile.id, profile.name, profile.email, profile.tz, attributes, now)
+
+
 def _total_keys(event: NewEvent) -> list[tuple[str, str]]:
     """The plain total, keyed ("", ""), and one total per event attribute."""
     return [("", ""), *((a.key, a.value) for a in event.attributes)]
@@ -542,4 +558,6 @@ class Transactions(Generic[T]):
     @asynccontextmanager
     async def _scope(self) -> AsyncIterator[T]:
         async with self._db.transaction() as conn:
-            yield self._kind(conn)
+            tx = self._kind(conn)
+            yield tx
+            await tx.before_commit()
