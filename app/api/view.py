@@ -66,8 +66,8 @@ class LaurelGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not a JSON object or array, nests too deep, or holds a lone surrogate
-        (JSON allows the escape; no database stores it) is a 400, not a crash: orjson refuses
-        all three, and parses several times faster than the standard library."""
+        (JSON allows the escape; no database stores it) is a 400, not a crash. orjson refuses
+        the last two itself, and NaN and Infinity, and parses several times faster than json."""
         try:
             decoded = orjson.loads(data)
         except orjson.JSONDecodeError as exc:

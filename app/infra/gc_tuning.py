@@ -1,6 +1,6 @@
 """Garbage-collector settings for a long-running server process.
 
-Measured on trackEvent under load (16 concurrent requests, cProfile-free CPU time): with
+Measured in process on trackEvent under load (16 concurrent requests, gc callbacks): with
 CPython's defaults the collector took about 0.1 ms per request, and each full collection walked
 the ~90,000 objects built at start-up (schema, ORM models, settings) in about 55 ms, a stall
 every in-flight request waits out. Frozen, those objects are never walked again; a larger
