@@ -112,7 +112,8 @@ class SqliteDatabase:
 
     def _tortoise_lock(self) -> Any:
         """Tortoise's connection lock, so that no ORM write of this process runs meanwhile.
-        The client is looked up once: a lookup costs about as much as a statement."""
+        The client is looked up once, not per transaction: each lookup goes through Tortoise's
+        context variables."""
         if self._tortoise is None:
             self._tortoise = Tortoise.get_connection("default")
         return self._tortoise.acquire_connection()
