@@ -14,7 +14,6 @@ from strawberry.extensions import SchemaExtension
 
 from app.api.errors import code_errors, code_stream_errors
 from app.api.limits import (
-    Limits,
     configured_limits,
     gate_rules,
     refuse_long_document,
@@ -27,8 +26,8 @@ class RequestPolicy(SchemaExtension):
     """Must precede ParserCache and ValidationCache, so that limits are checked before the work
     they bound, and errors are coded after everything else has run."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
-        self.limits = limits or configured_limits()
+    def __init__(self) -> None:
+        self.limits = configured_limits()
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context

@@ -13,10 +13,10 @@ from typing import Any
 
 from app.domain import model
 from app.domain.ports import BackdateJob
-from app.persistence.events import USER_COLUMNS, SqlTransaction
+from app.persistence.events import USER_COLUMNS, SqlTransaction, prefixed
 from app.persistence.reads import _in, user_from_row
 
-_USER = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
+_USER = prefixed("u", USER_COLUMNS)
 _NOT_DONE = (
     "NOT EXISTS (SELECT 1 FROM completion c WHERE c.user_id = u.id AND c.achievement_id = $3)"
 )

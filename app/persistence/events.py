@@ -42,6 +42,14 @@ USER_COLUMNS = "id, external_id, name, email, tz, attributes, created_at"
 
 T = TypeVar("T", bound="SqlTransaction")
 
+
+def prefixed(alias: str, columns: str = ACHIEVEMENT_COLUMNS) -> str:
+    """Columns qualified by a table alias, for joins."""
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
+PG_USER_OF_U = prefixed("u", USER_COLUMNS)
+
 INSERT_USER = (
     "INSERT INTO app_user (tenant_id, external_id, name, email, tz, attributes, created_at) "
     "VALUES ($1, $2, $3, $4, COALESCE($5, 'UTC'), COALESCE($6, '[]'), $7) "
@@ -147,7 +155,7 @@ class SqlTransaction:
     async def upsert_user(
         self, tenant_id: int, profile: UserProfile, now: datetime
     ) -> UpsertedUser:
-        attributes = None if profile.attributes is None else dump_attributes(profile.attributes)
+        attributes = _stored_attributes(profile)
         if not self._pg:
             return await self._upsert_user_serialized(tenant_id, profile, attributes, now)
         before = await self._attributes_before(tenant_id, profile.id, attributes)
@@ -260,7 +268,7 @@ class SqlTransaction:
         """One round trip: the user's upsert, the event, the totals, and the thresholds the
         totals crossed, which `crossed_metric_achievements` then needs to look up only when
         there are some."""
-        attributes = None if profile.attributes is None else dump_attributes(profile.attributes)
+        attributes = _stored_attributes(profile)
         before = await self._attributes_before(event.tenant_id, profile.id, attributes)
         pairs = _total_keys(event)
         values = ", ".join(f"(${12 + 2 * i}::text, ${13 + 2 * i}::text)" for i in range(len(pairs)))
@@ -275,7 +283,7 @@ class SqlTransaction:
             "AND a.attr_value = t.attr_value AND a.threshold > t.prev_total "
             "AND a.threshold <= t.total WHERE a.metric_id = $8 AND a.tenant_id = $1 "
             "AND a.status = 'ACTIVE') "
-            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))}, u.inserted, "
+            f"SELECT {PG_USER_OF_U}, u.inserted, "
             "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total, "
             "ARRAY(SELECT id FROM x) AS crossed FROM u, e, t",
             *_user_args(event.tenant_id, profile, attributes, event.recorded_at),
@@ -325,7 +333,7 @@ class SqlTransaction:
     ) -> list[model.Achievement]:
         """ACTIVE achievements with attribute requirements whose trigger the user already meets."""
         rows = await self._conn.fetch(
-            f"SELECT {_prefixed('a')} FROM achievement a "
+            f"SELECT {prefixed('a')} FROM achievement a "
             "LEFT JOIN metric_total t ON t.user_id = $2 AND t.metric_id = a.metric_id "
             "AND t.attr_key = a.attr_key AND t.attr_value = a.attr_value "
             "LEFT JOIN streak_state s ON s.user_id = $2 "
@@ -435,7 +443,7 @@ class SqlTransaction:
             return []
         ids = [int(r["composite_id"]) for r in dependents]
         rows = await self._conn.fetch(
-            f"SELECT {_prefixed('a')} FROM achievement a WHERE a.tenant_id = $1 "
+            f"SELECT {prefixed('a')} FROM achievement a WHERE a.tenant_id = $1 "
             f"AND a.status = 'ACTIVE' AND a.id IN ({_in(ids, 3)}) "
             "AND NOT EXISTS (SELECT 1 FROM completion c WHERE c.user_id = $2 "
             "AND c.achievement_id = a.id) "
@@ -511,6 +519,11 @@ class SqlTransaction:
         return await _with_prerequisites(self._conn, rows)
 
 
+def _stored_attributes(profile: UserProfile) -> str | None:
+    """None leaves the stored attributes alone."""
+    return None if profile.attributes is None else dump_attributes(profile.attributes)
+
+
 def _user_args(
     tenant_id: int, profile: UserProfile, attributes: str | None, now: datetime
 ) -> tuple[object, ...]:
@@ -538,10 +551,6 @@ def _upserted(row: Row, attributes: str | None, before: Row | None) -> UpsertedU
     created = bool(row["inserted"])
     changed = attributes is not None and (before is None or before["attributes"] != attributes)
     return UpsertedUser(user=user_from_row(row), created=created, attributes_changed=changed)
-
-
-def _prefixed(alias: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in ACHIEVEMENT_COLUMNS.split(","))
 
 
 class Transactions(Generic[T]):
