@@ -1,14 +1,16 @@
-"""Wiring: settings, database, services and the Starlette app with its lifespan."""
+"""Wiring: settings, database, services, workers and the Starlette app with its lifespan."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -16,38 +18,69 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.api.context import Services
-from app.api.limits import Limits, configure_limits
-from app.api.schema import schema
+from app.api.limits import Limits
+from app.api.middleware import Gate, RatePolicies, TransportMiddleware
+from app.api.schema import build_schema
 from app.api.view import LaurelGraphQL
 from app.domain.engine import EventEngine
 from app.infra.auth import Credentials
-from app.infra.backdating import BackdateWorker
-from app.infra.background import BackgroundTask
-from app.infra.bootstrap import ensure_admin_key
-from app.infra.checkpoint import WalCheckpointer
+from app.infra.definitions import CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
-from app.infra.housekeeping import Housekeeping
 from app.infra.logging import configure_logging
-from app.infra.pubsub import create_broker
+from app.infra.pubsub import SubscriptionFeed, create_broker
 from app.infra.ratelimit import Policy, build_rate_limiter
-from app.infra.relay import OutboxRelay
 from app.infra.settings import Settings, get_settings
-from app.persistence.backdating import SqlBackdateStore
+from app.persistence.backdating import BackdateRows
 from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import SqliteDatabase, open_database
-from app.persistence.events import SqlTransaction, Transactions
+from app.persistence.engine_transaction import SqlTransaction
+from app.persistence.idempotency import SqlRetention
 from app.persistence.migrate import migrate, startup_lock
-from app.persistence.outbox import OutboxStore
+from app.persistence.outbox import SqlOutboxStore
 from app.persistence.reads import SqlReadStore
 from app.persistence.tenants import TortoiseKeyStore
+from app.persistence.transaction import Transactions
+from app.workers.backdating import BackdateWorker
+from app.workers.background import BackgroundTask
+from app.workers.bootstrap import ensure_admin_key
+from app.workers.checkpoint import WalCheckpointer
+from app.workers.housekeeping import Housekeeping
+from app.workers.relay import OutboxRelay
 
 log = logging.getLogger("laurel")
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Starlette:
+    """`clock` is what the rules take as now (tests move it; nothing public does)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    keys = TortoiseKeyStore()
+    credentials = Credentials(keys)
+    limiter = build_rate_limiter(settings.redis_url)
+    gate = Gate(
+        credentials,
+        limiter,
+        RatePolicies(
+            keys=Policy(settings.rate_limit_per_second, settings.rate_limit_burst),
+            tokens=Policy(settings.token_rate_limit_per_second, settings.token_rate_limit_burst),
+        ),
+    )
+    schema = build_schema(
+        Limits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_query_cost,
+            list_factor=settings.list_cost_factor,
+            max_selections=settings.max_selections,
+        )
+    )
+    view = LaurelGraphQL(schema, max_body_bytes=settings.max_body_bytes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,7 +88,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Path(sqlite_file(settings.database_url)).parent.mkdir(parents=True, exist_ok=True)
         config = tortoise_config(settings.database_url, pool_size=settings.database_pool_size)
         async with RegisterTortoise(app, config=config):
-            keys = TortoiseKeyStore()
             async with startup_lock(settings.database_url):
                 if settings.auto_migrate:
                     await migrate(settings.database_url)
@@ -65,24 +97,45 @@ def create_app(settings: Settings | None = None) -> Starlette:
             database = open_database(settings.database_url)
             broker = create_broker(settings.redis_url)
             await broker.start()
-            relay = OutboxRelay(OutboxStore(database), broker)
-            backdating = BackdateWorker(Transactions(database, SqlBackdateStore))
+            relay = OutboxRelay(
+                SqlOutboxStore(database),
+                [SubscriptionFeed(broker)],
+                clock=clock,
+                poll_interval=settings.outbox_poll_s,
+                stale_after=timedelta(seconds=settings.outbox_stale_s),
+            )
+            backdating = BackdateWorker(
+                Transactions(database, BackdateRows),
+                poll_interval=settings.backdate_poll_s,
+                settle=timedelta(seconds=settings.backdate_settle_s),
+            )
             config_store = TortoiseConfigStore()
+            definitions = CachedDefinitions(config_store)
             engine = EventEngine(
-                Transactions(database, SqlTransaction), config_store, on_commit=relay.wake
+                Transactions(database, SqlTransaction),
+                definitions,
+                clock=clock,
+                on_commit=relay.wake,
             )
             app.state.relay = relay
             app.state.services = Services(
                 config=config_store,
-                credentials=Credentials(keys),
+                definitions=definitions,
+                credentials=credentials,
+                gate=gate,
                 engine=engine,
                 reads=SqlReadStore(database),
                 broker=broker,
                 wake_backdating=backdating.wake,
+                clock=clock,
                 introspection_for_all=settings.development,
             )
             settle_after_startup()
-            workers: list[BackgroundTask] = [relay, backdating, Housekeeping(database)]
+            workers: list[BackgroundTask] = [
+                relay,
+                backdating,
+                Housekeeping(SqlRetention(database), clock=clock),
+            ]
             if isinstance(database, SqliteDatabase):
                 workers.append(WalCheckpointer(database))
             try:
@@ -93,33 +146,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await limiter.close()
                 await database.close()
 
-    limiter = build_rate_limiter(settings.redis_url)
-    policies = {
-        "key": Policy(settings.rate_limit_per_second, settings.rate_limit_burst),
-        "token": Policy(settings.token_rate_limit_per_second, settings.token_rate_limit_burst),
-    }
-    configure_limits(
-        Limits(
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens,
-            max_cost=settings.max_query_cost,
-            list_factor=settings.list_cost_factor,
-            max_selections=settings.max_selections,
-        )
-    )
-    view = LaurelGraphQL(
-        schema,
-        rate_limiter=limiter,
-        rate_policies=policies,
-        max_body_bytes=settings.max_body_bytes,
-    )
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
         ],
+        middleware=[Middleware(TransportMiddleware, gate=gate)],
         lifespan=lifespan,
     )
 

@@ -6,8 +6,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from app.infra.checkpoint import WalCheckpointer
 from app.persistence.database import SqliteDatabase
+from app.workers.checkpoint import WalCheckpointer
 
 
 def write_a_megabyte(path: Path) -> sqlite3.Connection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -13,9 +14,11 @@ from app.domain.model import Caller
 
 if TYPE_CHECKING:
     from app.api.loaders import Loaders
+    from app.api.middleware import Gate
     from app.domain.engine import EventEngine
     from app.domain.ports import ConfigStore, ReadStore
     from app.infra.auth import Credentials
+    from app.infra.definitions import CachedDefinitions
     from app.infra.pubsub import Broker
 
 
@@ -24,11 +27,14 @@ class Services:
     """Long-lived collaborators, built once by main.py."""
 
     config: ConfigStore
+    definitions: CachedDefinitions
     credentials: Credentials
+    gate: Gate
     engine: EventEngine
     reads: ReadStore
     broker: Broker
     wake_backdating: Callable[[], None]
+    clock: Callable[[], datetime]
     introspection_for_all: bool = False
 
 

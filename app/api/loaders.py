@@ -45,6 +45,13 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
+    def tenant_metrics(self) -> DataLoader[int, list[model.Metric]]:
+        async def load(tenant_ids: Sequence[int]) -> list[list[model.Metric]]:
+            return [await self._reads.tenant_metrics(t) for t in tenant_ids]
+
+        return DataLoader(load)
+
+    @cached_property
     def user_count(self) -> DataLoader[int, int]:
         async def load(tenant_ids: Sequence[int]) -> list[int]:
             counts = await self._reads.user_counts(tenant_ids)

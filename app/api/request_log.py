@@ -14,8 +14,12 @@ import uuid
 from dataclasses import dataclass, field
 
 from graphql import ExecutionResult
+from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection, Request
+from starlette.types import Scope
 from strawberry.types import ExecutionContext
+
+from app.domain.errors import ErrorCode
 
 log = logging.getLogger("laurel.request")
 
@@ -44,11 +48,13 @@ class RequestRecord:
     operation: str | None = None
     codes: list[str] = field(default_factory=list)
 
+    def note_code(self, code: str) -> None:
+        if code not in self.codes:
+            self.codes.append(code)
+
     def note_result(self, result: ExecutionResult) -> None:
         for error in result.errors or ():
-            code = str((error.extensions or {}).get("code", "INTERNAL"))
-            if code not in self.codes:
-                self.codes.append(code)
+            self.note_code(str((error.extensions or {}).get("code", ErrorCode.INTERNAL.value)))
 
     def note_operation(self, name: object) -> None:
         self.operation = name[:100] if isinstance(name, str) else None
@@ -70,17 +76,17 @@ class RequestRecord:
         )
 
 
-def start_record(connection: HTTPConnection) -> RequestRecord:
+def start_record(scope: Scope) -> RequestRecord:
     """The client may name its request (X-Request-Id, at most 64 characters); else a new id."""
-    given = connection.headers.get("x-request-id", "")
+    given = Headers(scope=scope).get("x-request-id", "")
     record = RequestRecord(request_id=given[:64] or f"{_id_prefix}{next(_sequence):08x}")
-    connection.scope[SCOPE_KEY] = record
+    scope[SCOPE_KEY] = record
     return record
 
 
 def record_of(connection: HTTPConnection) -> RequestRecord:
     record = connection.scope.get(SCOPE_KEY)
-    return record if isinstance(record, RequestRecord) else start_record(connection)
+    return record if isinstance(record, RequestRecord) else start_record(connection.scope)
 
 
 def name_operation(context: ExecutionContext) -> None:

@@ -1,4 +1,4 @@
-"""The schema: every domain's queries and mutations merged, with per-request extensions."""
+"""The schema: every domain's queries and mutations merged, built with its limits by a factory."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from strawberry.tools import merge_types
 from app.api.achievements.schema import AchievementMutations, AchievementQueries
 from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
+from app.api.limits import Limits
 from app.api.metrics.schema import MetricMutations, MetricQueries
-from app.api.policy import RequestPolicy
+from app.api.policy import DocumentPolicy, RequestPolicy
 from app.api.streaks.schema import StreakMutations, StreakQueries
 from app.api.subscriptions import Subscription
 from app.api.users.schema import UserMutations, UserQueries
@@ -29,19 +30,22 @@ Mutation = merge_types(
     ),
 )
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    config=StrawberryConfig(disable_field_suggestions=True),
-    extensions=[
-        RequestPolicy,
-        # Without these two every request pays ~2.5 ms of parsing and validation.
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-    ],
-)
+
+def build_schema(limits: Limits) -> strawberry.Schema:
+    documents = DocumentPolicy(limits)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(disable_field_suggestions=True),
+        extensions=[
+            lambda: RequestPolicy(documents),
+            # Without these two every request pays ~2.5 ms of parsing and validation.
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+        ],
+    )
 
 
 def schema_sdl() -> str:
-    return schema.as_str() + "\n"
+    return build_schema(Limits()).as_str() + "\n"

@@ -12,15 +12,15 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from app.api import permissions
-from app.api.achievements.types import AchievementProgress, UserAchievement, present
+from app.api.achievements.types import UserAchievement
 from app.api.context import Info
 from app.api.loaders import Loaders
 from app.api.users.types import User
+from app.domain import queries
+from app.domain.announcements import AchievementCompleted, Published
 from app.domain.errors import RateLimited
 from app.domain.model import Caller
-from app.domain.progress import completed_progress
-from app.domain.visibility import as_seen_by
-from app.infra.pubsub import Broker, SubscriberOverflow, UnlockNotice
+from app.infra.pubsub import Broker, SubscriberOverflow
 
 SEEN_LIMIT = 10_000
 
@@ -49,12 +49,15 @@ class Subscription:
         seen: OrderedDict[int, None] = OrderedDict()
         async with broker.subscribe(caller.tenant_id) as subscriber:
             try:
-                async for notice in subscriber:
-                    if wanted is not None and notice.user_id != wanted:
+                async for published in subscriber:
+                    unlock = published.event
+                    if not isinstance(unlock, AchievementCompleted):
                         continue
-                    if not _first_sight(seen, notice.completion_id):
+                    if wanted is not None and unlock.user_id != wanted:
                         continue
-                    message = await _message(info, caller, notice)
+                    if not _first_sight(seen, published):
+                        continue
+                    message = await _message(info, caller, unlock)
                     if message is not None:
                         yield message
             except SubscriberOverflow:
@@ -70,33 +73,32 @@ def _subscriber(info: Info, user_id: str | None) -> Caller:
     return permissions.reader_of_user(info, user_id)
 
 
-def _first_sight(seen: OrderedDict[int, None], completion_id: int) -> bool:
-    """The relay publishes at least once; a subscriber sees each completion once."""
-    if completion_id in seen:
+def _first_sight(seen: OrderedDict[int, None], published: Published) -> bool:
+    """The relay publishes at least once; a subscriber sees each event once."""
+    if published.id in seen:
         return False
-    seen[completion_id] = None
+    seen[published.id] = None
     if len(seen) > SEEN_LIMIT:
         seen.popitem(last=False)
     return True
 
 
-async def _message(info: Info, caller: Caller, notice: UnlockNotice) -> AchievementUnlocked | None:
+async def _message(
+    info: Info, caller: Caller, unlock: AchievementCompleted
+) -> AchievementUnlocked | None:
     """Read now, with loaders that live for this message only; None if the data is gone."""
     reads = info.context.services.reads
     info.context.loaders = Loaders(reads, caller.tenant_id)
-    standings = await reads.standings(caller.tenant_id, [notice.user_id])
-    achievements = await reads.achievements_by_ids(caller.tenant_id, [notice.achievement_id])
-    standing = standings.get(notice.user_id)
+    standings = await reads.standings(caller.tenant_id, [unlock.user_id])
+    achievements = await reads.achievements_by_ids(caller.tenant_id, [unlock.achievement_id])
+    standing = standings.get(unlock.user_id)
     if standing is None or not achievements:
         return None
     info.context.loaders.prime_standing(standing)
-    achievement = achievements[0]
     return AchievementUnlocked(
-        completion_id=strawberry.ID(str(notice.completion_id)),
+        completion_id=strawberry.ID(str(unlock.completion_id)),
         user=User(model=standing.user),
-        achievement=UserAchievement(
-            achievement=present(as_seen_by(achievement, caller, True)),
-            achieved_at=notice.completed_at,
-            progress=AchievementProgress.of(completed_progress(achievement)),
+        achievement=UserAchievement.of(
+            queries.unlocked(achievements[0], caller, unlock.completed_at)
         ),
     )

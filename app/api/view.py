@@ -1,4 +1,9 @@
-"""The HTTP and WebSocket view: authentication into the context, errors as GraphQL JSON."""
+"""The GraphQL view over HTTP and WebSocket: the caller into the context, errors as GraphQL JSON.
+
+Who is calling was decided by `TransportMiddleware` (HTTP) or is decided here from
+`connection_init` (WebSocket), by the same `Gate`; this view only refuses operations without a
+caller, in GraphQL's shape.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +12,29 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app.api.body import BodyTooLarge, limit_body
 from app.api.context import Context, Services
-from app.api.limits import BodyTooLarge, limit_body
+from app.api.errors import HTTP_STATUS, error_response, graphql_error, refusal_headers
 from app.api.loaders import Loaders
-from app.api.request_log import record_of, start_record
-from app.domain.errors import DomainError, Unauthenticated
-from app.domain.model import Caller, CallerKind
-from app.infra.ratelimit import Policy, RateLimiter, retry_after
+from app.api.middleware import caller_of
+from app.api.request_log import record_of
+from app.domain.errors import DomainError, ErrorCode, Unauthenticated
+from app.domain.model import Caller
+
+NO_CREDENTIALS = "send an X-API-Key header or an Authorization: Bearer token"
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
-    def __init__(
-        self,
-        schema: Any,
-        *,
-        rate_limiter: RateLimiter | None = None,
-        rate_policies: dict[str, Policy] | None = None,
-        max_body_bytes: int = 1024 * 1024,
-        **options: Any,
-    ) -> None:
+    def __init__(self, schema: Any, *, max_body_bytes: int = 1024 * 1024, **options: Any) -> None:
         super().__init__(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options)
-        self.rate_limiter = rate_limiter
-        self.rate_policies = rate_policies or {}
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -45,24 +42,19 @@ class LaurelGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        record = start_record(Request(scope=scope))
+        record = record_of(Request(scope=scope))
         try:
             limited = limit_body(scope, receive, self.max_body_bytes)
             response = await self.run(Request(scope=scope, receive=limited))
         except HTTPException as exc:
-            response = error_response(exc.reason, "BAD_REQUEST", exc.status_code)
+            record.note_code(ErrorCode.BAD_REQUEST.value)
+            response = error_response(exc.reason, ErrorCode.BAD_REQUEST)
+            response.status_code = exc.status_code
         except BodyTooLarge:
+            record.note_code(ErrorCode.PAYLOAD_TOO_LARGE.value)
             message = f"the request body is over {self.max_body_bytes} bytes"
-            response = error_response(message, "PAYLOAD_TOO_LARGE", 413)
-        except Exception:
-            record.codes.append("INTERNAL")
-            record.finish(500)
-            raise
-        if response.status_code >= 400 and not record.codes:
-            record.codes.append(_first_code(response))
-        response.headers["X-Request-Id"] = record.request_id
+            response = error_response(message, ErrorCode.PAYLOAD_TOO_LARGE)
         await response(scope, receive, send)
-        record.finish(response.status_code)
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not a JSON object or array, nests too deep, or holds a lone surrogate
@@ -90,99 +82,42 @@ class LaurelGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = request.app.state.services
-        record = record_of(request)
-        caller = await _authenticate(services, request.headers)
-        tenant_id = caller.tenant_id if isinstance(caller, Caller) else None
-        record.tenant = tenant_id
+        identity = caller_of(request) if isinstance(request, Request) else None
+        tenant_id = identity.tenant_id if isinstance(identity, Caller) else None
+        request_id = record_of(request).request_id if isinstance(request, Request) else "-"
         return Context(
             services=services,
             request=request,
             response=response,
-            request_id=record.request_id,
+            request_id=request_id,
             loaders=Loaders(services.reads, tenant_id),
-            caller_or_error=caller,
+            caller_or_error=identity,
         )
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
-        """No operation runs without valid credentials: 401, code UNAUTHENTICATED (SPEC 2)."""
+        """No operation runs without a caller: the refusal's status and code (401 for missing
+        or bad credentials, 429 past the rate limit)."""
         context: Context = kwargs["context"]
-        if not isinstance(context.caller_or_error, Caller):
-            kwargs["sub_response"].status_code = 401
-            reason = context.caller_or_error or Unauthenticated(
-                "send an X-API-Key header or an Authorization: Bearer token"
-            )
-            return ExecutionResult(
-                data=None,
-                errors=[GraphQLError(str(reason), extensions={"code": "UNAUTHENTICATED"})],
-            )
         data = kwargs["request_data"]
         record_of(kwargs["request"]).note_operation(getattr(data, "operation_name", None))
-        refusal = await self._rate_limit(context.caller_or_error, kwargs["sub_response"])
-        return refusal or await super().execute_operation(*args, **kwargs)
-
-    async def _rate_limit(self, caller: Caller, sub_response: Any) -> ExecutionResult | None:
-        """One bucket per credential: a key by its prefix, a user token by its tenant and user."""
-        kind = "token" if caller.kind is CallerKind.USER else "key"
-        policy = self.rate_policies.get(kind)
-        if self.rate_limiter is None or policy is None or policy.rate <= 0:
-            return None
-        credential = (
-            f"user:{caller.tenant_id}:{caller.user_id}"
-            if kind == "token"
-            else f"key:{caller.credential_id}"
-        )
-        wait = await self.rate_limiter.acquire(credential, policy)
-        if wait <= 0:
-            return None
-        seconds = retry_after(wait)
-        sub_response.status_code = 429
-        sub_response.headers["Retry-After"] = str(seconds)
-        error = GraphQLError(
-            f"rate limit exceeded; retry in {seconds} s",
-            extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
-        )
-        return ExecutionResult(data=None, errors=[error])
+        identity = context.caller_or_error
+        if isinstance(identity, Caller):
+            return await super().execute_operation(*args, **kwargs)
+        refusal = identity if isinstance(identity, DomainError) else Unauthenticated(NO_CREDENTIALS)
+        sub_response = kwargs["sub_response"]
+        sub_response.status_code = HTTP_STATUS[refusal.code]
+        for name, value in refusal_headers(refusal).items():
+            sub_response.headers[name] = value
+        return ExecutionResult(data=None, errors=[graphql_error(refusal)])
 
     async def on_ws_connect(self, context: Context) -> Any:
         params = context.connection_params or {}
         if not isinstance(params, dict):
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        caller = await _credentials_from(
-            context.services, params.get("apiKey"), params.get("token")
-        )
-        if not isinstance(caller, Caller):
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        context.caller_or_error = caller
-        context.loaders = Loaders(context.services.reads, caller.tenant_id)
+            raise ConnectionRejectionError({"code": ErrorCode.UNAUTHENTICATED.value})
+        identity = await context.services.gate.check(params.get("apiKey"), params.get("token"))
+        if not isinstance(identity, Caller):
+            code = identity.code if identity is not None else ErrorCode.UNAUTHENTICATED
+            raise ConnectionRejectionError({"code": code.value})
+        context.caller_or_error = identity
+        context.loaders = Loaders(context.services.reads, identity.tenant_id)
         return None
-
-
-async def _authenticate(services: Services, headers: Any) -> Caller | DomainError | None:
-    authorization = headers.get("authorization", "")
-    token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
-    return await _credentials_from(services, headers.get("x-api-key"), token)
-
-
-async def _credentials_from(
-    services: Services, api_key: object, token: object
-) -> Caller | DomainError | None:
-    try:
-        if isinstance(api_key, str) and api_key:
-            return await services.credentials.from_api_key(api_key)
-        if isinstance(token, str) and token:
-            return await services.credentials.from_token(token)
-    except DomainError as exc:
-        return exc
-    return None
-
-
-def _first_code(response: Response) -> str:
-    try:
-        body = json.loads(bytes(getattr(response, "body", b"")))
-        return str(body["errors"][0]["extensions"]["code"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return f"HTTP_{response.status_code}"
-
-
-def error_response(message: str, code: str, status: int) -> Response:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)

@@ -1,9 +1,9 @@
-"""Backdating (SPEC 7): users who already meet an achievement when its bar moves get it, silently.
+"""Backdating: users who already meet an achievement when its bar moves get it, silently.
 
 A job is queued in the transaction that activated or changed the achievement; it is worked off
 here in batches, each its own transaction, so a large tenant never holds a long lock and a job
 survives restarts: the cursor (last user pk done) is committed with the batch's completions.
-Completions made here write no outbox row, so nothing is published, yet they count.
+Completions made here announce nothing (no subscription message, no webhook), yet they count.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.domain.engine import cascade_composites
-from app.domain.model import Achievement, AchievementStatus, ApiTrigger, User
+from app.domain.completion import Grant, complete
+from app.domain.model import Achievement, AchievementStatus
 from app.domain.ports import BackdateJob, BackdateStore, BackdateStoreFactory
-from app.domain.visibility import attributes_match
 
 BATCH_SIZE = 500
 # A job waits this long before its first batch, so that every event transaction that began
@@ -47,11 +46,13 @@ async def run_backdate_batch(
     skip: Collection[int] = (),
     batch_size: int = BATCH_SIZE,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    settle: timedelta = SETTLE,
 ) -> BatchResult | None:
-    """Work one batch of the oldest pending job (not in `skip`); None when there is none."""
+    """Work one batch of the oldest pending job (not in `skip`) that has waited `settle`;
+    None when there is none."""
     now = clock()
     async with stores() as store:
-        job = await store.claim_backdate_job(skip, settled_before=now - SETTLE)
+        job = await store.claim_backdate_job(skip, settled_before=now - settle)
         if job is None:
             return None
         try:
@@ -70,35 +71,20 @@ async def _advance(
         return BatchResult(job.id, 0, finished=True)
     assert achievement is not None
     users = await store.backdate_candidates(job.tenant_id, achievement, job.cursor, batch_size)
-    completed = await _complete(store, job.tenant_id, achievement, users, now)
+    made = await complete(
+        store, job.tenant_id, [Grant(u, achievement) for u in users], now, announce_to=None
+    )
     finished = len(users) < batch_size
     cursor = users[-1].pk if users else job.cursor
     await store.advance_backdate_job(job.id, cursor, now if finished else None)
+    completed = sum(1 for unlock in made if unlock.achievement.id == achievement.id)
     return BatchResult(job.id, completed, finished)
 
 
 def _backdatable(achievement: Achievement | None) -> bool:
-    """Only an ACTIVE achievement completes; an API one is never met by data already stored."""
+    """Only an ACTIVE achievement completes, and only one that stored data can meet."""
     return (
         achievement is not None
         and achievement.status is AchievementStatus.ACTIVE
-        and not isinstance(achievement.trigger, ApiTrigger)
+        and achievement.trigger.backdatable
     )
-
-
-async def _complete(
-    store: BackdateStore,
-    tenant_id: int,
-    achievement: Achievement,
-    users: list[User],
-    now: datetime,
-) -> int:
-    required = achievement.user_attributes
-    eligible = {u.pk: u for u in users if attributes_match(required, u.attributes)}
-    new = await store.complete_silently(tenant_id, achievement.id, sorted(eligible), now)
-    if new and await store.has_dependents(achievement.id):
-        for user_pk in new:
-            await cascade_composites(
-                store, tenant_id, eligible[user_pk], [achievement.id], now, publish=False
-            )
-    return len(new)

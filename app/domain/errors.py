@@ -1,15 +1,30 @@
-"""Domain errors: each carries the public code a caller sees (SPEC.md section 3).
+"""Domain errors, each carrying the public code a caller sees.
 
-The API layer turns these into `extensions.code` in one place; nothing else maps errors.
+`ErrorCode` is every code Laurel answers with, transport refusals included; the API layer turns
+codes into HTTP statuses and `extensions.code` in one place (`app/api/errors.py`).
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 
+class ErrorCode(enum.StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+    BAD_REQUEST = "BAD_REQUEST"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+
+
 class DomainError(Exception):
-    code = "INTERNAL"
+    code = ErrorCode.INTERNAL
 
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
@@ -18,27 +33,27 @@ class DomainError(Exception):
 
 
 class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
+    code = ErrorCode.UNAUTHENTICATED
 
 
 class Forbidden(DomainError):
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
 
 
 class BadUserInput(DomainError):
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
 
 class Conflict(DomainError):
-    code = "CONFLICT"
+    code = ErrorCode.CONFLICT
 
 
 class RateLimited(DomainError):
-    code = "RATE_LIMITED"
+    code = ErrorCode.RATE_LIMITED
 
     def __init__(self, message: str, *, retry_after: int, **extensions: Any) -> None:
         super().__init__(message, retryAfter=retry_after, **extensions)

@@ -7,10 +7,19 @@ never see an ORM object or a resolver.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.attributes import Attribute
 from app.domain.streaks import StreakFrequency
+from app.domain.triggers import (
+    ApiTrigger,
+    CompositeTrigger,
+    MetricTrigger,
+    StreakTrigger,
+    Trigger,
+    TriggerKind,
+)
 
 __all__ = [
     "Achievement",
@@ -37,13 +46,6 @@ class AchievementStatus(enum.Enum):
     ACTIVE = "ACTIVE"
     LOCKED = "LOCKED"
     ARCHIVED = "ARCHIVED"
-
-
-class TriggerKind(enum.Enum):
-    METRIC = "METRIC"
-    STREAK = "STREAK"
-    API = "API"
-    COMPOSITE = "COMPOSITE"
 
 
 class ApiKeyRole(enum.Enum):
@@ -75,46 +77,12 @@ class Caller:
         return self.kind is not CallerKind.USER
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Attribute:
-    key: str
-    value: str
-
-
 @dataclass(frozen=True, slots=True)
 class Metric:
     id: int
     key: str
     name: str
     unit: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MetricTrigger:
-    metric_id: int
-    threshold: float
-    event_attribute: Attribute | None = None
-    kind: TriggerKind = field(default=TriggerKind.METRIC, init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class StreakTrigger:
-    length: int
-    kind: TriggerKind = field(default=TriggerKind.STREAK, init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiTrigger:
-    kind: TriggerKind = field(default=TriggerKind.API, init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class CompositeTrigger:
-    prerequisite_ids: tuple[int, ...]
-    kind: TriggerKind = field(default=TriggerKind.COMPOSITE, init=False)
-
-
-Trigger = MetricTrigger | StreakTrigger | ApiTrigger | CompositeTrigger
 
 
 @dataclass(frozen=True, slots=True)

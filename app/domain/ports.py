@@ -1,17 +1,28 @@
 """What the rules need from storage, stated as Protocols so the rules never import a driver.
 
 Every method takes the tenant explicitly: tenant isolation is a property of each call, not of
-ambient state.
+ambient state. The write side is cut by aggregate (users, events, completions, streaks,
+idempotency, announcements); a `Transaction` is all of them at once, and an in-memory fake of
+each lives in `tests/domain/fakes.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from app.domain.model import Achievement, ApiKeyRole, Attribute, Metric, StreakSettings, User
+from app.domain.announcements import Announcement, Published
+from app.domain.model import (
+    Achievement,
+    ApiKeyRole,
+    Attribute,
+    Metric,
+    StreakSettings,
+    Trigger,
+    User,
+)
 from app.domain.streaks import StreakFrequency, StreakRun
 
 
@@ -25,11 +36,17 @@ class AchievementDraft:
     badge_url: str | None
     hidden: bool
     user_attributes: tuple[Attribute, ...]
-    trigger: object  # a model.Trigger whose ids are resolved
+    trigger: Trigger
 
 
-class ConfigStore(Protocol):
+class Definitions(Protocol):
+    """The definitions every event needs before its transaction: cheap to cache."""
+
     async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None: ...
+    async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...
+
+
+class ConfigStore(Definitions, Protocol):
     async def metrics(self, tenant_id: int) -> list[Metric]: ...
     async def create_metric(
         self, tenant_id: int, key: str, name: str, unit: str | None
@@ -43,7 +60,6 @@ class ConfigStore(Protocol):
     async def save_achievement(
         self, tenant_id: int, achievement: Achievement, *, backdate: bool
     ) -> Achievement: ...
-    async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...
     async def configure_streak(self, tenant_id: int, settings: StreakSettings) -> None: ...
 
 
@@ -63,6 +79,13 @@ class KeyStore(Protocol):
     async def revoke_key(self, tenant_id: int, prefix: str) -> bool: ...
     async def tenant_secret(self, tenant_id: int) -> str | None: ...
     async def rotate_tenant_secret(self, tenant_id: int) -> None: ...
+
+
+class TenantDirectory(KeyStore, Protocol):
+    """What first start-up needs: whether any key exists, and the default tenant."""
+
+    async def any_key_exists(self) -> bool: ...
+    async def default_tenant(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +127,13 @@ class NewEvent:
 
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
+    """The stored event, the totals it moved, and the ACTIVE metric achievements whose threshold
+    one of those totals crossed (`MetricTrigger.crossed`)."""
+
     user: UpsertedUser
     event_id: int
     changes: list[TotalChange]
+    crossed: list[Achievement]
 
     @property
     def total(self) -> float:
@@ -116,6 +143,7 @@ class RecordedEvent:
 @dataclass(frozen=True, slots=True)
 class NewCompletion:
     id: int
+    user_pk: int
     achievement_id: int
     completed_at: datetime
 
@@ -138,44 +166,60 @@ class IdempotencyClaim:
     response: str | None
 
 
-class CompletionWriter(Protocol):
-    """What completing a user and cascading into composites needs, from any transaction."""
+class CatalogueReads(Protocol):
+    async def achievement_by_key(self, tenant_id: int, key: str) -> Achievement | None: ...
+    async def achievements_by_ids(
+        self, tenant_id: int, ids: Sequence[int]
+    ) -> list[Achievement]: ...
+
+
+class UserWrites(Protocol):
+    async def upsert_user(
+        self, tenant_id: int, profile: UserProfile, now: datetime
+    ) -> UpsertedUser: ...
+
+
+class EventWrites(Protocol):
+    async def record_event(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
+        """Upsert the user the event names (as `upsert_user`), store the event, add its value
+        to the plain total and to each attribute's total, and find the thresholds crossed: one
+        round trip where the database can, since this runs for every event."""
+        ...
+
+
+class CompletionWrites(Protocol):
+    """The one way completions are stored, by events, completeAchievement and backdating alike.
+
+    Each (user, achievement) is completed at most once: `insert_completions` returns only the
+    rows it inserted. Counters move just before commit, in id order."""
 
     async def insert_completions(
         self,
         tenant_id: int,
-        user_pk: int,
-        achievement_ids: Sequence[int],
+        grants: Sequence[tuple[int, int]],
         now: datetime,
         *,
-        publish: bool,
-    ) -> list[NewCompletion]: ...
-    async def composites_completed_by(
-        self, tenant_id: int, user_pk: int, prerequisite_ids: Sequence[int]
-    ) -> list[Achievement]: ...
-
-
-class Transaction(CompletionWriter, Protocol):
-    """One write transaction of the event engine; every method is one statement or so."""
-
-    async def claim_idempotency_key(
-        self, tenant_id: int, key: str, request_hash: str, now: datetime
-    ) -> IdempotencyClaim: ...
-    async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None: ...
-    async def upsert_user(
-        self, tenant_id: int, profile: UserProfile, now: datetime
-    ) -> UpsertedUser: ...
-    async def record_event(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
-        """Upsert the user the event names (as `upsert_user`), store the event and add its value
-        to the plain total and to each attribute's total: one round trip where the database
-        can, since this runs for every event."""
+        backdated: bool,
+    ) -> list[NewCompletion]:
+        """`grants` are (user pk, achievement id) pairs."""
         ...
 
-    async def crossed_metric_achievements(
-        self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
-    ) -> list[Achievement]: ...
-    async def qualifying_achievements(self, tenant_id: int, user_pk: int) -> list[Achievement]: ...
     async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None: ...
+    async def composites_completed_by(
+        self, tenant_id: int, completed: Sequence[tuple[int, int]]
+    ) -> list[tuple[int, Achievement]]:
+        """ACTIVE composites depending on one of a user's just-completed achievements (pairs of
+        user pk and achievement id) that the user has not completed and now meets; returned as
+        (user pk, composite) pairs."""
+        ...
+
+    async def qualifying_achievements(self, tenant_id: int, user_pk: int) -> list[Achievement]:
+        """ACTIVE achievements with attribute requirements whose trigger the user has
+        `reached`, not completed yet: what an attribute change may complete."""
+        ...
+
+
+class StreakWrites(Protocol):
     async def streak_state(self, user_pk: int) -> StreakState: ...
     async def add_streak_day(self, tenant_id: int, user_pk: int, day: date) -> bool: ...
     async def streak_days(self, user_pk: int) -> list[date]: ...
@@ -183,11 +227,32 @@ class Transaction(CompletionWriter, Protocol):
     async def streak_achievements_between(
         self, tenant_id: int, above: int, up_to: int
     ) -> list[Achievement]: ...
-    async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None: ...
-    async def achievement_by_key(self, tenant_id: int, key: str) -> Achievement | None: ...
-    async def achievements_by_ids(
-        self, tenant_id: int, ids: Sequence[int]
-    ) -> list[Achievement]: ...
+
+
+class IdempotencyWrites(Protocol):
+    async def claim_idempotency_key(
+        self, tenant_id: int, key: str, request_hash: str, now: datetime
+    ) -> IdempotencyClaim: ...
+    async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None: ...
+
+
+class Announcements(Protocol):
+    async def announce(
+        self, tenant_id: int, events: Sequence[Announcement], now: datetime
+    ) -> None: ...
+
+
+class Transaction(
+    CatalogueReads,
+    UserWrites,
+    EventWrites,
+    CompletionWrites,
+    StreakWrites,
+    IdempotencyWrites,
+    Announcements,
+    Protocol,
+):
+    """One write transaction of the event engine; every method is one statement or so."""
 
 
 class TransactionFactory(Protocol):
@@ -216,6 +281,7 @@ class ReadStore(Protocol):
         self, tenant_id: int, ids: Sequence[int]
     ) -> list[Achievement]: ...
     async def metrics_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[Metric]: ...
+    async def tenant_metrics(self, tenant_id: int) -> list[Metric]: ...
     async def user_counts(self, tenant_ids: Sequence[int]) -> dict[int, int]: ...
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]: ...
     async def tenant_achievements(self, tenant_id: int) -> list[Achievement]: ...
@@ -232,22 +298,19 @@ class BackdateJob:
     cursor: int
 
 
-class BackdateStore(CompletionWriter, Protocol):
+class BackdateStore(CompletionWrites, CatalogueReads, Protocol):
     """One batch of a backdating job, as one transaction."""
 
     async def claim_backdate_job(
         self, skip: Collection[int], *, settled_before: datetime
     ) -> BackdateJob | None: ...
-    async def achievements_by_ids(
-        self, tenant_id: int, ids: Sequence[int]
-    ) -> list[Achievement]: ...
     async def backdate_candidates(
         self, tenant_id: int, achievement: Achievement, after_user_pk: int, limit: int
-    ) -> list[User]: ...
-    async def complete_silently(
-        self, tenant_id: int, achievement_id: int, user_pks: Sequence[int], now: datetime
-    ) -> list[int]: ...
-    async def has_dependents(self, achievement_id: int) -> bool: ...
+    ) -> list[User]:
+        """Users after the cursor, in pk order, who have `reached` the achievement's trigger
+        and lack the completion."""
+        ...
+
     async def advance_backdate_job(
         self, job_id: int, cursor: int, finished_at: datetime | None
     ) -> None: ...
@@ -260,3 +323,23 @@ class BackdateStoreFactory(Protocol):
 class BackdateScope(Protocol):
     async def __aenter__(self) -> BackdateStore: ...
     async def __aexit__(self, *exc: object) -> None: ...
+
+
+class OutboxStore(Protocol):
+    """The relay's side of the outbox: claim a batch (its own short transaction), hand it on
+    with no transaction open, then mark it done. A claim is a lease: rows whose consumer failed
+    become claimable again when it expires, so every event reaches every consumer at least once."""
+
+    async def claim(
+        self,
+        limit: int,
+        now: datetime,
+        lease: timedelta,
+        *,
+        created_before: datetime | None = None,
+    ) -> list[Published]: ...
+    async def mark_published(self, ids: Sequence[int], now: datetime) -> None: ...
+
+
+class Retention(Protocol):
+    async def purge_idempotency_keys(self, older_than: datetime) -> int: ...

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from app.domain.model import Achievement, StreakSettings, User
-from app.domain.ports import StreakState, Transaction
+from app.domain.ports import StreakState, StreakWrites
 from app.domain.streaks import (
     StreakFrequency,
     StreakRun,
@@ -32,7 +32,7 @@ class StreakProgress:
 
 
 async def advance_streak(
-    tx: Transaction,
+    tx: StreakWrites,
     tenant_id: int,
     user: User,
     settings: StreakSettings,

@@ -1,11 +1,22 @@
-"""Who sees which achievement, and how (SPEC.md section 7, status and visibility table)."""
+"""Who sees which achievement, and how: the status and visibility rules.
+
+| status   | completes | `achievements` (catalogue)          | a user's own list      |
+|----------|-----------|-------------------------------------|------------------------|
+| INACTIVE | no        | ADMIN keys only                     | no                     |
+| ACTIVE   | yes       | everyone                            | yes                    |
+| LOCKED   | no        | ADMIN keys only                     | only where completed   |
+| ARCHIVED | no        | ADMIN keys asking for ARCHIVED only | no                     |
+
+A user token sees what its user would see; a hidden achievement is masked for it until earned.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection
 
-from app.domain.model import Achievement, AchievementStatus, Attribute, Caller
+from app.domain.attributes import Attribute, attributes_match
+from app.domain.model import Achievement, AchievementStatus, Caller
 
 HIDDEN_NAME = "Hidden achievement"
 
@@ -52,13 +63,6 @@ def attainable(achievement: Achievement, user_attributes: Collection[Attribute])
     return achievement.status is AchievementStatus.ACTIVE and attributes_match(
         achievement.user_attributes, user_attributes
     )
-
-
-def attributes_match(
-    required: Collection[Attribute], user_attributes: Collection[Attribute]
-) -> bool:
-    have = {a.key: a.value for a in user_attributes}
-    return all(have.get(r.key) == r.value for r in required)
 
 
 def as_seen_by(achievement: Achievement, caller: Caller, completed: bool) -> Achievement:

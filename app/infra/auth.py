@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +19,7 @@ import jwt
 from app.domain.errors import BadUserInput, Unauthenticated
 from app.domain.model import ApiKeyRole, Caller, CallerKind
 from app.domain.ports import KeyStore
+from app.infra.cache import TtlCache
 
 KEY_CACHE_SECONDS = 5.0
 TOKEN_ALGORITHM = "HS256"
@@ -55,21 +55,21 @@ class Credentials:
 
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
-        self._verified: dict[str, tuple[float, Caller]] = {}
-        self._secrets: dict[int, tuple[float, str]] = {}
+        self._verified: TtlCache[str, Caller] = TtlCache(KEY_CACHE_SECONDS)
+        self._secrets: TtlCache[int, str] = TtlCache(KEY_CACHE_SECONDS)
 
     async def from_api_key(self, key: str) -> Caller:
         digest = hash_secret(key)
         cached = self._verified.get(digest)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
         prefix, secret = split_key(key)
         stored = await self._keys.key_by_prefix(prefix)
         if stored is None or not hmac.compare_digest(stored.secret_hash, hash_secret(secret)):
             raise Unauthenticated("invalid API key")
         kind = CallerKind.ADMIN if stored.role is ApiKeyRole.ADMIN else CallerKind.SERVER
         caller = Caller(tenant_id=stored.tenant_id, kind=kind, credential_id=prefix)
-        self._verified[digest] = (time.monotonic() + KEY_CACHE_SECONDS, caller)
+        self._verified.put(digest, caller)
         return caller
 
     async def from_token(self, token: str) -> Caller:
@@ -107,7 +107,7 @@ class Credentials:
 
     async def rotate_token_secret(self, tenant_id: int) -> None:
         await self._keys.rotate_tenant_secret(tenant_id)
-        self._secrets.pop(tenant_id, None)
+        self._secrets.forget(tenant_id)
 
     async def create_key(self, tenant_id: int, name: str, role: ApiKeyRole) -> NewKey:
         new = generate_key()
@@ -117,17 +117,15 @@ class Credentials:
     async def revoke_key(self, tenant_id: int, prefix: str) -> bool:
         revoked = await self._keys.revoke_key(tenant_id, prefix)
         # Drop cached verifications, so this instance refuses the key at once.
-        self._verified = {
-            d: entry for d, entry in self._verified.items() if entry[1].credential_id != prefix
-        }
+        self._verified.forget_where(lambda caller: caller.credential_id == prefix)
         return revoked
 
     async def _tenant_secret(self, tenant_id: int) -> str:
         cached = self._secrets.get(tenant_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
         secret = await self._keys.tenant_secret(tenant_id)
         if secret is None:
             raise Unauthenticated("invalid token")
-        self._secrets[tenant_id] = (time.monotonic() + KEY_CACHE_SECONDS, secret)
+        self._secrets.put(tenant_id, secret)
         return secret

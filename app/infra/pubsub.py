@@ -1,8 +1,9 @@
-"""Unlock fan-out: the relay publishes, each WebSocket subscription reads its own bounded queue.
+"""Fan-out of published domain events: the relay publishes, each WebSocket subscription reads
+its own bounded queue.
 
 Without REDIS_URL the broker is in-process (one instance). With it, a message goes to the
-tenant's channel `laurel:unlocks:<tenant_id>` and every instance delivers it to its local
-subscribers, so a client sees unlocks whichever instance committed them.
+tenant's channel `<prefix><tenant_id>` and every instance delivers it to its local subscribers,
+so a client sees events whichever instance committed them.
 
 A subscriber that falls QUEUE_SIZE messages behind is dropped (its iteration raises
 `SubscriberOverflow`); the publisher and the other subscribers never wait for it.
@@ -15,51 +16,42 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from app.domain.announcements import Published, parse
+
 log = logging.getLogger("laurel.pubsub")
 
 QUEUE_SIZE = 256
-CHANNEL_PREFIX = "laurel:unlocks:"
+CHANNEL_PREFIX = "laurel:events:"
 
 
-@dataclass(frozen=True, slots=True)
-class UnlockNotice:
-    """What travels on the bus: ids only; subscribers read the current data themselves."""
+def encode(published: Published) -> str:
+    """What travels on the bus: the event's ids, not copies of the data it names."""
+    return json.dumps(
+        {
+            "id": published.id,
+            "tenantId": published.tenant_id,
+            "type": published.event.type.value,
+            "data": published.event.to_data(),
+            "createdAt": published.created_at.isoformat(),
+        }
+    )
 
-    tenant_id: int
-    completion_id: int
-    user_id: str
-    achievement_id: int
-    completed_at: datetime
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "tenantId": self.tenant_id,
-                "completionId": self.completion_id,
-                "userId": self.user_id,
-                "achievementId": self.achievement_id,
-                "completedAt": self.completed_at.isoformat(),
-            }
-        )
-
-    @classmethod
-    def from_json(cls, raw: str | bytes) -> UnlockNotice:
-        data = json.loads(raw)
-        return cls(
-            tenant_id=int(data["tenantId"]),
-            completion_id=int(data["completionId"]),
-            user_id=str(data["userId"]),
-            achievement_id=int(data["achievementId"]),
-            completed_at=datetime.fromisoformat(data["completedAt"]),
-        )
+def decode(raw: str | bytes) -> Published:
+    message = json.loads(raw)
+    return Published(
+        id=int(message["id"]),
+        tenant_id=int(message["tenantId"]),
+        event=parse(str(message["type"]), message["data"]),
+        created_at=datetime.fromisoformat(message["createdAt"]),
+    )
 
 
 class SubscriberOverflow(Exception):
@@ -77,10 +69,10 @@ class Subscriber:
         self.tenant_id = tenant_id
         self._queue: asyncio.Queue[object] = asyncio.Queue(size)
 
-    def offer(self, notice: UnlockNotice) -> bool:
+    def offer(self, published: Published) -> bool:
         """False when the queue is full: the subscriber is then ended with an overflow."""
         try:
-            self._queue.put_nowait(notice)
+            self._queue.put_nowait(published)
         except asyncio.QueueFull:
             self._end(_OVERFLOW)
             return False
@@ -95,23 +87,23 @@ class Subscriber:
             self._queue.get_nowait()
         self._queue.put_nowait(sentinel)
 
-    def __aiter__(self) -> AsyncIterator[UnlockNotice]:
+    def __aiter__(self) -> AsyncIterator[Published]:
         return self._messages()
 
-    async def _messages(self) -> AsyncIterator[UnlockNotice]:
+    async def _messages(self) -> AsyncIterator[Published]:
         while True:
             item = await self._queue.get()
             if item is _CLOSED:
                 return
             if item is _OVERFLOW:
-                raise SubscriberOverflow("too many unlocks queued for this subscriber")
-            assert isinstance(item, UnlockNotice)
+                raise SubscriberOverflow("too many events queued for this subscriber")
+            assert isinstance(item, Published)
             yield item
 
 
 class Broker(Protocol):
     async def start(self) -> None: ...
-    async def publish(self, notice: UnlockNotice) -> None: ...
+    async def publish(self, published: Published) -> None: ...
     def subscribe(self, tenant_id: int) -> Any: ...
     async def close(self) -> None: ...
 
@@ -123,10 +115,10 @@ class _Hub:
         self._subscribers: dict[int, set[Subscriber]] = defaultdict(set)
         self.closed = False
 
-    def deliver(self, notice: UnlockNotice) -> None:
-        for subscriber in list(self._subscribers.get(notice.tenant_id, ())):
-            if not subscriber.offer(notice):
-                log.warning("dropping a slow unlock subscriber of tenant %s", notice.tenant_id)
+    def deliver(self, published: Published) -> None:
+        for subscriber in list(self._subscribers.get(published.tenant_id, ())):
+            if not subscriber.offer(published):
+                log.warning("dropping a slow subscriber of tenant %s", published.tenant_id)
                 self._remove(subscriber)
 
     @asynccontextmanager
@@ -163,8 +155,8 @@ class InProcessBroker:
     async def start(self) -> None:
         return None
 
-    async def publish(self, notice: UnlockNotice) -> None:
-        self._hub.deliver(notice)
+    async def publish(self, published: Published) -> None:
+        self._hub.deliver(published)
 
     def subscribe(self, tenant_id: int) -> Any:
         return self._hub.subscribe(tenant_id)
@@ -176,18 +168,19 @@ class InProcessBroker:
 class RedisBroker:
     """One pattern subscription per instance feeds the local hub; publishing is one PUBLISH."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, channel_prefix: str = CHANNEL_PREFIX) -> None:
         self._redis = Redis.from_url(url)
+        self._prefix = channel_prefix
         self._hub = _Hub()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
-        self._reader = asyncio.create_task(self._read(), name="laurel-redis-unlocks")
+        self._reader = asyncio.create_task(self._read(), name="laurel-redis-events")
         await asyncio.wait_for(self._ready.wait(), timeout=10)
 
-    async def publish(self, notice: UnlockNotice) -> None:
-        await self._redis.publish(f"{CHANNEL_PREFIX}{notice.tenant_id}", notice.to_json())
+    async def publish(self, published: Published) -> None:
+        await self._redis.publish(f"{self._prefix}{published.tenant_id}", encode(published))
 
     def subscribe(self, tenant_id: int) -> Any:
         return self._hub.subscribe(tenant_id)
@@ -205,7 +198,7 @@ class RedisBroker:
         while True:
             try:
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                    await pubsub.psubscribe(f"{self._prefix}*")
                     self._ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "pmessage":
@@ -213,17 +206,28 @@ class RedisBroker:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("the Redis unlock subscription failed; retrying in 1 s")
+                log.exception("the Redis event subscription failed; retrying in 1 s")
                 await asyncio.sleep(1)
 
     def _deliver(self, raw: bytes) -> None:
         try:
-            notice = UnlockNotice.from_json(raw)
+            published = decode(raw)
         except (ValueError, KeyError, TypeError):
-            log.warning("ignoring a malformed unlock message: %r", raw[:200])
+            log.warning("ignoring a malformed event message: %r", raw[:200])
             return
-        self._hub.deliver(notice)
+        self._hub.deliver(published)
 
 
 def create_broker(redis_url: str | None) -> InProcessBroker | RedisBroker:
     return RedisBroker(redis_url) if redis_url else InProcessBroker()
+
+
+class SubscriptionFeed:
+    """The outbox consumer that feeds GraphQL subscriptions: each event onto the broker."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+
+    async def consume(self, batch: Sequence[Published]) -> None:
+        for published in batch:
+            await self._broker.publish(published)

@@ -1,4 +1,4 @@
-"""Settings from the environment, validated once at start-up (SPEC.md section 1)."""
+"""Settings from the environment, validated once at start-up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.persistence.config import DEFAULT_DATABASE_URL
+DEFAULT_DATABASE_URL = "sqlite://./data/laurel.sqlite3"
 
 
 class Settings(BaseSettings):
@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default=20.0, alias="LAUREL_TOKEN_RATE_LIMIT_PER_SECOND", ge=0
     )
     token_rate_limit_burst: int = Field(default=40, alias="LAUREL_TOKEN_RATE_LIMIT_BURST", ge=1)
+    # Background work: how often it looks for what another instance (or a crash) left behind.
+    outbox_poll_s: float = Field(default=1.0, alias="LAUREL_OUTBOX_POLL_S", gt=0)
+    outbox_stale_s: float = Field(default=2.0, alias="LAUREL_OUTBOX_STALE_S", ge=0)
+    backdate_poll_s: float = Field(default=2.0, alias="LAUREL_BACKDATE_POLL_S", gt=0)
+    backdate_settle_s: float = Field(default=1.0, alias="LAUREL_BACKDATE_SETTLE_S", ge=0)
 
     @field_validator("database_url")
     @classmethod

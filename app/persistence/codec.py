@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from app.domain import model
+from app.persistence.triggers import trigger_from_row
+
+USER_COLUMNS = "id, external_id, name, email, tz, attributes, created_at"
+ACHIEVEMENT_COLUMNS = (
+    "id, key, name, description, badge_url, hidden, status, trigger_kind, metric_id, threshold, "
+    "attr_key, attr_value, streak_length, user_attributes, completions"
+)
+
+
+def prefixed(alias: str, columns: str) -> str:
+    """Columns qualified by a table alias, for joins."""
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
+def placeholders(values: Sequence[Any], start: int = 2) -> str:
+    """`$start, $start+1, ...`: one per value, for an IN list after `start - 1` other arguments."""
+    return ", ".join(f"${i}" for i in range(start, start + len(values)))
 
 
 def dump_attributes(attributes: Iterable[model.Attribute]) -> str:
@@ -33,24 +50,25 @@ def as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def user_from_row(row: Mapping[str, Any]) -> model.User:
+    return model.User(
+        pk=row["id"],
+        id=row["external_id"],
+        name=row["name"],
+        email=row["email"],
+        tz=row["tz"],
+        attributes=load_attributes(row["attributes"]),
+        created_at=as_datetime(row["created_at"]),
+    )
+
+
+def metric_from_row(row: Mapping[str, Any]) -> model.Metric:
+    return model.Metric(id=row["id"], key=row["key"], name=row["name"], unit=row["unit"])
+
+
 def achievement_from_row(
     row: Mapping[str, Any], prerequisite_ids: tuple[int, ...] = ()
 ) -> model.Achievement:
-    kind = model.TriggerKind(row["trigger_kind"])
-    trigger: model.Trigger
-    if kind is model.TriggerKind.METRIC:
-        attribute = model.Attribute(row["attr_key"], row["attr_value"]) if row["attr_key"] else None
-        trigger = model.MetricTrigger(
-            metric_id=int(row["metric_id"]),
-            threshold=float(row["threshold"]),
-            event_attribute=attribute,
-        )
-    elif kind is model.TriggerKind.STREAK:
-        trigger = model.StreakTrigger(length=int(row["streak_length"]))
-    elif kind is model.TriggerKind.API:
-        trigger = model.ApiTrigger()
-    else:
-        trigger = model.CompositeTrigger(prerequisite_ids=prerequisite_ids)
     return model.Achievement(
         id=int(row["id"]),
         key=row["key"],
@@ -59,7 +77,7 @@ def achievement_from_row(
         badge_url=row["badge_url"],
         hidden=bool(row["hidden"]),
         status=model.AchievementStatus(row["status"]),
-        trigger=trigger,
+        trigger=trigger_from_row(row, prerequisite_ids),
         user_attributes=load_attributes(row["user_attributes"]),
         completions=int(row["completions"]),
     )

@@ -11,7 +11,8 @@ from typing import Any
 
 from tortoise.backends.base.config_generator import expand_db_url
 
-DEFAULT_DATABASE_URL = "sqlite://./data/laurel.sqlite3"
+from app.infra.settings import DEFAULT_DATABASE_URL
+
 MODELS_MODULE = "app.persistence.models"
 MIGRATIONS_MODULE = "app.persistence.migrations"
 

@@ -16,6 +16,7 @@ from app.domain.ports import AchievementDraft
 from app.domain.streaks import StreakFrequency
 from app.persistence import models
 from app.persistence.codec import achievement_from_row, dump_attributes
+from app.persistence.triggers import trigger_columns
 
 
 class TortoiseConfigStore:
@@ -62,10 +63,6 @@ class TortoiseConfigStore:
         self, tenant_id: int, draft: AchievementDraft
     ) -> model.Achievement:
         trigger = draft.trigger
-        assert isinstance(
-            trigger,
-            model.MetricTrigger | model.StreakTrigger | model.ApiTrigger | model.CompositeTrigger,
-        )
         try:
             async with in_transaction():
                 row = await models.Achievement.create(
@@ -77,7 +74,7 @@ class TortoiseConfigStore:
                     hidden=draft.hidden,
                     status=model.AchievementStatus.INACTIVE.value,
                     user_attributes=dump_attributes(draft.user_attributes),
-                    **_trigger_columns(trigger),  # type: ignore[arg-type]
+                    **trigger_columns(trigger),  # type: ignore[arg-type]
                 )
                 if isinstance(trigger, model.CompositeTrigger):
                     await models.Prerequisite.bulk_create(
@@ -103,7 +100,7 @@ class TortoiseConfigStore:
                 status=achievement.status.value,
                 user_attributes=dump_attributes(achievement.user_attributes),
                 updated_at=datetime.now(UTC),
-                **_trigger_columns(achievement.trigger),
+                **trigger_columns(achievement.trigger),
             )
             if backdate:
                 await models.BackdateJob.create(
@@ -164,26 +161,6 @@ def _row_dict(row: models.Achievement) -> dict[str, object]:
         "user_attributes": row.user_attributes,
         "completions": row.completions,
     }
-
-
-def _trigger_columns(trigger: model.Trigger) -> dict[str, object]:
-    columns: dict[str, object] = {
-        "trigger_kind": trigger.kind.value,
-        "metric_id": None,
-        "threshold": None,
-        "attr_key": "",
-        "attr_value": "",
-        "streak_length": None,
-    }
-    if isinstance(trigger, model.MetricTrigger):
-        columns.update(metric_id=trigger.metric_id, threshold=trigger.threshold)
-        if trigger.event_attribute is not None:
-            columns.update(
-                attr_key=trigger.event_attribute.key, attr_value=trigger.event_attribute.value
-            )
-    elif isinstance(trigger, model.StreakTrigger):
-        columns["streak_length"] = trigger.length
-    return columns
 
 
 def _metric(row: models.Metric) -> model.Metric:

@@ -168,19 +168,20 @@ class Completion(Model):
         indexes = (Index(fields=("achievement_id",), name="completion_by_achievement"),)
 
 
-# Unlocks to publish, written in the completion's transaction (transactional outbox).
-class Outbox(Model):
+# Domain events to hand on after commit, written in the transaction that caused them
+# (transactional outbox). `claimed_until` is the lease of the relay that is passing a row on.
+class OutboxEvent(Model):
     id = fields.BigIntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
-    completion: fields.ForeignKeyRelation[Completion] = fields.ForeignKeyField(
-        "models.Completion", unique=True
-    )
+    type = fields.CharField(max_length=64)
+    data = fields.TextField()
     created_at = fields.DatetimeField()
+    claimed_until = fields.DatetimeField(null=True)
     published_at = fields.DatetimeField(null=True)
 
     class Meta:
-        table = "outbox"
-        indexes = (Index(fields=("published_at", "id"), name="outbox_pending"),)
+        table = "outbox_event"
+        indexes = (Index(fields=("published_at", "id"), name="outbox_event_pending"),)
 
 
 class IdempotencyKey(Model):

@@ -1,76 +1,101 @@
-"""The transactional outbox, read side: claim unpublished unlocks, mark them published.
+"""The transactional outbox: announcements written in the operation's transaction, handed on
+after commit.
 
-A claim is one transaction that stays open while its caller publishes, so a row is marked
-published only once its message went out; a failure rolls the claim back and the row is tried
-again (at least once; subscribers drop repeats by completion id).
+Writing (`OutboxRows.announce`) is one insert in the operation's own transaction, so a
+rolled-back operation announces nothing. Relaying (`SqlOutboxStore`) claims a batch with a lease
+in a short transaction of its own and commits it *before* anything is sent: no lock (on SQLite,
+not the single write lock) is held while a consumer talks to Redis or a webhook receiver. Rows
+are marked published after every consumer took them; a relay that dies meanwhile leaves rows
+whose lease expires, and they are claimed again (at least once).
 
-* PostgreSQL: `FOR UPDATE SKIP LOCKED`, so relays of several instances claim disjoint rows and
-  never wait for each other.
-* SQLite: the transaction is `BEGIN IMMEDIATE`, the single writer, so a claim is exclusive.
+* PostgreSQL: the claim skips rows other relays have locked (`FOR UPDATE SKIP LOCKED`), so relays
+  of several instances claim disjoint batches and never wait for each other.
+* SQLite: the claim runs under `BEGIN IMMEDIATE`, the single writer, so it is exclusive.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from app.persistence.codec import as_datetime
-from app.persistence.database import Database
-from app.persistence.reads import _in
+from app.domain.announcements import Announcement, Published, parse
+from app.persistence.codec import as_datetime, placeholders
+from app.persistence.database import Database, Row
+from app.persistence.transaction import Statements
 
-
-@dataclass(frozen=True, slots=True)
-class PendingUnlock:
-    outbox_id: int
-    tenant_id: int
-    completion_id: int
-    user_id: str
-    achievement_id: int
-    completed_at: datetime
+log = logging.getLogger("laurel.outbox")
 
 
-class OutboxStore:
+class OutboxRows(Statements):
+    async def announce(self, tenant_id: int, events: Sequence[Announcement], now: datetime) -> None:
+        if not events:
+            return
+        values = ", ".join(f"($1, ${2 * i + 3}, ${2 * i + 4}, $2)" for i in range(len(events)))
+        await self._conn.execute(
+            f"INSERT INTO outbox_event (tenant_id, type, data, created_at) VALUES {values}",
+            tenant_id,
+            now,
+            *(part for e in events for part in (e.type.value, json.dumps(e.to_data()))),
+        )
+
+
+class SqlOutboxStore:
+    """The `OutboxStore` port."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @asynccontextmanager
     async def claim(
-        self, limit: int, now: datetime, *, created_before: datetime | None = None
-    ) -> AsyncIterator[list[PendingUnlock]]:
-        """Up to `limit` unpublished rows, oldest first; marked published if the block succeeds.
+        self,
+        limit: int,
+        now: datetime,
+        lease: timedelta,
+        *,
+        created_before: datetime | None = None,
+    ) -> list[Published]:
+        """Up to `limit` unpublished, unleased rows, oldest first, leased until `now + lease`.
 
         `created_before` leaves recent rows to the instance that wrote them (it was woken to
-        publish them itself), so a polling relay only picks up what was left behind.
-        """
+        pass them on itself), so a polling relay only takes what was left behind."""
         async with self._db.transaction() as conn:
-            cutoff = "AND o.created_at < $2 " if created_before is not None else ""
-            lock = " FOR UPDATE OF o SKIP LOCKED" if conn.dialect == "postgres" else ""
-            args: list[object] = [limit] + ([created_before] if created_before else [])
+            pg = conn.dialect == "postgres"
+            cutoff = "AND created_at < $4 " if created_before is not None else ""
+            lock = " FOR UPDATE SKIP LOCKED" if pg else ""
+            args: list[object] = [now + lease, now, limit]
+            if created_before is not None:
+                args.append(created_before)
             rows = await conn.fetch(
-                "SELECT o.id AS outbox_id, o.tenant_id, c.id AS completion_id, "
-                "u.external_id AS user_id, c.achievement_id, c.completed_at "
-                "FROM outbox o JOIN completion c ON c.id = o.completion_id "
-                "JOIN app_user u ON u.id = c.user_id "
-                f"WHERE o.published_at IS NULL {cutoff}ORDER BY o.id LIMIT $1{lock}",
+                "UPDATE outbox_event SET claimed_until = $1 WHERE id IN (SELECT id FROM "
+                "outbox_event WHERE published_at IS NULL AND (claimed_until IS NULL OR "
+                f"claimed_until < $2) {cutoff}ORDER BY id LIMIT $3{lock}) "
+                "RETURNING id, tenant_id, type, data, created_at",
                 *args,
             )
-            batch = [_pending(r) for r in rows]
-            yield batch
-            if batch:
-                ids = [p.outbox_id for p in batch]
-                await conn.execute(
-                    f"UPDATE outbox SET published_at = $1 WHERE id IN ({_in(ids)})", now, *ids
-                )
+        return sorted((p for p in map(_published, rows) if p is not None), key=lambda p: p.id)
+
+    async def mark_published(self, ids: Sequence[int], now: datetime) -> None:
+        if not ids:
+            return
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE outbox_event SET published_at = $1 WHERE id IN ({placeholders(ids)})",
+                now,
+                *ids,
+            )
 
 
-def _pending(row: dict[str, object]) -> PendingUnlock:
-    return PendingUnlock(
-        outbox_id=int(str(row["outbox_id"])),
-        tenant_id=int(str(row["tenant_id"])),
-        completion_id=int(str(row["completion_id"])),
-        user_id=str(row["user_id"]),
-        achievement_id=int(str(row["achievement_id"])),
-        completed_at=as_datetime(row["completed_at"]),
+def _published(row: Row) -> Published | None:
+    """None for a type this version does not know: a newer instance wrote it, and passes it on."""
+    try:
+        event = parse(str(row["type"]), json.loads(str(row["data"])))
+    except (KeyError, ValueError, TypeError):
+        log.warning("leaving outbox row %s of unknown type %r", row["id"], row["type"])
+        return None
+    return Published(
+        id=int(row["id"]),
+        tenant_id=int(row["tenant_id"]),
+        event=event,
+        created_at=as_datetime(row["created_at"]),
     )

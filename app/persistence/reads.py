@@ -11,22 +11,16 @@ from typing import Any
 from app.domain import model
 from app.domain.ports import Standing
 from app.domain.streaks import StreakFrequency, StreakRun, latest_run
+from app.persistence.catalogue import achievements_by_ids, achievements_where
 from app.persistence.codec import (
-    achievement_from_row,
+    USER_COLUMNS,
     as_date,
     as_datetime,
-    load_attributes,
+    metric_from_row,
+    placeholders,
+    user_from_row,
 )
 from app.persistence.database import Connection, Database
-
-ACHIEVEMENT_COLUMNS = (
-    "id, key, name, description, badge_url, hidden, status, trigger_kind, metric_id, threshold, "
-    "attr_key, attr_value, streak_length, user_attributes, completions"
-)
-
-
-def _in(values: Sequence[Any], start: int = 2) -> str:
-    return ", ".join(f"${i}" for i in range(start, start + len(values)))
 
 
 class SqlReadStore:
@@ -39,13 +33,7 @@ class SqlReadStore:
         if not ids:
             return []
         async with self._db.connection() as conn:
-            rows = await conn.fetch(
-                f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement "
-                f"WHERE tenant_id = $1 AND id IN ({_in(ids)})",
-                tenant_id,
-                *ids,
-            )
-            return await _with_prerequisites(conn, rows)
+            return await achievements_by_ids(conn, tenant_id, ids)
 
     async def metrics_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[model.Metric]:
         if not ids:
@@ -53,29 +41,31 @@ class SqlReadStore:
         async with self._db.connection() as conn:
             rows = await conn.fetch(
                 "SELECT id, key, name, unit FROM metric "
-                f"WHERE tenant_id = $1 AND id IN ({_in(ids)})",
+                f"WHERE tenant_id = $1 AND id IN ({placeholders(ids)})",
                 tenant_id,
                 *ids,
             )
-        return [
-            model.Metric(id=r["id"], key=r["key"], name=r["name"], unit=r["unit"]) for r in rows
-        ]
+        return [metric_from_row(r) for r in rows]
+
+    async def tenant_metrics(self, tenant_id: int) -> list[model.Metric]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(
+                "SELECT id, key, name, unit FROM metric WHERE tenant_id = $1 ORDER BY id",
+                tenant_id,
+            )
+        return [metric_from_row(r) for r in rows]
 
     async def user_counts(self, tenant_ids: Sequence[int]) -> dict[int, int]:
         async with self._db.connection() as conn:
             rows = await conn.fetch(
-                f"SELECT id, user_count FROM tenant WHERE id IN ({_in(tenant_ids, 1)})",
+                f"SELECT id, user_count FROM tenant WHERE id IN ({placeholders(tenant_ids, 1)})",
                 *tenant_ids,
             )
         return {r["id"]: int(r["user_count"]) for r in rows}
 
     async def tenant_achievements(self, tenant_id: int) -> list[model.Achievement]:
         async with self._db.connection() as conn:
-            rows = await conn.fetch(
-                f"SELECT {ACHIEVEMENT_COLUMNS} FROM achievement WHERE tenant_id = $1 ORDER BY id",
-                tenant_id,
-            )
-            return await _with_prerequisites(conn, rows)
+            return await achievements_where(conn, "tenant_id = $1 ORDER BY id", tenant_id)
 
     async def streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
         async with self._db.connection() as conn:
@@ -95,15 +85,15 @@ class SqlReadStore:
             return {}
         async with self._db.connection() as conn:
             users = await conn.fetch(
-                "SELECT id, external_id, name, email, tz, attributes, created_at FROM app_user "
-                f"WHERE tenant_id = $1 AND external_id IN ({_in(user_ids)})",
+                f"SELECT {USER_COLUMNS} FROM app_user "
+                f"WHERE tenant_id = $1 AND external_id IN ({placeholders(user_ids)})",
                 tenant_id,
                 *user_ids,
             )
             if not users:
                 return {}
             pks = [u["id"] for u in users]
-            marks = _in(pks, 1)
+            marks = placeholders(pks, 1)
             completions = await conn.fetch(
                 f"SELECT user_id, achievement_id, completed_at FROM completion "
                 f"WHERE user_id IN ({marks}) ORDER BY completed_at, id",
@@ -145,7 +135,8 @@ async def _current_runs(conn: Connection, streaks: list[dict[str, Any]]) -> dict
     if not stale:
         return runs
     rows = await conn.fetch(
-        f"SELECT user_id, day FROM streak_day WHERE user_id IN ({_in(list(stale), 1)})", *stale
+        f"SELECT user_id, day FROM streak_day WHERE user_id IN ({placeholders(list(stale), 1)})",
+        *stale,
     )
     days: dict[int, list[date]] = defaultdict(list)
     for row in rows:
@@ -180,32 +171,3 @@ def _assemble_standings(
             streak=runs.get(user.pk),
         )
     return result
-
-
-def user_from_row(row: dict[str, Any]) -> model.User:
-    return model.User(
-        pk=row["id"],
-        id=row["external_id"],
-        name=row["name"],
-        email=row["email"],
-        tz=row["tz"],
-        attributes=load_attributes(row["attributes"]),
-        created_at=as_datetime(row["created_at"]),
-    )
-
-
-async def _with_prerequisites(
-    conn: Connection, rows: list[dict[str, Any]]
-) -> list[model.Achievement]:
-    composite_ids = [
-        r["id"] for r in rows if r["trigger_kind"] == model.TriggerKind.COMPOSITE.value
-    ]
-    links: dict[int, list[int]] = defaultdict(list)
-    if composite_ids:
-        for link in await conn.fetch(
-            "SELECT composite_id, prerequisite_id FROM achievement_prerequisite "
-            f"WHERE composite_id IN ({_in(composite_ids, 1)}) ORDER BY id",
-            *composite_ids,
-        ):
-            links[link["composite_id"]].append(link["prerequisite_id"])
-    return [achievement_from_row(r, tuple(links.get(r["id"], ()))) for r in rows]

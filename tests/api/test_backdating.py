@@ -53,7 +53,9 @@ async def pending_jobs(api: Api) -> int:
 
 
 async def outbox_rows(api: Api) -> int:
-    return await sql_value(f"SELECT COUNT(*) AS n FROM outbox WHERE tenant_id = {api.tenant_id}")
+    return await sql_value(
+        f"SELECT COUNT(*) AS n FROM outbox_event WHERE tenant_id = {api.tenant_id}"
+    )
 
 
 async def counts(api: Api, key: str) -> dict[str, Any]:

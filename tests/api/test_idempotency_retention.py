@@ -1,4 +1,4 @@
-"""Idempotency keys expire after 24 hours, and old ones can be purged (SPEC.md section 6).
+"""Idempotency keys expire after 24 hours, and old ones can be purged.
 
 Aging a key is done in SQL: waiting a day is not an option, and the engine's clock is real.
 """
@@ -13,9 +13,9 @@ from typing import Any
 import pytest_asyncio
 from conftest import Api
 
+from app.domain.idempotency import WINDOW as IDEMPOTENCY_WINDOW
 from app.persistence.database import Database, open_database
-from app.persistence.events import IDEMPOTENCY_WINDOW
-from app.persistence.retention import purge_idempotency_keys
+from app.persistence.idempotency import SqlRetention
 
 
 @pytest_asyncio.fixture
@@ -75,24 +75,27 @@ async def test_purge_removes_only_keys_past_the_cutoff(api: Api, database: Datab
     await age_key(database, api, "stale-2", hours=48)
     await age_key(database, api, "fresh", hours=23)
 
-    purged = await purge_idempotency_keys(database, datetime.now(UTC) - IDEMPOTENCY_WINDOW, batch=1)
+    purged = await SqlRetention(database, batch=1).purge_idempotency_keys(
+        datetime.now(UTC) - IDEMPOTENCY_WINDOW
+    )
     assert purged >= 2  # other tests' tenants hold no aged keys, but never assume it
     assert await stored_keys(database, api) == {"fresh"}
     assert payload(await api.track("u1", 1, idempotencyKey="fresh"))["idempotentReplayed"] is True
     assert (
         payload(await api.track("u1", 5, idempotencyKey="stale-1"))["idempotentReplayed"] is False
     )
-    assert await purge_idempotency_keys(database, datetime.now(UTC) - IDEMPOTENCY_WINDOW) == 0
+    retention = SqlRetention(database)
+    assert await retention.purge_idempotency_keys(datetime.now(UTC) - IDEMPOTENCY_WINDOW) == 0
 
 
 async def test_housekeeping_purges_expired_keys_on_its_own(api: Api, app: Any) -> None:
-    from app.infra.housekeeping import Housekeeping
+    from app.workers.housekeeping import Housekeeping
 
     await api.metric()
     await api.track("u1", 1, idempotencyKey="old-key")
     database = app.state.services.reads._db
     later = datetime.now(UTC) + timedelta(hours=25)
-    housekeeping = Housekeeping(database, interval=3600, clock=lambda: later)
+    housekeeping = Housekeeping(SqlRetention(database), interval=3600, clock=lambda: later)
     housekeeping.start()
     try:
         for _ in range(50):

@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
-from unittest.mock import patch
 
 import pytest_asyncio
 from conftest import BACKEND, Api, new_tenant
 from tortoise import Tortoise
+
+from app.infra.cache import TtlCache
 
 CATALOGUE = """
 { achievements { ... on MetricAchievement { key completions rarity }
@@ -123,11 +124,13 @@ async def _count(app: Any, tenant: Api, query: str, variables: dict[str, Any], *
     between the two runs cannot add a key lookup to one count and not to the other.
     """
     credentials = app.state.services.credentials
-    credentials._verified.clear()
-    credentials._secrets.clear()
-    with patch("app.infra.auth.KEY_CACHE_SECONDS", 600.0):
+    kept = credentials._verified, credentials._secrets
+    credentials._verified, credentials._secrets = TtlCache(600.0), TtlCache(600.0)
+    try:
         await tenant.data(query, variables, **kw)
         return await _count_warm(app, tenant, query, variables, **kw)
+    finally:
+        credentials._verified, credentials._secrets = kept
 
 
 async def _count_warm(

@@ -15,11 +15,11 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
+from app.domain.announcements import AchievementCompleted, Published
 from app.infra.pubsub import (
     QUEUE_SIZE,
     InProcessBroker,
     SubscriberOverflow,
-    UnlockNotice,
     create_broker,
 )
 
@@ -300,7 +300,7 @@ async def test_a_restarted_relay_publishes_what_was_left(app: Any, http: httpx.A
     finally:
         relay.start()
     assert received.empty()
-    assert (notice.tenant_id, notice.user_id) == (tenant.tenant_id, "jo")
+    assert (notice.tenant_id, notice.event.user_id) == (tenant.tenant_id, "jo")
 
 
 @postgres_only
@@ -341,8 +341,11 @@ async def test_shutdown_ends_subscriptions(
         server.stop()
 
 
-def notice(tenant_id: int, completion_id: int) -> UnlockNotice:
-    return UnlockNotice(tenant_id, completion_id, "u", 1, datetime.now(UTC))
+def notice(tenant_id: int, completion_id: int) -> Published:
+    now = datetime.now(UTC)
+    return Published(
+        completion_id, tenant_id, AchievementCompleted(completion_id, "u", 1, now), now
+    )
 
 
 async def test_a_slow_subscriber_is_dropped_and_nobody_else_waits() -> None:
@@ -352,7 +355,7 @@ async def test_a_slow_subscriber_is_dropped_and_nobody_else_waits() -> None:
 
         async def read_fast() -> None:
             async for item in fast:
-                fast_got.append(item.completion_id)
+                fast_got.append(item.id)
 
         reader = asyncio.create_task(read_fast())
         for completion_id in range(QUEUE_SIZE + 10):
@@ -379,4 +382,4 @@ async def test_the_redis_broker_fans_out_per_tenant() -> None:
     finally:
         await publisher.close()
         await listener.close()
-    assert (received.tenant_id, received.completion_id) == (1001, 2)
+    assert (received.tenant_id, received.id) == (1001, 2)

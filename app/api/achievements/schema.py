@@ -4,52 +4,30 @@ import strawberry
 
 from app.api import permissions
 from app.api.achievements.inputs import CreateAchievementInput, UpdateAchievementInput
-from app.api.achievements.types import AnyAchievement, present
+from app.api.achievements.types import AnyAchievement, completions_seen_by_caller, present
 from app.api.common import AchievementStatus, attributes_of
 from app.api.context import Info
-from app.domain import configuration, model
-from app.domain.visibility import as_seen_by, catalogue_statuses, visible_in_catalogue
+from app.domain import configuration, model, queries
 
 
 @strawberry.type
 class AchievementQueries:
-    @strawberry.field(
-        description="Achievements visible to the caller (SPEC.md: visibility), in creation order."
-    )
+    @strawberry.field(description="Achievements visible to the caller, in creation order.")
     async def achievements(
         self, info: Info, status: list[AchievementStatus] | None = None
     ) -> list[AnyAchievement]:
         caller = permissions.any_caller(info)
-        statuses = catalogue_statuses(caller, status)
         found = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
-        completed = await _completed_by_caller(info, caller)
-        return [
-            present(as_seen_by(a, caller, a.id in completed))
-            for a in found
-            if visible_in_catalogue(a, caller, statuses, a.id in completed)
-        ]
+        completed = await completions_seen_by_caller(info)
+        return [present(a) for a in queries.catalogue(found, caller, status, completed)]
 
     @strawberry.field
     async def achievement(self, info: Info, key: str) -> AnyAchievement | None:
         caller = permissions.any_caller(info)
-        catalogue = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
-        found = next((a for a in catalogue if a.key == key), None)
-        if found is None:
-            return None
-        explicit = [found.status] if found.status is model.AchievementStatus.ARCHIVED else None
-        statuses = catalogue_statuses(caller, explicit)
-        completed = await _completed_by_caller(info, caller)
-        if not visible_in_catalogue(found, caller, statuses, found.id in completed):
-            return None
-        return present(as_seen_by(found, caller, found.id in completed))
-
-
-async def _completed_by_caller(info: Info, caller: model.Caller) -> frozenset[int]:
-    """What a user token's own user has completed; keys see everything unmasked anyway."""
-    if caller.is_key or caller.user_id is None:
-        return frozenset()
-    standing = await info.context.loaders.standing_by_user_id.load(caller.user_id)
-    return frozenset(standing.completed_at) if standing else frozenset()
+        found = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
+        completed = await completions_seen_by_caller(info)
+        shown = queries.achievement_by_key(found, key, caller, completed)
+        return present(shown) if shown else None
 
 
 @strawberry.type

@@ -14,9 +14,8 @@ import strawberry
 from app.api.common import AchievementStatus, AchievementTrigger, Attribute
 from app.api.context import Info
 from app.api.metrics.types import Metric
-from app.domain import model
+from app.domain import model, queries
 from app.domain.progress import Progress, rarity
-from app.domain.visibility import as_seen_by
 
 
 @strawberry.interface(
@@ -120,18 +119,20 @@ class CompositeAchievement(AchievementFields):
         found = await info.context.loaders.achievement_by_id.load_many(
             list(self.model.trigger.prerequisite_ids)
         )
-        completed = await _completed_by_token_user(info)
-        caller = info.context.caller
-        return [present(as_seen_by(a, caller, a.id in completed)) for a in found if a is not None]
+        completed = await completions_seen_by_caller(info)
+        shown = queries.prerequisites(
+            (a for a in found if a is not None), info.context.caller, completed
+        )
+        return [present(a) for a in shown]
 
 
-async def _completed_by_token_user(info: Info) -> frozenset[int]:
-    """A user token must not learn a hidden prerequisite's name through its composite either."""
+async def completions_seen_by_caller(info: Info) -> frozenset[int]:
+    """What masking depends on: a user token's own completions."""
     caller = info.context.caller
-    if caller.is_key or caller.user_id is None:
-        return frozenset()
-    standing = await info.context.loaders.standing_by_user_id.load(caller.user_id)
-    return frozenset(standing.completed_at) if standing else frozenset()
+    standing = None
+    if not caller.is_key and caller.user_id is not None:
+        standing = await info.context.loaders.standing_by_user_id.load(caller.user_id)
+    return queries.seen_completions(caller, standing)
 
 
 AnyAchievement = Annotated[
@@ -167,3 +168,11 @@ class UserAchievement:
     achievement: AnyAchievement
     achieved_at: datetime | None = strawberry.field(description="Null while incomplete.")
     progress: AchievementProgress
+
+    @classmethod
+    def of(cls, view: queries.UserAchievementView) -> UserAchievement:
+        return cls(
+            achievement=present(view.achievement),
+            achieved_at=view.achieved_at,
+            progress=AchievementProgress.of(view.progress),
+        )

@@ -10,7 +10,7 @@ from app.api.events.types import (
     TrackEventInput,
     TrackEventPayload,
 )
-from app.domain.engine import CompleteAchievement
+from app.domain.outcomes import CompleteAchievement
 
 
 @strawberry.type

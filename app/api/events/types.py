@@ -9,7 +9,7 @@ from app.api.common import AttributeInput, attributes_of
 from app.api.inputs import planned_input
 from app.api.streaks.types import Streak
 from app.api.users.types import UserInput
-from app.domain.engine import CompletionOutcome, EventOutcome, TrackEvent, Unlock
+from app.domain.outcomes import CompletionOutcome, EventOutcome, TrackEvent, Unlock
 
 
 @planned_input
@@ -26,7 +26,8 @@ class TrackEventInput:
     )
     occurred_at: datetime | None = strawberry.field(
         default=None,
-        description="Defaults to now. For imports and backfills; SPEC.md says who may set it.",
+        description="Defaults to now. For imports and backfills: any time in the past, at most 5 "
+        "minutes ahead.",
     )
 
     def to_domain(self) -> TrackEvent:

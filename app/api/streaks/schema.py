@@ -36,5 +36,5 @@ class StreakMutations:
             frequency=input.frequency,
             metric_keys=input.metric_keys,
         )
-        info.context.services.engine.forget_streak_settings(caller.tenant_id)
+        info.context.services.definitions.forget_streak_settings(caller.tenant_id)
         return await _present(info, settings)

@@ -1,20 +1,18 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
-from app.api.achievements.types import AchievementProgress, UserAchievement, present
+from app.api.achievements.types import UserAchievement
 from app.api.common import Attribute, AttributeInput, attributes_of
 from app.api.context import Info
 from app.api.inputs import planned_input
 from app.api.streaks.types import Streak
-from app.domain import model
+from app.domain import model, queries
 from app.domain.errors import NotFound
 from app.domain.ports import Standing, UserProfile
-from app.domain.progress import UserStanding, progress_of
-from app.domain.streaks import current_streak
-from app.domain.visibility import as_seen_by, attainable, visible_to_user
+from app.domain.streaks import StreakView
 
 
 @strawberry.type
@@ -52,46 +50,25 @@ class User:
     async def achievements(
         self, info: Info, include_incomplete: bool = False
     ) -> list[UserAchievement]:
-        loaders = info.context.loaders
         caller = info.context.caller
+        catalogue = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
         standing = await self._standing(info)
-        catalogue = await loaders.tenant_achievements.load(caller.tenant_id)
-        streak = await self.streak(info)
-        progress_basis = UserStanding(
-            totals=standing.totals if standing else {},
-            streak_length=streak.length if streak else 0,
-            completed_ids=standing.completed_at.keys() if standing else (),
+        views = queries.user_achievements(
+            catalogue,
+            self.model,
+            standing,
+            await self._streak(info, standing),
+            caller,
+            include_incomplete=include_incomplete,
         )
-        completed_at = standing.completed_at if standing else {}
-        done = sorted(
-            (a for a in catalogue if a.id in completed_at and visible_to_user(a, True)),
-            key=lambda a: (completed_at[a.id], a.id),
-        )
-        rows: list[tuple[model.Achievement, datetime | None]] = [
-            (a, completed_at[a.id]) for a in done
-        ]
-        if include_incomplete:
-            rows += [
-                (a, None)
-                for a in catalogue
-                if a.id not in completed_at and attainable(a, self.model.attributes)
-            ]
-        return [
-            UserAchievement(
-                achievement=present(as_seen_by(a, caller, at is not None)),
-                achieved_at=at,
-                progress=AchievementProgress.of(progress_of(a, progress_basis)),
-            )
-            for a, at in rows
-        ]
+        return [UserAchievement.of(v) for v in views]
 
     @strawberry.field(
         description="Sum of the values of all the user's events on that metric; 0 when none."
     )
     async def metric_total(self, info: Info, metric_key: str) -> float:
-        metric = await info.context.services.config.metric_by_key(
-            info.context.caller.tenant_id, metric_key
-        )
+        metrics = await info.context.loaders.tenant_metrics.load(info.context.caller.tenant_id)
+        metric = next((m for m in metrics if m.key == metric_key), None)
         if metric is None:
             raise NotFound(f"no metric with key {metric_key!r}", field="metricKey")
         standing = await self._standing(info)
@@ -99,19 +76,18 @@ class User:
 
     @strawberry.field(description="Null when the tenant has no streak configured.")
     async def streak(self, info: Info) -> Streak | None:
-        settings = await info.context.loaders.streak_settings.load(info.context.caller.tenant_id)
-        if settings is None:
-            return None
-        standing = await self._standing(info)
-        run = standing.streak if standing else None
-        view = current_streak(run, settings.frequency, datetime.now(UTC), self.model.tz)
-        return Streak.of(view)
+        view = await self._streak(info, await self._standing(info))
+        return Streak.of(view) if view else None
 
     async def _standing(self, info: Info) -> Standing | None:
         standing: Standing | None = await info.context.loaders.standing_by_user_id.load(
             self.model.id
         )
         return standing
+
+    async def _streak(self, info: Info, standing: Standing | None) -> StreakView | None:
+        settings = await info.context.loaders.streak_settings.load(info.context.caller.tenant_id)
+        return queries.user_streak(settings, standing, self.model.tz, info.context.services.clock())
 
 
 @planned_input

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 
 from app.domain.backdating import SETTLE, BackdateFailed, run_backdate_batch
 from app.domain.ports import BackdateStoreFactory
-from app.infra.background import BackgroundTask
+from app.workers.background import BackgroundTask
 
 log = logging.getLogger("laurel.backdating")
 
@@ -31,9 +32,12 @@ class BackdateWorker(BackgroundTask):
         *,
         poll_interval: float = POLL_INTERVAL,
         retry_after: float = RETRY_AFTER,
+        settle: timedelta = SETTLE,
     ) -> None:
+        """`settle` is how long a job waits before its first batch (see `SETTLE`)."""
         self._stores = stores
         self._poll_interval = poll_interval
+        self._settle = settle
         self._retry_after = retry_after
         self._wakeup = asyncio.Event()
         self._failed: dict[int, float] = {}
@@ -50,13 +54,15 @@ class BackdateWorker(BackgroundTask):
             except TimeoutError:
                 continue
             # A fresh job is not claimed before it has settled (see SETTLE); wait that out.
-            await asyncio.sleep(SETTLE.total_seconds())
+            await asyncio.sleep(self._settle.total_seconds())
 
     async def _drain(self) -> None:
         """Batch after batch until no job is pending; never lets an error end the task."""
         while True:
             try:
-                result = await run_backdate_batch(self._stores, skip=self._skipped())
+                result = await run_backdate_batch(
+                    self._stores, skip=self._skipped(), settle=self._settle
+                )
             except BackdateFailed as exc:
                 log.exception("backdating job %s failed; retrying later", exc.job_id)
                 self._failed[exc.job_id] = time.monotonic() + self._retry_after

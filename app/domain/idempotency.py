@@ -1,17 +1,61 @@
-"""The stored first response of an idempotent request, and its replay (SPEC.md section 6)."""
+"""Idempotent events: a key names one request for a day; its repeat gets the first answer.
+
+The first response is stored in the event's own transaction, so a replay returns exactly what
+the first request returned (same event id, total and unlocks) and changes nothing. The key is
+bound to the request's fingerprint: the same key with another input is a conflict.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from app.domain.errors import Conflict
+from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
+from app.domain.ports import CatalogueReads, IdempotencyClaim
 from app.domain.progress import Progress
 from app.domain.streaks import StreakFrequency, StreakView
 
-if TYPE_CHECKING:
-    from app.domain.engine import EventOutcome
-    from app.domain.ports import Transaction
+WINDOW = timedelta(hours=24)
+
+
+def fingerprint(command: TrackEvent) -> str:
+    """Canonical JSON of the resolved input, so a literal and a variable form hash the same."""
+    profile = command.user
+    canonical = {
+        "metricKey": command.metric_key,
+        "user": [
+            profile.id,
+            profile.name,
+            profile.email,
+            profile.tz,
+            None
+            if profile.attributes is None
+            else sorted((a.key, a.value) for a in profile.attributes),
+        ],
+        "value": command.value,
+        "attributes": sorted((a.key, a.value) for a in command.attributes),
+        "occurredAt": command.occurred_at.astimezone(UTC).isoformat()
+        if command.occurred_at
+        else None,
+    }
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+async def replay(
+    reads: CatalogueReads, tenant_id: int, claim: IdempotencyClaim, request_hash: str
+) -> EventOutcome:
+    """The first response, or CONFLICT for another input or a first request still running."""
+    if claim.request_hash != request_hash:
+        raise Conflict(
+            "this idempotencyKey was used with a different input", field="idempotencyKey"
+        )
+    if claim.response is None:
+        raise Conflict("a request with this idempotencyKey is still in progress")
+    return await load_outcome(reads, tenant_id, claim.response)
 
 
 def dump_outcome(outcome: EventOutcome) -> str:
@@ -46,12 +90,11 @@ def dump_outcome(outcome: EventOutcome) -> str:
     )
 
 
-async def load_outcome(tx: Transaction, tenant_id: int, response: str) -> EventOutcome:
-    from app.domain.engine import EventOutcome, Unlock
-
+async def load_outcome(reads: CatalogueReads, tenant_id: int, response: str) -> EventOutcome:
+    """Achievements are read as they are now; the rest is the first response's."""
     data = json.loads(response)
     ids = [u["achievementId"] for u in data["unlocks"]]
-    achievements = {a.id: a for a in await tx.achievements_by_ids(tenant_id, ids)}
+    achievements = {a.id: a for a in await reads.achievements_by_ids(tenant_id, ids)}
     unlocks = tuple(
         Unlock(
             completion_id=u["completionId"],

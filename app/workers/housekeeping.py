@@ -7,10 +7,9 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from app.infra.background import BackgroundTask
-from app.persistence.database import Database
-from app.persistence.events import IDEMPOTENCY_WINDOW
-from app.persistence.retention import purge_idempotency_keys
+from app.domain.idempotency import WINDOW
+from app.domain.ports import Retention
+from app.workers.background import BackgroundTask
 
 log = logging.getLogger("laurel.housekeeping")
 
@@ -22,21 +21,19 @@ class Housekeeping(BackgroundTask):
 
     def __init__(
         self,
-        database: Database,
+        retention: Retention,
         *,
         interval: float = PURGE_INTERVAL,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._database = database
+        self._retention = retention
         self._interval = interval
         self._clock = clock
 
     async def _run(self) -> None:
         while True:
             try:
-                purged = await purge_idempotency_keys(
-                    self._database, self._clock() - IDEMPOTENCY_WINDOW
-                )
+                purged = await self._retention.purge_idempotency_keys(self._clock() - WINDOW)
                 if purged:
                     log.info("purged %d idempotency keys past their window", purged)
             except Exception:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from app.domain.model import ApiKeyRole
+from app.domain.ports import TenantDirectory
 from app.infra.auth import generate_key, hash_secret, split_key
-from app.persistence.tenants import TortoiseKeyStore
 
 log = logging.getLogger("laurel.bootstrap")
 
 
-async def ensure_admin_key(keys: TortoiseKeyStore, bootstrap_key: str | None) -> str | None:
+async def ensure_admin_key(keys: TenantDirectory, bootstrap_key: str | None) -> str | None:
     """Return a newly made key to print once, or None when keys exist or the key was given."""
     if await keys.any_key_exists():
         return None

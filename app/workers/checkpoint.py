@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
-from app.infra.background import BackgroundTask
-from app.persistence.database import SqliteDatabase
+from app.workers.background import BackgroundTask
 
 log = logging.getLogger("laurel.checkpoint")
 
 CHECKPOINT_INTERVAL = 0.5
 
 
+class Checkpointable(Protocol):
+    async def checkpoint(self) -> None: ...
+
+
 class WalCheckpointer(BackgroundTask):
     name = "laurel-wal-checkpoint"
 
-    def __init__(self, database: SqliteDatabase, *, interval: float = CHECKPOINT_INTERVAL) -> None:
+    def __init__(self, database: Checkpointable, *, interval: float = CHECKPOINT_INTERVAL) -> None:
         self._database = database
         self._interval = interval
 

@@ -1,0 +1,120 @@
+"""Transport rules every route shares: request ids, the request log, credentials, rate limits.
+
+`TransportMiddleware` runs for every HTTP request, whichever route serves it (GraphQL, and the
+REST facade and dashboard to come): it gives the request an id (answered as `X-Request-Id`),
+logs one line when it ends, and leaves in the scope who is calling (`caller_of`): a `Caller`,
+the refusal that stops it (UNAUTHENTICATED for bad credentials, RATE_LIMITED past its bucket),
+or None when no credential came. Routes decide whether they need a caller and answer refusals in
+their own format with the status `app/api/errors.py` gives. WebSocket clients authenticate in
+`connection_init`, through the same `Gate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.request_log import start_record
+from app.domain.errors import DomainError, ErrorCode, RateLimited
+from app.domain.model import Caller, CallerKind
+from app.infra.auth import Credentials
+from app.infra.ratelimit import Policy, RateLimiter, retry_after
+
+CALLER_KEY = "laurel.caller"
+
+Identity = Caller | DomainError | None
+
+
+@dataclass(frozen=True, slots=True)
+class RatePolicies:
+    """API keys belong to backends, which may import in bulk; user tokens face the internet."""
+
+    keys: Policy
+    tokens: Policy
+
+
+class Gate:
+    """Who is calling, and whether they may now: the checks every transport makes."""
+
+    def __init__(
+        self, credentials: Credentials, limiter: RateLimiter, policies: RatePolicies
+    ) -> None:
+        self.credentials = credentials
+        self.limiter = limiter
+        self.policies = policies
+
+    async def check(self, api_key: object, token: object) -> Identity:
+        """An API key wins over a token; invalid credentials and rate limits are refusals."""
+        try:
+            caller = await self._identify(api_key, token)
+            if caller is not None:
+                await self._admit(caller)
+        except DomainError as refusal:
+            return refusal
+        return caller
+
+    async def _identify(self, api_key: object, token: object) -> Caller | None:
+        if isinstance(api_key, str) and api_key:
+            return await self.credentials.from_api_key(api_key)
+        if isinstance(token, str) and token:
+            return await self.credentials.from_token(token)
+        return None
+
+    async def _admit(self, caller: Caller) -> None:
+        """One bucket per credential: a key by its prefix, a user token by tenant and user."""
+        if caller.kind is CallerKind.USER:
+            policy, bucket = self.policies.tokens, f"user:{caller.tenant_id}:{caller.user_id}"
+        else:
+            policy, bucket = self.policies.keys, f"key:{caller.credential_id}"
+        if policy.rate <= 0:
+            return
+        wait = await self.limiter.acquire(bucket, policy)
+        if wait > 0:
+            seconds = retry_after(wait)
+            raise RateLimited(f"rate limit exceeded; retry in {seconds} s", retry_after=seconds)
+
+
+def bearer_token(headers: Headers) -> str | None:
+    authorization = headers.get("authorization", "")
+    return authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
+
+
+def caller_of(connection: HTTPConnection) -> Identity:
+    identity = connection.scope.get(CALLER_KEY)
+    return identity if isinstance(identity, Caller | DomainError) else None
+
+
+class TransportMiddleware:
+    def __init__(self, app: ASGIApp, gate: Gate) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        record = start_record(scope)
+        headers = Headers(scope=scope)
+        identity = await self.gate.check(headers.get("x-api-key"), bearer_token(headers))
+        scope[CALLER_KEY] = identity
+        if isinstance(identity, Caller):
+            record.tenant = identity.tenant_id
+        status = 500
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-Id"] = record.request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answer)
+        except Exception:
+            record.note_code(ErrorCode.INTERNAL.value)
+            record.finish(500)
+            raise
+        record.finish(status)

@@ -1,0 +1,133 @@
+"""The read side: what a caller sees of the catalogue, of a user and of a streak, in what
+order and with what progress.
+
+Pure functions over loaded values and an explicit `now`, so every transport (GraphQL, and the
+REST facade and dashboard to come) shows the same thing, and the rules are tested without I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.domain.model import Achievement, AchievementStatus, Caller, StreakSettings, User
+from app.domain.ports import Standing
+from app.domain.progress import Progress
+from app.domain.streaks import StreakView, current_streak
+from app.domain.triggers import UserStanding, completed_progress, progress
+from app.domain.visibility import (
+    as_seen_by,
+    attainable,
+    catalogue_statuses,
+    visible_in_catalogue,
+    visible_to_user,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UserAchievementView:
+    """One line of a user's achievements: the achievement as the caller may see it."""
+
+    achievement: Achievement
+    achieved_at: datetime | None
+    progress: Progress
+
+
+def seen_completions(caller: Caller, own_standing: Standing | None) -> frozenset[int]:
+    """What masking depends on: a user token's own completions (keys see everything)."""
+    if caller.is_key or own_standing is None:
+        return frozenset()
+    return frozenset(own_standing.completed_at)
+
+
+def catalogue(
+    achievements: Iterable[Achievement],
+    caller: Caller,
+    requested: Collection[AchievementStatus] | None,
+    completed: Collection[int],
+) -> list[Achievement]:
+    """The `achievements` list: visible ones in creation order, masked where they must be."""
+    statuses = catalogue_statuses(caller, requested)
+    return [
+        as_seen_by(a, caller, a.id in completed)
+        for a in achievements
+        if visible_in_catalogue(a, caller, statuses, a.id in completed)
+    ]
+
+
+def achievement_by_key(
+    achievements: Iterable[Achievement], key: str, caller: Caller, completed: Collection[int]
+) -> Achievement | None:
+    """One achievement, as the catalogue would show it; an ARCHIVED one counts as asked for."""
+    found = next((a for a in achievements if a.key == key), None)
+    if found is None:
+        return None
+    explicit = [found.status] if found.status is AchievementStatus.ARCHIVED else None
+    shown = catalogue([found], caller, explicit, completed)
+    return shown[0] if shown else None
+
+
+def prerequisites(
+    found: Iterable[Achievement], caller: Caller, completed: Collection[int]
+) -> list[Achievement]:
+    """A composite's prerequisites, masked like the catalogue: a hidden prerequisite's name must
+    not leak through its composite."""
+    return [as_seen_by(a, caller, a.id in completed) for a in found]
+
+
+def user_streak(
+    settings: StreakSettings | None, standing: Standing | None, tz: str, now: datetime
+) -> StreakView | None:
+    """None when the tenant has no streak configured."""
+    if settings is None:
+        return None
+    run = standing.streak if standing else None
+    return current_streak(run, settings.frequency, now, tz)
+
+
+def user_achievements(
+    achievements: Sequence[Achievement],
+    user: User,
+    standing: Standing | None,
+    streak: StreakView | None,
+    caller: Caller,
+    *,
+    include_incomplete: bool,
+) -> list[UserAchievementView]:
+    """Completed achievements the user can see, oldest first; with `include_incomplete`, then
+    the ones the user could still complete, in creation order, with progress."""
+    completed_at = standing.completed_at if standing else {}
+    basis = UserStanding(
+        totals=standing.totals if standing else {},
+        streak_length=streak.length if streak else 0,
+        completed_ids=completed_at.keys(),
+    )
+    done = sorted(
+        (a for a in achievements if a.id in completed_at and visible_to_user(a, True)),
+        key=lambda a: (completed_at[a.id], a.id),
+    )
+    rows: list[tuple[Achievement, datetime | None]] = [(a, completed_at[a.id]) for a in done]
+    if include_incomplete:
+        rows += [
+            (a, None)
+            for a in achievements
+            if a.id not in completed_at and attainable(a, user.attributes)
+        ]
+    return [
+        UserAchievementView(
+            achievement=as_seen_by(a, caller, at is not None),
+            achieved_at=at,
+            progress=progress(a.trigger, basis, completed=at is not None),
+        )
+        for a, at in rows
+    ]
+
+
+def unlocked(achievement: Achievement, caller: Caller, at: datetime) -> UserAchievementView:
+    """A completion as its subscriber sees it: earned, so never masked."""
+    return UserAchievementView(
+        achievement=as_seen_by(achievement, caller, True),
+        achieved_at=at,
+        progress=completed_progress(achievement.trigger),
+    )

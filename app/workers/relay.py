@@ -1,0 +1,97 @@
+"""The outbox relay: hands each committed announcement to every consumer, after its commit.
+
+The engine calls `wake()` after a commit that announced something, so events go out at once.
+Every `poll_interval` the relay also looks for rows older than `stale_after`: those an instance
+left behind when it crashed between commit and relay. Younger rows are left to the instance
+that wrote them, which was woken for them; on start the relay takes every pending row.
+
+Each batch is claimed (a lease, committed at once), handed to the consumers with no transaction
+open, then marked published. A consumer that fails leaves the batch unmarked: its rows are
+claimed again once the lease expires, so consumers see an event at least once and drop repeats
+by its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from app.domain.announcements import Published
+from app.domain.ports import OutboxStore
+from app.workers.background import BackgroundTask
+
+log = logging.getLogger("laurel.relay")
+
+POLL_INTERVAL = 1.0
+STALE_AFTER = timedelta(seconds=2)
+LEASE = timedelta(seconds=30)
+BATCH = 100
+
+
+class OutboxConsumer(Protocol):
+    """Takes a batch of committed events; raising means "not taken", and it comes again."""
+
+    async def consume(self, batch: Sequence[Published]) -> None: ...
+
+
+class OutboxRelay(BackgroundTask):
+    name = "laurel-outbox-relay"
+
+    def __init__(
+        self,
+        outbox: OutboxStore,
+        consumers: Sequence[OutboxConsumer],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        poll_interval: float = POLL_INTERVAL,
+        stale_after: timedelta = STALE_AFTER,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self._outbox = outbox
+        self._consumers = tuple(consumers)
+        self._clock = clock
+        self._poll_interval = poll_interval
+        self._stale_after = stale_after
+        self._lease = lease
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called by the engine after a commit; never blocks the request."""
+        self._wakeup.set()
+
+    async def _run(self) -> None:
+        woken = True
+        while True:
+            self._wakeup.clear()
+            try:
+                await self.publish_pending(everything=woken)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the outbox relay failed a round; retrying")
+            woken = await self._sleep()
+
+    async def _sleep(self) -> bool:
+        """True when woken by a commit, False when the poll interval passed."""
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+        except TimeoutError:
+            return False
+        return True
+
+    async def publish_pending(self, *, everything: bool = True) -> int:
+        """Relays batches until none is left; returns how many rows it relayed."""
+        published = 0
+        while True:
+            now = self._clock()
+            cutoff = None if everything else now - self._stale_after
+            batch = await self._outbox.claim(BATCH, now, self._lease, created_before=cutoff)
+            for consumer in self._consumers:
+                await consumer.consume(batch)
+            await self._outbox.mark_published([p.id for p in batch], self._clock())
+            published += len(batch)
+            if len(batch) < BATCH:
+                return published
