@@ -22,7 +22,9 @@ lint: install
 	$(BIN)/mypy app
 	$(BIN)/lint-imports
 
-test: lint test-sqlite test-postgres
+# The two backends' suites run side by side (each has its own database and Redis database).
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install
 	LAUREL_TEST_BACKEND=sqlite $(BIN)/pytest

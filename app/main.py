@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
@@ -27,6 +27,7 @@ from app.infra.auth import Credentials
 from app.infra.definitions import CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
 from app.infra.logging import configure_logging
+from app.infra.metrics import CONTENT_TYPE_LATEST, Metrics
 from app.infra.pubsub import SubscriptionFeed, create_broker
 from app.infra.ratelimit import Policy, build_rate_limiter
 from app.infra.settings import Settings, get_settings
@@ -60,8 +61,8 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     keys = TortoiseKeyStore()
-    credentials = Credentials(keys)
-    limiter = build_rate_limiter(settings.redis_url)
+    credentials = Credentials(keys, clock=clock)
+    limiter = build_rate_limiter(settings.redis_url, namespace=settings.redis_namespace)
     gate = Gate(
         credentials,
         limiter,
@@ -81,6 +82,10 @@ def create_app(
         )
     )
     view = LaurelGraphQL(schema, max_body_bytes=settings.max_body_bytes)
+    metrics = Metrics()
+
+    async def serve_metrics(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -95,7 +100,7 @@ def create_app(
             if new_key is not None:
                 announce_admin_key(new_key)
             database = open_database(settings.database_url)
-            broker = create_broker(settings.redis_url)
+            broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
             await broker.start()
             relay = OutboxRelay(
                 SqlOutboxStore(database),
@@ -128,6 +133,7 @@ def create_app(
                 broker=broker,
                 wake_backdating=backdating.wake,
                 clock=clock,
+                metrics=metrics,
                 introspection_for_all=settings.development,
             )
             settle_after_startup()
@@ -151,6 +157,7 @@ def create_app(
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
+            Route("/metrics", serve_metrics),
         ],
         middleware=[Middleware(TransportMiddleware, gate=gate)],
         lifespan=lifespan,

@@ -7,6 +7,7 @@ isolation all the time.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -14,8 +15,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,53 @@ import pytest_asyncio
 BACKEND = os.environ.get("LAUREL_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get("LAUREL_TEST_PG", "postgres://postgres@127.0.0.1:5432")
 ROOT = Path(__file__).resolve().parent.parent
+# A Redis database per backend, so that the two suites may run at once.
+REDIS_URL = f"redis://127.0.0.1:6379/{1 if BACKEND == 'sqlite' else 2}"
 
 postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="runs on PostgreSQL")
+
+# Background work on its quickest settings, so that tests wait for what they wait for, not for
+# a poll interval; the in-process app and every live server use them. They share one database
+# without Redis, so an instance that passes on another's outbox rows hides them from that one's
+# subscribers: live servers take over rows left 0.5 s (test_subscriptions needs one to), the
+# in-process app never in a test's time.
+FAST_WORKERS = {
+    "LAUREL_OUTBOX_POLL_S": "0.05",
+    "LAUREL_OUTBOX_STALE_S": "0.5",
+    "LAUREL_BACKDATE_POLL_S": "0.05",
+    "LAUREL_BACKDATE_SETTLE_S": "0.05",
+}
+IN_PROCESS_WORKERS = {**FAST_WORKERS, "LAUREL_OUTBOX_STALE_S": "600"}
+
+
+class TestClock:
+    """The in-process app's clock: real time, shifted by what a test moves it."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    @contextmanager
+    def moved(self, by: timedelta) -> Iterator[None]:
+        self.offset += by
+        try:
+            yield
+        finally:
+            self.offset -= by
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
+) -> None:
+    """Waits for a condition that background work makes true, checking it every few ms."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {within} s"
+        await asyncio.sleep(0.01)
 
 
 def _psql(sql: str) -> None:
@@ -62,16 +109,22 @@ def bootstrap_key() -> str:
     return "boot." + uuid.uuid4().hex
 
 
+@pytest.fixture(scope="session")
+def clock() -> TestClock:
+    return TestClock()
+
+
 @pytest_asyncio.fixture(scope="session")
-async def app(database_url: str, bootstrap_key: str) -> AsyncIterator[Any]:
+async def app(database_url: str, bootstrap_key: str, clock: TestClock) -> AsyncIterator[Any]:
     os.environ["DATABASE_URL"] = database_url
     os.environ["LAUREL_BOOTSTRAP_ADMIN_KEY"] = bootstrap_key
     from app.infra.settings import Settings
     from app.main import create_app
 
-    application = create_app(
-        Settings(DATABASE_URL=database_url, LAUREL_BOOTSTRAP_ADMIN_KEY=bootstrap_key)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        DATABASE_URL=database_url, LAUREL_BOOTSTRAP_ADMIN_KEY=bootstrap_key, **IN_PROCESS_WORKERS
     )
+    application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -206,6 +259,7 @@ class LiveServer:
             **os.environ,
             "DATABASE_URL": database_url,
             "LAUREL_BOOTSTRAP_ADMIN_KEY": bootstrap_key,
+            **FAST_WORKERS,
             **(env or {}),
         }
         self.process = subprocess.Popen(

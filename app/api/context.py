@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.domain.ports import ConfigStore, ReadStore
     from app.infra.auth import Credentials
     from app.infra.definitions import CachedDefinitions
+    from app.infra.metrics import Metrics
     from app.infra.pubsub import Broker
 
 
@@ -35,6 +36,7 @@ class Services:
     broker: Broker
     wake_backdating: Callable[[], None]
     clock: Callable[[], datetime]
+    metrics: Metrics
     introspection_for_all: bool = False
 
 

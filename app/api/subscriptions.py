@@ -46,8 +46,11 @@ class Subscription:
         caller = _subscriber(info, user_id)
         wanted = user_id if caller.is_key else caller.user_id
         broker: Broker = info.context.services.broker
+        metrics = info.context.services.metrics
         seen: OrderedDict[int, None] = OrderedDict()
         async with broker.subscribe(caller.tenant_id) as subscriber:
+            metrics.subscriptions_started.inc()
+            metrics.subscriptions_open.inc()
             try:
                 async for published in subscriber:
                     unlock = published.event
@@ -65,6 +68,8 @@ class Subscription:
                     "this subscription fell too far behind and was dropped; subscribe again",
                     retry_after=1,
                 ) from None
+            finally:
+                metrics.subscriptions_open.dec()
 
 
 def _subscriber(info: Info, user_id: str | None) -> Caller:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.domain.errors import BadUserInput, NotFound
@@ -22,6 +22,7 @@ from app.domain.model import (
 from app.domain.ports import AchievementDraft, ConfigStore
 from app.domain.streaks import StreakFrequency
 from app.domain.validation import (
+    KEY_PATTERN,
     check_attributes,
     check_key,
     check_name,
@@ -152,41 +153,21 @@ async def _metric_trigger(
 async def _composite_trigger(
     store: ConfigStore, tenant_id: int, own_key: str, keys: tuple[str, ...]
 ) -> CompositeTrigger:
+    """Prerequisites are named once, at creation, and only existing achievements can be named,
+    so no achievement ever depends on a later one: refusing itself is all it takes to keep
+    the prerequisite graph free of cycles."""
     if not keys:
         raise BadUserInput("a composite needs at least one prerequisite", field="trigger.composite")
     if own_key in keys:
         raise BadUserInput("a composite cannot require itself", field="trigger.composite")
-    by_key = {a.key: a for a in await store.achievements(tenant_id, None)}
+    well_formed = [k for k in keys if KEY_PATTERN.fullmatch(k)]
+    by_key = {a.key: a for a in await store.achievements_by_keys(tenant_id, well_formed)}
     unknown = sorted(set(keys) - by_key.keys())
     if unknown:
         raise BadUserInput(
             f"unknown prerequisites: {', '.join(unknown)}", field="trigger.composite"
         )
-    ids = tuple(dict.fromkeys(by_key[k].id for k in keys))
-    graph = await store.prerequisite_graph(tenant_id)
-    if _reaches_cycle(graph, ids):
-        raise BadUserInput("prerequisites would form a cycle", field="trigger.composite")
-    return CompositeTrigger(prerequisite_ids=ids)
-
-
-def _reaches_cycle(graph: Mapping[int, tuple[int, ...]], roots: tuple[int, ...]) -> bool:
-    """Depth-first search with colours: a grey node met again closes a cycle."""
-    grey: set[int] = set()
-    black: set[int] = set()
-
-    def visit(node: int) -> bool:
-        if node in black:
-            return False
-        if node in grey:
-            return True
-        grey.add(node)
-        if any(visit(child) for child in graph.get(node, ())):
-            return True
-        grey.discard(node)
-        black.add(node)
-        return False
-
-    return any(visit(root) for root in roots)
+    return CompositeTrigger(prerequisite_ids=tuple(dict.fromkeys(by_key[k].id for k in keys)))
 
 
 async def _existing(store: ConfigStore, tenant_id: int, key: str) -> Achievement:

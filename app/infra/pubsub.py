@@ -2,8 +2,11 @@
 its own bounded queue.
 
 Without REDIS_URL the broker is in-process (one instance). With it, a message goes to the
-tenant's channel `<prefix><tenant_id>` and every instance delivers it to its local subscribers,
-so a client sees events whichever instance committed them.
+tenant's channel `<namespace>:<db>:events:<tenant_id>` and every instance delivers it to its
+local subscribers, so a client sees events whichever instance committed them. Redis pub/sub
+ignores database numbers, so the channel names the URL's database itself: two deployments on
+one Redis, with their own databases (or their own LAUREL_REDIS_NAMESPACE), never hear each
+other.
 
 A subscriber that falls QUEUE_SIZE messages behind is dropped (its iteration raises
 `SubscriberOverflow`); the publisher and the other subscribers never wait for it.
@@ -28,7 +31,7 @@ from app.domain.announcements import Published, parse
 log = logging.getLogger("laurel.pubsub")
 
 QUEUE_SIZE = 256
-CHANNEL_PREFIX = "laurel:events:"
+DEFAULT_NAMESPACE = "laurel"
 
 
 def encode(published: Published) -> str:
@@ -168,9 +171,10 @@ class InProcessBroker:
 class RedisBroker:
     """One pattern subscription per instance feeds the local hub; publishing is one PUBLISH."""
 
-    def __init__(self, url: str, *, channel_prefix: str = CHANNEL_PREFIX) -> None:
+    def __init__(self, url: str, *, namespace: str = DEFAULT_NAMESPACE) -> None:
         self._redis = Redis.from_url(url)
-        self._prefix = channel_prefix
+        database = self._redis.connection_pool.connection_kwargs.get("db", 0)
+        self._prefix = f"{namespace}:{database}:events:"
         self._hub = _Hub()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -218,8 +222,10 @@ class RedisBroker:
         self._hub.deliver(published)
 
 
-def create_broker(redis_url: str | None) -> InProcessBroker | RedisBroker:
-    return RedisBroker(redis_url) if redis_url else InProcessBroker()
+def create_broker(
+    redis_url: str | None, *, namespace: str = DEFAULT_NAMESPACE
+) -> InProcessBroker | RedisBroker:
+    return RedisBroker(redis_url, namespace=namespace) if redis_url else InProcessBroker()
 
 
 class SubscriptionFeed:

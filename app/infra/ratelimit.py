@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,14 +40,15 @@ class RateLimiter(Protocol):
 
 
 class LocalBuckets:
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._clock = clock
 
     async def close(self) -> None:
         self._buckets.clear()
 
     async def acquire(self, credential: str, policy: Policy) -> float:
-        now = time.monotonic()
+        now = self._clock()
         tokens, updated = self._buckets.get(credential, (float(policy.burst), now))
         tokens = min(float(policy.burst), tokens + (now - updated) * policy.rate)
         if tokens >= 1:
@@ -87,8 +89,9 @@ return tostring(wait)
 
 
 class RedisBuckets:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, namespace: str) -> None:
         self._redis = Redis.from_url(url)
+        self._namespace = namespace
         self._take = self._redis.register_script(TAKE_TOKEN)
 
     async def close(self) -> None:
@@ -96,7 +99,7 @@ class RedisBuckets:
 
     async def acquire(self, credential: str, policy: Policy) -> float:
         try:
-            key = f"laurel:rate:{credential}"
+            key = f"{self._namespace}:rate:{credential}"
             wait = await self._take(keys=[key], args=[policy.rate, policy.burst])
         except RedisError:
             log.warning("rate limiter: Redis does not answer; request allowed")
@@ -109,5 +112,5 @@ def retry_after(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def build_rate_limiter(redis_url: str | None) -> RateLimiter:
-    return RedisBuckets(redis_url) if redis_url else LocalBuckets()
+def build_rate_limiter(redis_url: str | None, *, namespace: str = "laurel") -> RateLimiter:
+    return RedisBuckets(redis_url, namespace=namespace) if redis_url else LocalBuckets()

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="LAUREL_HOST")
     port: int = Field(default=8000, alias="LAUREL_PORT", ge=1, le=65535)
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    # Prefixes every Redis key and channel, for deployments that share one Redis database.
+    redis_namespace: str = Field(
+        default="laurel", alias="LAUREL_REDIS_NAMESPACE", pattern=r"^[A-Za-z0-9_.-]{1,64}$"
+    )
     environment: str = Field(default="production", alias="LAUREL_ENV")
     log_level: str = Field(default="INFO", alias="LAUREL_LOG_LEVEL")
     max_query_depth: int = Field(default=10, alias="LAUREL_MAX_QUERY_DEPTH", ge=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -50,14 +50,11 @@ class TortoiseConfigStore:
             query = query.filter(status__in=list(statuses))
         return await self._assemble(await query.order_by("id"))
 
-    async def prerequisite_graph(self, tenant_id: int) -> dict[int, tuple[int, ...]]:
-        links = await models.Prerequisite.filter(composite__tenant_id=tenant_id).values_list(
-            "composite_id", "prerequisite_id"
-        )
-        graph: dict[int, list[int]] = defaultdict(list)
-        for composite_id, prerequisite_id in links:
-            graph[composite_id].append(prerequisite_id)
-        return {k: tuple(v) for k, v in graph.items()}
+    async def achievements_by_keys(
+        self, tenant_id: int, keys: Sequence[str]
+    ) -> list[model.Achievement]:
+        rows = await models.Achievement.filter(tenant_id=tenant_id, key__in=list(keys))
+        return await self._assemble(rows)
 
     async def create_achievement(
         self, tenant_id: int, draft: AchievementDraft

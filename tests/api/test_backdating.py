@@ -6,13 +6,11 @@ tenant's backdating job is still pending, and how many outbox rows (publications
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conftest import TRACK, Api
+from conftest import TRACK, Api, eventually
 from tortoise import Tortoise
 
 from app.domain.backdating import BATCH_SIZE
@@ -66,12 +64,12 @@ async def counts(api: Api, key: str) -> dict[str, Any]:
 
 async def settled(api: Api, key: str, within: float = 10.0) -> dict[str, Any]:
     """The achievement's counts once no backdating job of the tenant is pending."""
-    deadline = time.monotonic() + within
-    while True:
-        if await pending_jobs(api) == 0:
-            return await counts(api, key)
-        assert time.monotonic() < deadline, "backdating did not finish in time"
-        await asyncio.sleep(0.05)
+
+    async def none_pending() -> bool:
+        return await pending_jobs(api) == 0
+
+    await eventually(none_pending, within=within, what="backdating")
+    return await counts(api, key)
 
 
 async def track(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from conftest import Api, LiveServer, new_tenant, postgres_only
+from conftest import REDIS_URL, Api, LiveServer, eventually, new_tenant, postgres_only
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
+from tortoise import Tortoise
 
 from app.domain.announcements import AchievementCompleted, Published
 from app.infra.pubsub import (
@@ -22,9 +23,6 @@ from app.infra.pubsub import (
     SubscriberOverflow,
     create_broker,
 )
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-QUIET = 1.5
 
 UNLOCKED = """
 subscription($u: String) {
@@ -81,10 +79,23 @@ class Feed:
             raise item
         return dict(item["achievementUnlocked"])
 
-    async def nothing_within(self, seconds: float = QUIET) -> None:
-        with contextlib.suppress(TimeoutError):
-            item = await asyncio.wait_for(self.messages.get(), seconds)
-            raise AssertionError(f"unexpected message: {item!r}")
+    async def next_is(self, sentinel: Awaitable[Any], user: str) -> dict[str, Any]:
+        """Nothing arrived before `sentinel`'s unlock for `user`: after the sentinel's action,
+        the next message is its unlock (events reach a subscriber in commit order)."""
+        await sentinel
+        message = await self.next()
+        assert message["user"]["id"] == user, f"unexpected message: {message!r}"
+        return message
+
+
+async def subscriptions_started(server: LiveServer) -> float:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        text = (await client.get("/metrics")).text
+    return next(
+        float(line.split()[1])
+        for line in text.splitlines()
+        if line.startswith("laurel_subscriptions_started_total ")
+    )
 
 
 @contextlib.asynccontextmanager
@@ -111,9 +122,14 @@ async def subscribed(
         except Exception as exc:  # handed to the test through the feed
             await feed.messages.put(exc)
 
+    before = await subscriptions_started(server)
     task = asyncio.create_task(pump())
-    # The protocol has no "subscribed" acknowledgement: give the server time to register.
-    await asyncio.sleep(0.5)
+
+    async def receiving() -> bool:
+        """graphql-transport-ws has no "subscribed" message: the server's count says it."""
+        return not feed.messages.empty() or await subscriptions_started(server) > before
+
+    await eventually(receiving, what="the subscription")
     try:
         yield feed
     finally:
@@ -137,7 +153,7 @@ async def test_track_event_unlock_is_pushed_with_fresh_data(
         first = await feed.next()
         assert "errors" not in await live_api.track("ada", 10)
         second = await feed.next()
-        await feed.nothing_within()
+        await feed.next_is(live_api.track("zed", 10), "zed")
     assert first["user"] == {"id": "ada", "metricTotal": 10}
     assert first["achievement"]["achievement"] == {"key": "l10"}
     assert first["achievement"]["progress"] == {"current": 10, "target": 10, "percent": 100}
@@ -152,12 +168,14 @@ async def test_complete_achievement_is_pushed_once_to_that_users_subscribers(
     live_api: Api, live_server: LiveServer
 ) -> None:
     await live_api.achievement("signup", {"api": True})
+    await live_api.achievement("ping", {"api": True})
     async with subscribed(live_server, {"apiKey": live_api.key}, "bob", UNLOCKED_API) as feed:
         await live_api.data(COMPLETE, {"k": "signup", "u": "eve"})
         done = (await live_api.data(COMPLETE, {"k": "signup", "u": "bob"}))["completeAchievement"]
         again = (await live_api.data(COMPLETE, {"k": "signup", "u": "bob"}))["completeAchievement"]
         message = await feed.next()
-        await feed.nothing_within()
+        ping = await feed.next_is(live_api.data(COMPLETE, {"k": "ping", "u": "bob"}), "bob")
+    assert ping["achievement"]["achievement"] == {"key": "ping"}
     assert done["newlyCompleted"] and not again["newlyCompleted"]
     assert message["completionId"] == done["completionId"]
     assert message["user"] == {"id": "bob"}
@@ -174,7 +192,7 @@ async def test_composite_cascade_pushes_every_completion(
         await live_api.data(COMPLETE, {"k": "a", "u": "cy"})
         last = (await live_api.data(COMPLETE, {"k": "b", "u": "cy"}))["completeAchievement"]
         keys = [(await feed.next())["achievement"]["achievement"]["key"] for _ in range(3)]
-        await feed.nothing_within()
+        await feed.next_is(live_api.data(COMPLETE, {"k": "a", "u": "dan"}), "dan")
     assert last["alsoCompleted"] == [{"achievement": {"key": "both"}}]
     assert sorted(keys) == ["a", "b", "both"]
 
@@ -183,30 +201,30 @@ async def test_backdated_completion_is_not_pushed(live_api: Api, live_server: Li
     await live_api.metric("lessons")
     await live_api.achievement("l5", {"metric": {"metricKey": "lessons", "value": 5}}, active=False)
     assert "errors" not in await live_api.track("dee", 10)
+    query = '{ achievement(key: "l5") { ... on MetricAchievement { completions } } }'
+
+    async def backdated() -> bool:
+        return bool((await live_api.data(query))["achievement"]["completions"])
+
     async with subscribed(live_server, {"apiKey": live_api.key}) as feed:
         await live_api.activate("l5")
-        completions = 0
-        for _ in range(40):
-            query = '{ achievement(key: "l5") { ... on MetricAchievement { completions } } }'
-            completions = (await live_api.data(query))["achievement"]["completions"]
-            if completions:
-                break
-            await asyncio.sleep(0.25)
-        await feed.nothing_within()
-    assert completions == 1, "the backdating worker did not complete the qualifying user"
+        await eventually(backdated, what="backdating")
+        await feed.next_is(live_api.track("eli", 5), "eli")
+    assert (await live_api.data(query))["achievement"]["completions"] == 2
 
 
 async def test_user_token_receives_only_its_own_unlocks(
     live_api: Api, live_server: LiveServer
 ) -> None:
-    await lessons(live_api, 1)
+    await lessons(live_api, 1, 2)
     token_query = 'mutation { createUserToken(userId: "fay") { token } }'
     token = (await live_api.data(token_query))["createUserToken"]["token"]
     async with subscribed(live_server, {"token": token}) as feed:
         await live_api.track("gus", 1)
         await live_api.track("fay", 1)
         message = await feed.next()
-        await feed.nothing_within()
+        await live_api.track("gus", 1)
+        await feed.next_is(live_api.track("fay", 1), "fay")
     assert message["user"]["id"] == "fay"
     async with subscribed(live_server, {"token": token}, "gus") as feed:
         with pytest.raises(TransportQueryError) as refused:
@@ -219,13 +237,14 @@ async def test_a_key_never_receives_another_tenants_unlocks(
 ) -> None:
     other = await new_tenant(http)
     other = Api(live_api.client, other.key, other.tenant_id)
-    await lessons(live_api, 1)
-    await lessons(other, 1)
+    await lessons(live_api, 1, 2)
+    await lessons(other, 1, 2)
     async with subscribed(live_server, {"apiKey": live_api.key}) as feed:
         await other.track("hal", 5)
         await live_api.track("hal", 1)
         message = await feed.next()
-        await feed.nothing_within()
+        await other.track("hal", 5)
+        await feed.next_is(live_api.track("ida", 2), "ida")
     # Same user id in both tenants: only the total tells whose unlock this is.
     assert message["user"] == {"id": "hal", "metricTotal": 1}
 
@@ -266,11 +285,19 @@ async def test_a_row_committed_but_never_published_is_published_once(
             message = await feed.next(within=10)
             relay.start()
             relay.wake()
-            await feed.nothing_within(2 * QUIET)
+            await feed.next_is(live_api.track("ivo", 1), "ivo")
     finally:
         relay.start()
     assert message["user"]["id"] == "ivy"
     assert message["achievement"]["achievement"] == {"key": "l1"}
+
+
+async def unpublished(tenant: Api) -> int:
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        "SELECT COUNT(*) AS n FROM outbox_event "
+        f"WHERE tenant_id = {tenant.tenant_id} AND published_at IS NULL"
+    )
+    return int(rows[0]["n"])
 
 
 async def test_a_restarted_relay_publishes_what_was_left(app: Any, http: httpx.AsyncClient) -> None:
@@ -290,17 +317,16 @@ async def test_a_restarted_relay_publishes_what_was_left(app: Any, http: httpx.A
                     await received.put(notice)
 
             reader = asyncio.create_task(read())
-            await asyncio.sleep(0.3)
-            assert received.empty()
+            assert await unpublished(tenant) == 1
             relay.start()
             notice = await asyncio.wait_for(received.get(), 5)
-            relay.wake()
-            await asyncio.sleep(QUIET)
+            assert "errors" not in await tenant.track("kai", 1)
+            sentinel = await asyncio.wait_for(received.get(), 5)
             reader.cancel()
     finally:
         relay.start()
-    assert received.empty()
     assert (notice.tenant_id, notice.event.user_id) == (tenant.tenant_id, "jo")
+    assert sentinel.event.user_id == "kai", "the first unlock was published twice"
 
 
 @postgres_only
@@ -318,7 +344,7 @@ async def test_two_instances_deliver_exactly_once_through_redis(
                 await writer.track("kim", 1)
                 await writer.track("lou", 1)
                 messages = [await feed.next(), await feed.next()]
-                await feed.nothing_within(2 * QUIET)
+                await feed.next_is(writer.track("max", 1), "max")
     finally:
         first.stop()
         second.stop()
@@ -375,7 +401,6 @@ async def test_the_redis_broker_fans_out_per_tenant() -> None:
     await listener.start()
     try:
         async with listener.subscribe(1001) as subscriber:
-            await asyncio.sleep(0.2)
             await publisher.publish(notice(1002, 1))
             await publisher.publish(notice(1001, 2))
             received = await asyncio.wait_for(anext(aiter(subscriber)), 5)
@@ -383,3 +408,22 @@ async def test_the_redis_broker_fans_out_per_tenant() -> None:
         await publisher.close()
         await listener.close()
     assert (received.tenant_id, received.id) == (1001, 2)
+
+
+async def test_deployments_on_one_redis_never_hear_each_other() -> None:
+    """Redis pub/sub ignores database numbers: the channel must name the database."""
+    base = REDIS_URL.rsplit("/", 1)[0]
+    ours, theirs = create_broker(f"{base}/11"), create_broker(f"{base}/12")
+    neighbour = create_broker(f"{base}/11", namespace="other-deployment")
+    for broker in (ours, theirs, neighbour):
+        await broker.start()
+    try:
+        async with ours.subscribe(1001) as subscriber:
+            await theirs.publish(notice(1001, 1))
+            await neighbour.publish(notice(1001, 2))
+            await ours.publish(notice(1001, 3))
+            received = await asyncio.wait_for(anext(aiter(subscriber)), 5)
+    finally:
+        for broker in (ours, theirs, neighbour):
+            await broker.close()
+    assert received.id == 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from conftest import Api, new_tenant
+from conftest import Api, TestClock, new_tenant
 
 TOKEN = """mutation($u: String!, $t: Int!) {
   createUserToken(userId: $u, ttlSeconds: $t) { token expiresAt } }"""
@@ -170,7 +169,7 @@ async def test_tampered_and_garbage_tokens_are_unauthenticated(api: Api) -> None
     assert (await api.data(READ_SELF, {"id": "u1"}, token=token))["user"]["id"] == "u1"
 
 
-async def test_expired_tokens_are_unauthenticated(api: Api) -> None:
+async def test_expired_tokens_are_unauthenticated(api: Api, clock: TestClock) -> None:
     await world(api)
     secret = await tenant_secret(api.tenant_id)
     past = datetime.now(UTC) - timedelta(seconds=30)
@@ -178,10 +177,14 @@ async def test_expired_tokens_are_unauthenticated(api: Api) -> None:
         {"sub": "u1", "tid": api.tenant_id, "iat": past, "exp": past}, secret, algorithm="HS256"
     )
     assert await refused(api, READ_ALL, token=crafted) == (401, "UNAUTHENTICATED")
-    short = await issue(api, ttl=1)
-    assert (await api.data(READ_SELF, {"id": "u1"}, token=short))["user"]["id"] == "u1"
-    await asyncio.sleep(2.1)
-    assert await refused(api, READ_SELF, {"id": "u1"}, token=short) == (401, "UNAUTHENTICATED")
+    short = await issue(api, ttl=60)
+    with clock.moved(timedelta(seconds=59)):
+        assert (await api.data(READ_SELF, {"id": "u1"}, token=short))["user"]["id"] == "u1"
+    with clock.moved(timedelta(seconds=60)):
+        assert await refused(api, READ_SELF, {"id": "u1"}, token=short) == (
+            401,
+            "UNAUTHENTICATED",
+        )
 
 
 async def test_another_tenants_token_reads_only_its_own_tenant(
