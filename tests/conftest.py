@@ -314,3 +314,31 @@ async def tenant_on(server: LiveServer, http: httpx.AsyncClient) -> AsyncIterato
 async def live_api(live_server: LiveServer, http: httpx.AsyncClient) -> AsyncIterator[Api]:
     async with tenant_on(live_server, http) as tenant:
         yield tenant
+
+
+# Repository contract tests (tests/persistence): each SQL repository on this run's backend.
+
+
+@pytest_asyncio.fixture
+async def database(app: Any, database_url: str) -> AsyncIterator[Any]:
+    """A connection of its own to the migrated test database (the session app made it)."""
+    from app.persistence.database import open_database
+
+    opened = open_database(database_url)
+    yield opened
+    await opened.close()
+
+
+@pytest_asyncio.fixture
+async def tenant(app: Any) -> int:
+    from app.persistence.tenants import TortoiseKeyStore
+
+    return await TortoiseKeyStore().create_tenant(f"repo-{uuid.uuid4().hex[:8]}")
+
+
+@pytest_asyncio.fixture
+async def transactions(database: Any) -> Any:
+    from app.persistence.engine_transaction import SqlTransaction
+    from app.persistence.transaction import Transactions
+
+    return Transactions(database, SqlTransaction)

@@ -6,23 +6,14 @@ Aging a key is done in SQL: waiting a day is not an option, and the engine's clo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest_asyncio
 from conftest import Api
 
 from app.domain.idempotency import WINDOW as IDEMPOTENCY_WINDOW
-from app.persistence.database import Database, open_database
+from app.persistence.database import Database
 from app.persistence.idempotency import SqlRetention
-
-
-@pytest_asyncio.fixture
-async def database(app: Any, database_url: str) -> AsyncIterator[Database]:
-    opened = open_database(database_url)
-    yield opened
-    await opened.close()
 
 
 async def age_key(database: Database, api: Api, key: str, hours: float) -> None:

@@ -12,8 +12,6 @@ import pytest
 import pytest_asyncio
 from conftest import REDIS_URL, Api, LiveServer, new_tenant, tenant_on
 
-from app.infra.ratelimit import LocalBuckets, Policy
-
 BURST = 5
 SLOW = {
     "LAUREL_RATE_LIMIT_PER_SECOND": "0.5",
@@ -75,17 +73,6 @@ async def test_user_tokens_have_their_own_buckets(limited: Api) -> None:
 async def test_the_default_limits_do_not_refuse_ordinary_traffic(api: Api) -> None:
     responses = await flood(api, 50)
     assert {r.status_code for r in responses} == {200}
-
-
-async def test_local_buckets_refill_over_time() -> None:
-    now = [100.0]
-    buckets, policy = LocalBuckets(clock=lambda: now[0]), Policy(rate=1000.0, burst=2)
-    assert [await buckets.acquire("k", policy) for _ in range(2)] == [0.0, 0.0]
-    assert await buckets.acquire("k", policy) == pytest.approx(0.001)
-    now[0] += 0.0005
-    assert await buckets.acquire("k", policy) == pytest.approx(0.0005)
-    now[0] += 0.001
-    assert await buckets.acquire("k", policy) == 0.0
 
 
 @pytest.fixture(scope="module")

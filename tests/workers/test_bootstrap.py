@@ -1,4 +1,4 @@
-"""SPEC 1: several instances starting together on an empty database migrate once, none fails."""
+"""Several instances starting together on an empty database migrate once, none fails."""
 
 from __future__ import annotations
 

@@ -1,0 +1,355 @@
+"""In-memory implementations of the domain's storage ports, for testing the rules without I/O.
+
+They decide who has reached what with the domain's own trigger rules (`Trigger.reached`,
+`MetricTrigger.crossed`), so they are the reference the SQL repositories are held to in
+tests/persistence. A transaction works on a copy of the state and publishes it on commit, so a
+rule that raises leaves nothing behind, as a database would.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from app.domain.announcements import Announcement, Published
+from app.domain.idempotency import WINDOW
+from app.domain.model import (
+    Achievement,
+    AchievementStatus,
+    Attribute,
+    CompositeTrigger,
+    Metric,
+    MetricTrigger,
+    StreakSettings,
+    StreakTrigger,
+    User,
+)
+from app.domain.ports import (
+    BackdateJob,
+    IdempotencyClaim,
+    NewCompletion,
+    NewEvent,
+    RecordedEvent,
+    StreakState,
+    TotalChange,
+    UpsertedUser,
+    UserProfile,
+)
+from app.domain.triggers import UserStanding
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class State:
+    """Everything a tenant's database would hold, keyed as its unique constraints are."""
+
+    metrics: dict[int, Metric] = field(default_factory=dict)
+    achievements: dict[int, Achievement] = field(default_factory=dict)
+    users: dict[tuple[int, str], User] = field(default_factory=dict)
+    tenant_of_user: dict[int, int] = field(default_factory=dict)
+    totals: dict[tuple[int, int, Attribute | None], float] = field(default_factory=dict)
+    events: list[NewEvent] = field(default_factory=list)
+    completions: dict[tuple[int, int], NewCompletion] = field(default_factory=dict)
+    backdated: set[int] = field(default_factory=set)
+    streak_days: dict[int, set[date]] = field(default_factory=dict)
+    streak_states: dict[int, StreakState] = field(default_factory=dict)
+    idempotency: dict[tuple[int, str], tuple[str, str | None, datetime]] = field(
+        default_factory=dict
+    )
+    outbox: list[Published] = field(default_factory=list)
+    published: set[int] = field(default_factory=set)
+    jobs: dict[int, BackdateJob] = field(default_factory=dict)
+    finished_jobs: set[int] = field(default_factory=set)
+    streak_settings: dict[int, StreakSettings] = field(default_factory=dict)
+    ids: Any = field(default_factory=lambda: itertools.count(1))
+
+
+class FakeDatabase:
+    """Holds the committed state; `transaction()` is one serialised transaction on a copy."""
+
+    def __init__(self) -> None:
+        self.state = State()
+
+    def __call__(self) -> Any:
+        return self.transaction()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[FakeTransaction]:
+        working = copy.deepcopy(self.state)
+        yield FakeTransaction(working)
+        self.state = working
+
+    # Setup helpers: what configuration use cases would have stored.
+
+    def add_metric(self, key: str) -> Metric:
+        metric = Metric(id=next(self.state.ids), key=key, name=key)
+        self.state.metrics[metric.id] = metric
+        return metric
+
+    def add_achievement(self, achievement: Achievement) -> Achievement:
+        stored = replace(achievement, id=next(self.state.ids))
+        self.state.achievements[stored.id] = stored
+        return stored
+
+    def set_status(self, achievement_id: int, status: AchievementStatus) -> None:
+        self.state.achievements[achievement_id] = replace(
+            self.state.achievements[achievement_id], status=status
+        )
+
+    def queue_backdate(self, tenant_id: int, achievement_id: int) -> None:
+        job = BackdateJob(next(self.state.ids), tenant_id, achievement_id, 0)
+        self.state.jobs[job.id] = job
+
+    def user(self, tenant_id: int, user_id: str) -> User:
+        return self.state.users[(tenant_id, user_id)]
+
+
+def standing_of(state: State, user_pk: int) -> UserStanding:
+    """The domain's view of one user, for `Trigger.reached`."""
+    totals = {(m, a): t for (u, m, a), t in state.totals.items() if u == user_pk}
+    longest = state.streak_states.get(user_pk, StreakState(None, 0)).longest
+    completed = {a for (u, a) in state.completions if u == user_pk}
+    return UserStanding(totals=totals, longest_streak=longest, completed_ids=completed)
+
+
+class FakeTransaction:
+    """Every write port of the engine and of backdating, over one working copy of the state."""
+
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    # CatalogueReads
+
+    async def achievement_by_key(self, tenant_id: int, key: str) -> Achievement | None:
+        return next((a for a in self.s.achievements.values() if a.key == key), None)
+
+    async def achievements_by_ids(self, tenant_id: int, ids: Sequence[int]) -> list[Achievement]:
+        return [self.s.achievements[i] for i in ids if i in self.s.achievements]
+
+    # UserWrites
+
+    async def upsert_user(
+        self, tenant_id: int, profile: UserProfile, now: datetime
+    ) -> UpsertedUser:
+        existing = self.s.users.get((tenant_id, profile.id))
+        if existing is None:
+            user = User(
+                pk=next(self.s.ids),
+                id=profile.id,
+                tz=profile.tz or "UTC",
+                attributes=profile.attributes or (),
+                created_at=now,
+                name=profile.name,
+                email=profile.email,
+            )
+            self.s.users[(tenant_id, profile.id)] = user
+            self.s.tenant_of_user[user.pk] = tenant_id
+            return UpsertedUser(user, True, attributes_changed=profile.attributes is not None)
+        updated = replace(
+            existing,
+            name=profile.name if profile.name is not None else existing.name,
+            email=profile.email if profile.email is not None else existing.email,
+            tz=profile.tz if profile.tz is not None else existing.tz,
+            attributes=profile.attributes
+            if profile.attributes is not None
+            else existing.attributes,
+        )
+        self.s.users[(tenant_id, profile.id)] = updated
+        return UpsertedUser(updated, False, updated.attributes != existing.attributes)
+
+    # EventWrites
+
+    async def record_event(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
+        upserted = await self.upsert_user(event.tenant_id, profile, event.recorded_at)
+        user = upserted.user
+        self.s.events.append(event)
+        changes = []
+        for attribute in (None, *event.attributes):
+            key = (user.pk, event.metric_id, attribute)
+            before = self.s.totals.get(key, 0.0)
+            self.s.totals[key] = before + event.value
+            changes.append(TotalChange(attribute, before, before + event.value))
+        crossed = [
+            a
+            for a in self.s.achievements.values()
+            if a.status is AchievementStatus.ACTIVE
+            and isinstance(a.trigger, MetricTrigger)
+            and a.trigger.metric_id == event.metric_id
+            and any(
+                c.attribute == a.trigger.event_attribute and a.trigger.crossed(c.before, c.after)
+                for c in changes
+            )
+        ]
+        return RecordedEvent(upserted, len(self.s.events), changes, sorted_by_id(crossed))
+
+    # CompletionWrites
+
+    async def insert_completions(
+        self,
+        tenant_id: int,
+        grants: Sequence[tuple[int, int]],
+        now: datetime,
+        *,
+        backdated: bool,
+    ) -> list[NewCompletion]:
+        new = []
+        for user_pk, achievement_id in grants:
+            if (user_pk, achievement_id) in self.s.completions:
+                continue
+            completion = NewCompletion(next(self.s.ids), user_pk, achievement_id, now)
+            self.s.completions[(user_pk, achievement_id)] = completion
+            if backdated:
+                self.s.backdated.add(completion.id)
+            achievement = self.s.achievements[achievement_id]
+            self.s.achievements[achievement_id] = replace(
+                achievement, completions=achievement.completions + 1
+            )
+            new.append(completion)
+        return sorted(new, key=lambda c: (c.user_pk, c.achievement_id))
+
+    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None:
+        return self.s.completions.get((user_pk, achievement_id))
+
+    async def composites_completed_by(
+        self, tenant_id: int, completed: Sequence[tuple[int, int]]
+    ) -> list[tuple[int, Achievement]]:
+        found = set()
+        for user_pk, prerequisite in completed:
+            for a in self.s.achievements.values():
+                if (
+                    isinstance(a.trigger, CompositeTrigger)
+                    and prerequisite in a.trigger.prerequisite_ids
+                    and a.status is AchievementStatus.ACTIVE
+                    and (user_pk, a.id) not in self.s.completions
+                    and a.trigger.reached(self._standing(user_pk))
+                ):
+                    found.add((user_pk, a.id))
+        return [(u, self.s.achievements[a]) for u, a in sorted(found)]
+
+    async def qualifying_achievements(self, tenant_id: int, user_pk: int) -> list[Achievement]:
+        standing = self._standing(user_pk)
+        return sorted_by_id(
+            a
+            for a in self.s.achievements.values()
+            if a.status is AchievementStatus.ACTIVE
+            and a.user_attributes
+            and (user_pk, a.id) not in self.s.completions
+            and a.trigger.reached(standing)
+        )
+
+    # StreakWrites
+
+    async def streak_state(self, user_pk: int) -> StreakState:
+        return self.s.streak_states.get(user_pk, StreakState(run=None, longest=0))
+
+    async def add_streak_day(self, tenant_id: int, user_pk: int, day: date) -> bool:
+        days = self.s.streak_days.setdefault(user_pk, set())
+        if day in days:
+            return False
+        days.add(day)
+        return True
+
+    async def streak_days(self, user_pk: int) -> list[date]:
+        return sorted(self.s.streak_days.get(user_pk, ()))
+
+    async def save_streak_state(self, tenant_id: int, user_pk: int, state: StreakState) -> None:
+        self.s.streak_states[user_pk] = state
+
+    async def streak_achievements_between(
+        self, tenant_id: int, above: int, up_to: int
+    ) -> list[Achievement]:
+        return sorted_by_id(
+            a
+            for a in self.s.achievements.values()
+            if a.status is AchievementStatus.ACTIVE
+            and isinstance(a.trigger, StreakTrigger)
+            and above < a.trigger.length <= up_to
+        )
+
+    # IdempotencyWrites
+
+    async def claim_idempotency_key(
+        self, tenant_id: int, key: str, request_hash: str, now: datetime
+    ) -> IdempotencyClaim:
+        stored = self.s.idempotency.get((tenant_id, key))
+        if stored is None or stored[2] < now - WINDOW:
+            self.s.idempotency[(tenant_id, key)] = (request_hash, None, now)
+            return IdempotencyClaim(True, request_hash, None)
+        return IdempotencyClaim(False, stored[0], stored[1])
+
+    async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None:
+        request_hash, _, at = self.s.idempotency[(tenant_id, key)]
+        self.s.idempotency[(tenant_id, key)] = (request_hash, response, at)
+
+    # Announcements
+
+    async def announce(self, tenant_id: int, events: Sequence[Announcement], now: datetime) -> None:
+        self.s.outbox += [Published(next(self.s.ids), tenant_id, e, now) for e in events]
+
+    # BackdateStore
+
+    async def claim_backdate_job(
+        self, skip: Collection[int], *, settled_before: datetime
+    ) -> BackdateJob | None:
+        pending = [j for i, j in sorted(self.s.jobs.items()) if i not in self.s.finished_jobs]
+        return next((j for j in pending if j.id not in skip), None)
+
+    async def backdate_candidates(
+        self, tenant_id: int, achievement: Achievement, after_user_pk: int, limit: int
+    ) -> list[User]:
+        users = sorted(
+            (u for (t, _), u in self.s.users.items() if t == tenant_id and u.pk > after_user_pk),
+            key=lambda u: u.pk,
+        )
+        return [
+            u
+            for u in users
+            if (u.pk, achievement.id) not in self.s.completions
+            and achievement.trigger.reached(self._standing(u.pk))
+        ][:limit]
+
+    async def advance_backdate_job(
+        self, job_id: int, cursor: int, finished_at: datetime | None
+    ) -> None:
+        self.s.jobs[job_id] = replace(self.s.jobs[job_id], cursor=cursor)
+        if finished_at is not None:
+            self.s.finished_jobs.add(job_id)
+
+    def _standing(self, user_pk: int) -> UserStanding:
+        return standing_of(self.s, user_pk)
+
+
+class FakeDefinitions:
+    """The `Definitions` port over a FakeDatabase's metrics and streak settings."""
+
+    def __init__(self, database: FakeDatabase) -> None:
+        self._db = database
+
+    async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None:
+        return next((m for m in self._db.state.metrics.values() if m.key == key), None)
+
+    async def streak_settings(self, tenant_id: int) -> StreakSettings | None:
+        return self._db.state.streak_settings.get(tenant_id)
+
+
+class SteppingClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = EPOCH) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def sorted_by_id(achievements: Any) -> list[Achievement]:
+    return sorted(achievements, key=lambda a: a.id)
