@@ -472,6 +472,12 @@ def _terminate(signum: int, _frame: object) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
+    if not (cfg.floor_dir / "floor_app.py").exists():
+        log(
+            f"FAILED: the floor servers are not in {cfg.floor_dir} (floor_app.py); they live "
+            "beside the repository, in shared/bench: pass --floor-dir or LAUREL_FLOOR_DIR"
+        )
+        return 2
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return run(cfg)

@@ -1,4 +1,4 @@
-"""Who may call what (SPEC.md section 2). Resolvers call one of these first."""
+"""Who may call what (docs/api.md, credentials and roles). Resolvers call one of these first."""
 
 from __future__ import annotations
 

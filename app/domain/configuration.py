@@ -178,7 +178,7 @@ async def _existing(store: ConfigStore, tenant_id: int, key: str) -> Achievement
 
 
 def _requalifies(before: Achievement, after: Achievement) -> bool:
-    """SPEC 7: an ACTIVE achievement whose bar moved must backdate those who now meet it."""
+    """An ACTIVE achievement whose bar moved must backdate those who now meet it."""
     return after.status is AchievementStatus.ACTIVE and (
         before.trigger != after.trigger or before.user_attributes != after.user_attributes
     )

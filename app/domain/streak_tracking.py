@@ -1,4 +1,4 @@
-"""Advancing a user's streak inside an event's transaction (SPEC.md section 9).
+"""Advancing a user's streak inside an event's transaction.
 
 Qualifying days are stored once each; the latest run is kept beside them, so an in-order event
 updates it in O(1) and only an out-of-order one (a backfill) re-reads the user's days.

@@ -1,4 +1,4 @@
-"""Input rules shared by every use case (SPEC.md section 3: what is BAD_USER_INPUT)."""
+"""Input rules shared by every use case: what is BAD_USER_INPUT (docs/api.md, errors)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Raw SQL on the hot path, behind one small interface for both backends.
 
-Tortoise's per-query overhead is larger than the database's own work for an event (see
-../shared/reference/perf-baseline.md), so repositories speak SQL through this module:
+Tortoise's per-query overhead is larger than the database's own work for an event (measured:
+six ORM calls cost ~3.5 ms of CPU per event), so repositories speak SQL through this module:
 
 * SQLite: a synchronous `sqlite3` connection. A transaction runs without ever yielding to the
   event loop (its statements take microseconds), so no other request can interleave with it, and

@@ -1,4 +1,4 @@
-"""First start: make sure the default tenant has an ADMIN key (SPEC.md section 1, bootstrap)."""
+"""First start: make sure the default tenant has an ADMIN key (`LAUREL_BOOTSTRAP_ADMIN_KEY`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keys and roles (SPEC.md section 2): 401 without valid credentials, FORBIDDEN for the wrong role."""
+"""Keys and roles (docs/api.md): 401 without valid credentials, FORBIDDEN for the wrong role."""
 
 from __future__ import annotations
 

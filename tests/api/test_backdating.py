@@ -1,4 +1,4 @@
-"""Backdating (SPEC.md section 7): users who already meet an achievement get it in the background.
+"""Backdating (docs/concepts.md): users who already meet an achievement get it in the background.
 
 Everything goes through GraphQL except two observations the API does not expose: whether the
 tenant's backdating job is still pending, and how many outbox rows (publications) it has.

@@ -1,6 +1,6 @@
 """Exactly-once under real concurrency: many requests at once against a live uvicorn process.
 
-Runs on whichever backend the session uses; SPEC.md section 5 requires both.
+Runs on whichever backend the session uses; exactly-once must hold on both.
 """
 
 from __future__ import annotations

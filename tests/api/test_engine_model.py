@@ -31,7 +31,7 @@ events = st.lists(
 
 @dataclass
 class Model:
-    """What SPEC.md sections 4-6 promise, with no storage at all."""
+    """What docs/concepts.md promises for events, completions and idempotency, with no storage."""
 
     totals: dict[str, float] = field(default_factory=lambda: dict.fromkeys(USERS, 0.0))
     completed: set[tuple[str, str]] = field(default_factory=set)

@@ -1,4 +1,4 @@
-"""SPEC.md section 8: progress per trigger kind, the order of a user's list, completions, rarity."""
+"""Progress, order, completions and rarity (docs/concepts.md): progress per trigger kind, the order of a user's list, completions, rarity."""
 
 from __future__ import annotations
 

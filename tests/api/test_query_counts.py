@@ -1,4 +1,4 @@
-"""Reading achievements costs a constant number of SQL statements (SPEC.md section 8).
+"""Reading achievements costs a constant number of SQL statements (docs/concepts.md, progress).
 
 Statements are counted at the database driver, not guessed: on SQLite a trace callback on both
 connections the app holds (the raw one of the SQL adapter and Tortoise's own); on PostgreSQL an

@@ -1,4 +1,4 @@
-"""Streaks through GraphQL (SPEC.md section 9), with `occurredAt` spread over calendar periods.
+"""Streaks through GraphQL (docs/concepts.md), with `occurredAt` spread over calendar periods.
 
 Expected values are derived here from the calendar with zoneinfo, independently of
 app.domain.streaks, so a bug in the period arithmetic cannot hide behind its own output.

@@ -1,4 +1,4 @@
-"""trackEvent, completeAchievement and identifyUser through the GraphQL API (SPEC.md 3-6).
+"""trackEvent, completeAchievement and identifyUser through the GraphQL API (docs/concepts.md).
 
 Every refusal is checked twice: the error code, and that nothing was stored afterwards.
 """

@@ -1,4 +1,4 @@
-"""User tokens (SPEC.md section 2): read their own user and the catalogue; never write."""
+"""User tokens (docs/api.md): read their own user and the catalogue; never write."""
 
 from __future__ import annotations
 

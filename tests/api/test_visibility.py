@@ -1,4 +1,4 @@
-"""SPEC.md section 7: which caller sees which achievement, per status, and hidden ones masked."""
+"""Status and visibility (docs/concepts.md): which caller sees which achievement, per status, and hidden ones masked."""
 
 from __future__ import annotations
 
