@@ -1,4 +1,5 @@
-"""Every GraphQL document the harness sends validates against the team contract (../shared/CONTRACT.graphql beside the repository),
+"""Every GraphQL document the harness sends validates against the team contract
+(../shared/CONTRACT.graphql beside the repository),
 and seeding shrinks its batches when the server refuses one as too complex.
 
 Why: Laurel is written at the same time as this harness, so the contract is the only thing to

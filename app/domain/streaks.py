@@ -1,4 +1,4 @@
-"""Streak period arithmetic (docs/concepts.md, streaks), kept free of I/O so it can be tested exhaustively.
+"""Streak period arithmetic, kept free of I/O so it can be tested exhaustively.
 
 A period is identified by its first calendar day (its *period start*) in the user's zone.
 Every function that takes a period also accepts any day inside it, so callers may pass a
