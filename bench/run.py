@@ -478,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
             "beside the repository, in shared/bench: pass --floor-dir or LAUREL_FLOOR_DIR"
         )
         return 2
+    if not Path(wrkrun.WRK).exists():
+        log(f"FAILED: wrk is not at {wrkrun.WRK} (Debian: apt-get install wrk; or set WRK)")
+        return 2
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return run(cfg)

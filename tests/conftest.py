@@ -67,6 +67,18 @@ class TestClock:
             self.offset -= by
 
 
+def healthy_within(url: str, seconds: float) -> bool:
+    """Whether a starting server answers /healthz with 200 before `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    return False
+
+
 async def eventually(
     condition: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "condition"
 ) -> None:
@@ -276,15 +288,9 @@ class LiveServer:
             cwd=ROOT,
             env=environment,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the live server did not start")
+        if not healthy_within(self.url, 30):
+            self.stop()
+            raise RuntimeError("the live server did not start")
 
     def stop(self) -> None:
         self.process.terminate()

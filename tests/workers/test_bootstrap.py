@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, free_port, throwaway_database
+from conftest import ROOT, free_port, healthy_within, throwaway_database
 
 INSTANCES = 4
 
@@ -55,7 +54,7 @@ def test_instances_starting_together_all_come_up(empty_database: str, tmp_path: 
         for port, log in zip(ports, logs, strict=True)
     ]
     try:
-        healthy = {port: _wait_healthy(port) for port in ports}
+        healthy = {port: healthy_within(f"http://127.0.0.1:{port}", 60) for port in ports}
         assert all(healthy.values()), {p: logs[i].read_text()[-2000:] for i, p in enumerate(ports)}
         assert all(p.poll() is None for p in processes)
         key = env["LAUREL_BOOTSTRAP_ADMIN_KEY"]
@@ -72,14 +71,3 @@ def test_instances_starting_together_all_come_up(empty_database: str, tmp_path: 
             process.terminate()
         for process in processes:
             process.wait(timeout=15)
-
-
-def _wait_healthy(port: int) -> bool:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return False

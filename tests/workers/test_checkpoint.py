@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
+
+from conftest import eventually
 
 from app.persistence.database import SqliteDatabase
 from app.workers.checkpoint import WalCheckpointer
@@ -26,14 +27,13 @@ async def test_the_checkpointer_moves_the_wal_into_the_database(tmp_path: Path) 
     before = path.stat().st_size
     worker = WalCheckpointer(database, interval=0.05)
     worker.start()
+
+    async def moved() -> bool:
+        return path.stat().st_size - before > 1_000_000
+
     try:
-        for _ in range(100):
-            grown = path.stat().st_size - before
-            if grown > 1_000_000:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(moved, what="the checkpoint")
     finally:
         await worker.stop()
         await database.close()
         writer.close()
-    assert grown > 1_000_000
