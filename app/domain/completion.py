@@ -17,7 +17,7 @@ from datetime import datetime
 from app.domain.announcements import AchievementCompleted
 from app.domain.model import Achievement, User
 from app.domain.outcomes import Unlock
-from app.domain.ports import Announcements, CompletionWrites, NewCompletion
+from app.domain.ports import Announcements, Completion, CompletionWrites
 from app.domain.triggers import completed_progress
 from app.domain.visibility import attainable
 
@@ -70,7 +70,7 @@ async def complete(
     return unlocks
 
 
-def _unlock(completion: NewCompletion, achievement: Achievement) -> Unlock:
+def _unlock(completion: Completion, achievement: Achievement) -> Unlock:
     return Unlock(
         completion_id=completion.id,
         achievement=achievement,
@@ -79,7 +79,7 @@ def _unlock(completion: NewCompletion, achievement: Achievement) -> Unlock:
     )
 
 
-def _announcement(completion: NewCompletion, user: User) -> AchievementCompleted:
+def _announcement(completion: Completion, user: User) -> AchievementCompleted:
     return AchievementCompleted(
         completion_id=completion.id,
         user_id=user.id,

@@ -8,7 +8,8 @@ each lives in `tests/domain/fakes.py`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -143,7 +144,9 @@ class RecordedEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class NewCompletion:
+class Completion:
+    """A stored completion, whether the current operation made it or an earlier one did."""
+
     id: int
     user_pk: int
     achievement_id: int
@@ -202,11 +205,11 @@ class CompletionWrites(Protocol):
         now: datetime,
         *,
         backdated: bool,
-    ) -> list[NewCompletion]:
+    ) -> list[Completion]:
         """`grants` are (user pk, achievement id) pairs."""
         ...
 
-    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None: ...
+    async def completion_of(self, user_pk: int, achievement_id: int) -> Completion | None: ...
     async def composites_completed_by(
         self, tenant_id: int, completed: Sequence[tuple[int, int]]
     ) -> list[tuple[int, Achievement]]:
@@ -257,13 +260,9 @@ class Transaction(
     """One write transaction of the event engine; every method is one statement or so."""
 
 
-class TransactionFactory(Protocol):
-    def __call__(self) -> TransactionScope: ...
-
-
-class TransactionScope(Protocol):
-    async def __aenter__(self) -> Transaction: ...
-    async def __aexit__(self, *exc: object) -> None: ...
+# `async with transactions() as tx:` is one transaction: committed when the block ends, rolled
+# back when it raises.
+TransactionFactory = Callable[[], AbstractAsyncContextManager[Transaction]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,13 +317,7 @@ class BackdateStore(CompletionWrites, CatalogueReads, Protocol):
     ) -> None: ...
 
 
-class BackdateStoreFactory(Protocol):
-    def __call__(self) -> BackdateScope: ...
-
-
-class BackdateScope(Protocol):
-    async def __aenter__(self) -> BackdateStore: ...
-    async def __aexit__(self, *exc: object) -> None: ...
+BackdateStoreFactory = Callable[[], AbstractAsyncContextManager[BackdateStore]]
 
 
 class OutboxStore(Protocol):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from app.domain import model
-from app.domain.ports import NewCompletion
+from app.domain.ports import Completion
 from app.persistence.catalogue import with_prerequisites
 from app.persistence.codec import (
     ACHIEVEMENT_COLUMNS,
@@ -37,7 +37,7 @@ class CompletionRows(Statements):
         now: datetime,
         *,
         backdated: bool,
-    ) -> list[NewCompletion]:
+    ) -> list[Completion]:
         if not grants:
             return []
         values = ", ".join(f"($1, ${2 * i + 4}, ${2 * i + 5}, $2, $3)" for i in range(len(grants)))
@@ -54,7 +54,7 @@ class CompletionRows(Statements):
         self._completions.update(c.achievement_id for c in new)
         return new
 
-    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None:
+    async def completion_of(self, user_pk: int, achievement_id: int) -> Completion | None:
         row = await self._conn.fetchrow(
             "SELECT id, user_id, achievement_id, completed_at FROM completion "
             "WHERE user_id = $1 AND achievement_id = $2",
@@ -116,8 +116,8 @@ class CompletionRows(Statements):
         return await with_prerequisites(self._conn, rows)
 
 
-def _completion(row: Row) -> NewCompletion:
-    return NewCompletion(
+def _completion(row: Row) -> Completion:
+    return Completion(
         id=int(row["id"]),
         user_pk=int(row["user_id"]),
         achievement_id=int(row["achievement_id"]),

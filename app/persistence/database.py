@@ -18,7 +18,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Protocol
@@ -45,8 +45,8 @@ class Connection(Protocol):
 class Database(Protocol):
     dialect: str
 
-    def transaction(self) -> Any: ...
-    def connection(self) -> Any: ...
+    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+    def connection(self) -> AbstractAsyncContextManager[Connection]: ...
     async def close(self) -> None: ...
 
 

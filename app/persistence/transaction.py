@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeVar
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Generic, TypeVar
 
 from app.persistence.database import Connection, Database
 
@@ -60,7 +60,7 @@ class Transactions(Generic[T]):
         self._db = database
         self._kind = kind
 
-    def __call__(self) -> Any:
+    def __call__(self) -> AbstractAsyncContextManager[T]:
         return self._scope()
 
     @asynccontextmanager

@@ -31,8 +31,8 @@ from app.domain.model import (
 )
 from app.domain.ports import (
     BackdateJob,
+    Completion,
     IdempotencyClaim,
-    NewCompletion,
     NewEvent,
     RecordedEvent,
     StreakState,
@@ -55,7 +55,7 @@ class State:
     tenant_of_user: dict[int, int] = field(default_factory=dict)
     totals: dict[tuple[int, int, Attribute | None], float] = field(default_factory=dict)
     events: list[NewEvent] = field(default_factory=list)
-    completions: dict[tuple[int, int], NewCompletion] = field(default_factory=dict)
+    completions: dict[tuple[int, int], Completion] = field(default_factory=dict)
     backdated: set[int] = field(default_factory=set)
     streak_days: dict[int, set[date]] = field(default_factory=dict)
     streak_states: dict[int, StreakState] = field(default_factory=dict)
@@ -197,12 +197,12 @@ class FakeTransaction:
         now: datetime,
         *,
         backdated: bool,
-    ) -> list[NewCompletion]:
+    ) -> list[Completion]:
         new = []
         for user_pk, achievement_id in grants:
             if (user_pk, achievement_id) in self.s.completions:
                 continue
-            completion = NewCompletion(next(self.s.ids), user_pk, achievement_id, now)
+            completion = Completion(next(self.s.ids), user_pk, achievement_id, now)
             self.s.completions[(user_pk, achievement_id)] = completion
             if backdated:
                 self.s.backdated.add(completion.id)
@@ -213,7 +213,7 @@ class FakeTransaction:
             new.append(completion)
         return sorted(new, key=lambda c: (c.user_pk, c.achievement_id))
 
-    async def completion_of(self, user_pk: int, achievement_id: int) -> NewCompletion | None:
+    async def completion_of(self, user_pk: int, achievement_id: int) -> Completion | None:
         return self.s.completions.get((user_pk, achievement_id))
 
     async def composites_completed_by(
