@@ -59,6 +59,19 @@ worlds = st.fixed_dictionaries(
 )
 
 
+# Each example stores a tenant's worth of rows: a dozen examples keep the test to seconds.
+EXAMPLES = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def owed(achievement: Any, standing: UserStanding) -> bool:
+    """What the domain says storage must find: reached, and not completed yet."""
+    return achievement.id not in standing.completed_ids and achievement.trigger.reached(standing)
+
+
 async def build(database: Database, world: dict[str, Any]) -> dict[str, Any]:
     """Stores the world through the repositories; returns what Python needs to judge it."""
     tenant = await TortoiseKeyStore().create_tenant(f"sql-{uuid.uuid4().hex[:8]}")
@@ -112,11 +125,7 @@ async def build(database: Database, world: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@EXAMPLES
 @given(world=worlds)
 async def test_sql_and_domain_agree_on_who_has_reached_what(
     database: Database, world: dict[str, Any]
@@ -128,31 +137,17 @@ async def test_sql_and_domain_agree_on_who_has_reached_what(
             if not achievement.trigger.backdatable:
                 continue
             found = await store.backdate_candidates(tenant, achievement, 0, 1000)
-            expected = [
-                u.pk
-                for u in built["users"]
-                if achievement.id not in standings[u.pk].completed_ids
-                and achievement.trigger.reached(standings[u.pk])
-            ]
+            expected = [u.pk for u in built["users"] if owed(achievement, standings[u.pk])]
             assert [u.pk for u in found] == expected, achievement
     async with Transactions(database, SqlTransaction)() as tx:
         for user in built["users"]:
             # Every achievement is gated on the attribute the users have: all are candidates.
             found = await tx.qualifying_achievements(tenant, user.pk)
-            expected = [
-                a.id
-                for a in built["achievements"]
-                if a.id not in standings[user.pk].completed_ids
-                and a.trigger.reached(standings[user.pk])
-            ]
+            expected = [a.id for a in built["achievements"] if owed(a, standings[user.pk])]
             assert [a.id for a in found] == expected, user
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@EXAMPLES
 @given(world=worlds)
 async def test_sql_and_domain_agree_on_the_thresholds_an_event_crossed(
     database: Database, world: dict[str, Any]
