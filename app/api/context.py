@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from app.infra.pubsub import Broker
 
 
+NO_CREDENTIALS = "send an X-API-Key header or an Authorization: Bearer token"
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     """Long-lived collaborators, built once by main.py."""
@@ -56,7 +59,7 @@ class Context:
             return self.caller_or_error
         if isinstance(self.caller_or_error, DomainError):
             raise self.caller_or_error
-        raise Unauthenticated("send an X-API-Key header or an Authorization: Bearer token")
+        raise Unauthenticated(NO_CREDENTIALS)
 
 
 Info = strawberry.Info[Context, None]

@@ -21,15 +21,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.api.body import BodyTooLarge, limit_body
-from app.api.context import Context, Services
+from app.api.context import NO_CREDENTIALS, Context, Services
 from app.api.errors import HTTP_STATUS, error_response, graphql_error, refusal_headers
 from app.api.loaders import Loaders
 from app.api.middleware import caller_of
 from app.api.request_log import record_of
 from app.domain.errors import DomainError, ErrorCode, Unauthenticated
 from app.domain.model import Caller
-
-NO_CREDENTIALS = "send an X-API-Key header or an Authorization: Bearer token"
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
