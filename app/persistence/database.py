@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime
@@ -108,6 +109,8 @@ class SqliteDatabase:
         self._conn = SqliteConnection(raw)
         self._path = path
         self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoint_lock = threading.Lock()
+        self._closed = False
         self._tortoise: Any = None
 
     def _tortoise_lock(self) -> Any:
@@ -138,17 +141,27 @@ class SqliteDatabase:
         await asyncio.to_thread(self._checkpoint)
 
     def _checkpoint(self) -> None:
-        """PASSIVE never waits for, nor blocks, a reader or a writer."""
-        if self._checkpointer is None:
-            self._checkpointer = sqlite3.connect(
-                self._path, isolation_level=None, check_same_thread=False
-            )
-        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        """PASSIVE never waits for, nor blocks, a reader or a writer. The lock keeps `close`
+        from closing the connection under a checkpoint still running on its thread (cancelling
+        the awaiting task does not stop the thread; closing under it crashed the process)."""
+        with self._checkpoint_lock:
+            if self._closed:
+                return
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(
+                    self._path, isolation_level=None, check_same_thread=False
+                )
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     async def close(self) -> None:
-        self._raw.close()
-        if self._checkpointer is not None:
-            self._checkpointer.close()
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        with self._checkpoint_lock:
+            self._closed = True
+            self._raw.close()
+            if self._checkpointer is not None:
+                self._checkpointer.close()
 
 
 class PostgresConnection:
