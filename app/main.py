@@ -134,6 +134,8 @@ def create_app(
                 wake_backdating=backdating.wake,
                 clock=clock,
                 metrics=metrics,
+                max_body_bytes=settings.max_body_bytes,
+                credential_recheck_s=settings.credential_recheck_s,
                 introspection_for_all=settings.development,
             )
             settle_after_startup()

@@ -36,15 +36,15 @@ postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="runs on Postgr
 # Background work on its quickest settings, so that tests wait for what they wait for, not for
 # a poll interval; the in-process app and every live server use them. They share one database
 # without Redis, so an instance that passes on another's outbox rows hides them from that one's
-# subscribers: live servers take over rows left 0.5 s (test_subscriptions needs one to), the
-# in-process app never in a test's time.
+# subscribers: none takes rows over in a test's time, except the session's `live_server`, after
+# 0.5 s (test_subscriptions needs one that does).
 FAST_WORKERS = {
     "LAUREL_OUTBOX_POLL_S": "0.05",
-    "LAUREL_OUTBOX_STALE_S": "0.5",
+    "LAUREL_OUTBOX_STALE_S": "600",
     "LAUREL_BACKDATE_POLL_S": "0.05",
     "LAUREL_BACKDATE_SETTLE_S": "0.05",
+    "LAUREL_CREDENTIAL_RECHECK_S": "0.1",
 }
-IN_PROCESS_WORKERS = {**FAST_WORKERS, "LAUREL_OUTBOX_STALE_S": "600"}
 
 
 class TestClock:
@@ -134,7 +134,7 @@ async def app(database_url: str, bootstrap_key: str, clock: TestClock) -> AsyncI
     from app.main import create_app
 
     settings = Settings(  # type: ignore[call-arg]
-        DATABASE_URL=database_url, LAUREL_BOOTSTRAP_ADMIN_KEY=bootstrap_key, **IN_PROCESS_WORKERS
+        DATABASE_URL=database_url, LAUREL_BOOTSTRAP_ADMIN_KEY=bootstrap_key, **FAST_WORKERS
     )
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
@@ -300,9 +300,26 @@ class LiveServer:
             self.process.kill()
 
 
+BURST = 5
+SLOW = {
+    "LAUREL_RATE_LIMIT_PER_SECOND": "0.5",
+    "LAUREL_RATE_LIMIT_BURST": str(BURST),
+    "LAUREL_TOKEN_RATE_LIMIT_PER_SECOND": "0.5",
+    "LAUREL_TOKEN_RATE_LIMIT_BURST": str(BURST),
+}
+
+
+@pytest.fixture(scope="module")
+def limited_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[LiveServer]:
+    """A live server whose rate limits a test can reach: a burst of 5, then one every 2 s."""
+    server = LiveServer(database_url, bootstrap_key, env={**SLOW, "REDIS_URL": ""})
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[LiveServer]:
-    server = LiveServer(database_url, bootstrap_key)
+    server = LiveServer(database_url, bootstrap_key, env={"LAUREL_OUTBOX_STALE_S": "0.5"})
     yield server
     server.stop()
 

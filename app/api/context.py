@@ -40,6 +40,8 @@ class Services:
     wake_backdating: Callable[[], None]
     clock: Callable[[], datetime]
     metrics: Metrics
+    max_body_bytes: int = 1024 * 1024
+    credential_recheck_s: float = 5.0
     introspection_for_all: bool = False
 
 
@@ -52,6 +54,8 @@ class Context:
     loaders: Loaders
     caller_or_error: Caller | DomainError | None = None
     connection_params: dict[str, Any] | None = None
+    credentials: tuple[object, object] = (None, None)
+    """The API key and token a WebSocket connection opened with, checked again later."""
 
     @property
     def caller(self) -> Caller:

@@ -17,7 +17,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.request_log import start_record
+from app.api.request_log import CLIENT_GONE_STATUS, start_record
 from app.domain.errors import DomainError, ErrorCode, RateLimited
 from app.domain.model import Caller, CallerKind
 from app.infra.auth import Credentials
@@ -47,16 +47,25 @@ class Gate:
         self.policies = policies
 
     async def check(self, api_key: object, token: object) -> Identity:
-        """An API key wins over a token; invalid credentials and rate limits are refusals."""
+        """Who is calling, with a rate-limit token taken: what every request and WebSocket
+        operation passes through. Invalid credentials and rate limits are refusals."""
         try:
-            caller = await self._identify(api_key, token)
+            caller = await self.identify(api_key, token)
             if caller is not None:
                 await self._admit(caller)
         except DomainError as refusal:
             return refusal
         return caller
 
-    async def _identify(self, api_key: object, token: object) -> Caller | None:
+    async def still_valid(self, api_key: object, token: object) -> bool:
+        """Whether credentials a connection opened with still hold (no rate-limit token)."""
+        try:
+            return await self.identify(api_key, token) is not None
+        except DomainError:
+            return False
+
+    async def identify(self, api_key: object, token: object) -> Caller | None:
+        """An API key wins over a token; raises UNAUTHENTICATED for invalid ones."""
         if isinstance(api_key, str) and api_key:
             return await self.credentials.from_api_key(api_key)
         if isinstance(token, str) and token:
@@ -102,7 +111,7 @@ class TransportMiddleware:
         scope[CALLER_KEY] = identity
         if isinstance(identity, Caller):
             record.tenant = identity.tenant_id
-        status = 500
+        status = CLIENT_GONE_STATUS
 
         async def answer(message: Message) -> None:
             nonlocal status

@@ -38,6 +38,9 @@ os.register_at_fork(after_in_child=_new_prefix)
 
 # Kept in the ASGI scope, which every Request object built for one request shares.
 SCOPE_KEY = "laurel.request"
+# A request whose client went away before it was answered: logged with nginx's status for it.
+CLIENT_GONE = "CLIENT_DISCONNECTED"
+CLIENT_GONE_STATUS = 499
 
 
 @dataclass(slots=True)

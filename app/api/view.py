@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import ExecutionResult
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -25,12 +25,15 @@ from app.api.context import NO_CREDENTIALS, Context, Services
 from app.api.errors import HTTP_STATUS, error_response, graphql_error, refusal_headers
 from app.api.loaders import Loaders
 from app.api.middleware import caller_of
-from app.api.request_log import record_of
+from app.api.request_log import CLIENT_GONE, record_of
+from app.api.websocket import LaurelTransportWs
 from app.domain.errors import DomainError, ErrorCode, Unauthenticated
 from app.domain.model import Caller
 
 
 class LaurelGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LaurelTransportWs
+
     def __init__(self, schema: Any, *, max_body_bytes: int = 1024 * 1024, **options: Any) -> None:
         super().__init__(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options)
         self.max_body_bytes = max_body_bytes
@@ -52,6 +55,10 @@ class LaurelGraphQL(GraphQL[Context, None]):
             record.note_code(ErrorCode.PAYLOAD_TOO_LARGE.value)
             message = f"the request body is over {self.max_body_bytes} bytes"
             response = error_response(message, ErrorCode.PAYLOAD_TOO_LARGE)
+        except ClientDisconnect:
+            # Nobody is left to answer: the request log's line (status 499) is all there is.
+            record.note_code(CLIENT_GONE)
+            return
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -112,7 +119,8 @@ class LaurelGraphQL(GraphQL[Context, None]):
         params = context.connection_params or {}
         if not isinstance(params, dict):
             raise ConnectionRejectionError({"code": ErrorCode.UNAUTHENTICATED.value})
-        identity = await context.services.gate.check(params.get("apiKey"), params.get("token"))
+        context.credentials = (params.get("apiKey"), params.get("token"))
+        identity = await context.services.gate.check(*context.credentials)
         if not isinstance(identity, Caller):
             code = identity.code if identity is not None else ErrorCode.UNAUTHENTICATED
             raise ConnectionRejectionError({"code": code.value})

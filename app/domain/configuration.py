@@ -30,6 +30,10 @@ from app.domain.validation import (
     check_text,
 )
 
+# Composites complete in the same transaction as their last prerequisite, level by level: the
+# nesting bounds what one completion can set off.
+MAX_COMPOSITE_DEPTH = 32
+
 __all__ = [
     "AchievementChanges",
     "MetricTriggerSpec",
@@ -167,7 +171,29 @@ async def _composite_trigger(
         raise BadUserInput(
             f"unknown prerequisites: {', '.join(unknown)}", field="trigger.composite"
         )
-    return CompositeTrigger(prerequisite_ids=tuple(dict.fromkeys(by_key[k].id for k in keys)))
+    ids = tuple(dict.fromkeys(by_key[k].id for k in keys))
+    if _depth(await store.prerequisite_graph(tenant_id), ids) >= MAX_COMPOSITE_DEPTH:
+        raise BadUserInput(
+            f"composites may nest at most {MAX_COMPOSITE_DEPTH} levels deep",
+            field="trigger.composite",
+        )
+    return CompositeTrigger(prerequisite_ids=ids)
+
+
+def _depth(graph: dict[int, tuple[int, ...]], roots: tuple[int, ...]) -> int:
+    """How many composites deep the deepest of `roots` goes (0 for a plain achievement), walked
+    with an explicit stack: the graph is acyclic (see above), so each node is finished once."""
+    depth: dict[int, int] = {}
+    stack = list(roots)
+    while stack:
+        node = stack[-1]
+        pending = [p for p in graph.get(node, ()) if p not in depth]
+        if pending:
+            stack += pending
+            continue
+        stack.pop()
+        depth[node] = 1 + max((depth[p] for p in graph.get(node, ())), default=-1)
+    return max((depth[r] for r in roots), default=0)
 
 
 async def _existing(store: ConfigStore, tenant_id: int, key: str) -> Achievement:

@@ -44,6 +44,7 @@ from app.domain.validation import (
 from app.domain.visibility import attainable
 
 MAX_FUTURE = timedelta(minutes=5)
+EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 
 __all__ = ["EventEngine", "check_profile"]
 
@@ -190,12 +191,23 @@ def _check_event(command: TrackEvent, now: datetime) -> tuple[TrackEvent, dateti
     check_number(command.value, "value")
     if command.idempotency_key is not None:
         check_idempotency_key(command.idempotency_key)
-    occurred_at = command.occurred_at or now
+    return command, _check_occurred_at(command.occurred_at or now, now)
+
+
+def _check_occurred_at(occurred_at: datetime, now: datetime) -> datetime:
+    """In UTC, between the Unix epoch and 5 minutes ahead: earlier instants fall outside what
+    dates can hold in some time zones (year 1 at UTC+14 is year 0 in UTC)."""
     if occurred_at.tzinfo is None:
         raise BadUserInput("occurredAt needs a UTC offset", field="occurredAt")
-    if occurred_at - now > MAX_FUTURE:
+    try:
+        instant = occurred_at.astimezone(UTC)
+    except OverflowError:
+        instant = EARLIEST_EVENT - timedelta(days=1)
+    if instant < EARLIEST_EVENT:
+        raise BadUserInput("occurredAt may not be before 1970-01-01T00:00:00Z", field="occurredAt")
+    if instant - now > MAX_FUTURE:
         raise BadUserInput("occurredAt may be at most 5 minutes ahead", field="occurredAt")
-    return command, occurred_at.astimezone(UTC)
+    return instant
 
 
 async def _requalify(

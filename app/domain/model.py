@@ -67,6 +67,8 @@ class Caller:
     kind: CallerKind
     user_id: str | None = None
     credential_id: str = ""
+    expires_at: datetime | None = None
+    """When a user token stops being valid; None for API keys (valid until revoked)."""
 
     @property
     def is_admin(self) -> bool:

@@ -59,6 +59,9 @@ class ConfigStore(Definitions, Protocol):
     async def achievements_by_keys(
         self, tenant_id: int, keys: Sequence[str]
     ) -> list[Achievement]: ...
+    async def prerequisite_graph(self, tenant_id: int) -> dict[int, tuple[int, ...]]:
+        """Each composite's prerequisites, for the whole tenant (ids only)."""
+        ...
     async def create_achievement(self, tenant_id: int, draft: AchievementDraft) -> Achievement: ...
     async def save_achievement(
         self, tenant_id: int, achievement: Achievement, *, backdate: bool

@@ -71,9 +71,17 @@ def achievement_by_key(
 def prerequisites(
     found: Iterable[Achievement], caller: Caller, completed: Collection[int]
 ) -> list[Achievement]:
-    """A composite's prerequisites, masked like the catalogue: a hidden prerequisite's name must
-    not leak through its composite."""
-    return [as_seen_by(a, caller, a.id in completed) for a in found]
+    """A composite's prerequisites under the catalogue's rules: what the caller could not list
+    (an INACTIVE one, for a SERVER key or a user token) is left out, and a hidden one is masked,
+    so that neither leaks through its composite. ADMIN keys see them all."""
+    if caller.is_admin:
+        return list(found)
+    statuses = catalogue_statuses(caller, None)
+    return [
+        as_seen_by(a, caller, a.id in completed)
+        for a in found
+        if visible_in_catalogue(a, caller, statuses, a.id in completed)
+    ]
 
 
 def user_streak(

@@ -23,6 +23,7 @@ from app.domain.ports import KeyStore
 from app.infra.cache import TtlCache
 
 KEY_CACHE_SECONDS = 5.0
+MAX_PREFIX = 32  # the stored column's width
 TOKEN_ALGORITHM = "HS256"
 MAX_TOKEN_TTL = 7 * 24 * 3600
 
@@ -42,7 +43,7 @@ def generate_key() -> NewKey:
 
 def split_key(key: str) -> tuple[str, str]:
     prefix, dot, secret = key.partition(".")
-    if not dot or not prefix or not secret or len(prefix) > 32:
+    if not dot or not prefix or not secret or len(prefix) > MAX_PREFIX:
         raise Unauthenticated("malformed API key")
     return prefix, secret
 
@@ -96,7 +97,12 @@ class Credentials:
             raise Unauthenticated("invalid token") from exc
         if expired:
             raise Unauthenticated("token expired")
-        return Caller(tenant_id=tenant_id, kind=CallerKind.USER, user_id=str(claims["sub"]))
+        return Caller(
+            tenant_id=tenant_id,
+            kind=CallerKind.USER,
+            user_id=str(claims["sub"]),
+            expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
+        )
 
     async def issue_token(
         self, tenant_id: int, user_id: str, ttl_seconds: int
@@ -121,6 +127,8 @@ class Credentials:
         return new
 
     async def revoke_key(self, tenant_id: int, prefix: str) -> bool:
+        if not 1 <= len(prefix) <= MAX_PREFIX:
+            raise BadUserInput(f"prefix must be 1-{MAX_PREFIX} characters", field="prefix")
         revoked = await self._keys.revoke_key(tenant_id, prefix)
         # Drop cached verifications, so this instance refuses the key at once.
         self._verified.forget_where(lambda caller: caller.credential_id == prefix)

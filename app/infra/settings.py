@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     outbox_stale_s: float = Field(default=2.0, alias="LAUREL_OUTBOX_STALE_S", ge=0)
     backdate_poll_s: float = Field(default=2.0, alias="LAUREL_BACKDATE_POLL_S", gt=0)
     backdate_settle_s: float = Field(default=1.0, alias="LAUREL_BACKDATE_SETTLE_S", ge=0)
+    # How often an open WebSocket's credentials are checked again (revocation, expiry).
+    credential_recheck_s: float = Field(default=5.0, alias="LAUREL_CREDENTIAL_RECHECK_S", gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -56,6 +56,15 @@ class TortoiseConfigStore:
         rows = await models.Achievement.filter(tenant_id=tenant_id, key__in=list(keys))
         return await self._assemble(rows)
 
+    async def prerequisite_graph(self, tenant_id: int) -> dict[int, tuple[int, ...]]:
+        links = await models.Prerequisite.filter(composite__tenant_id=tenant_id).values_list(
+            "composite_id", "prerequisite_id"
+        )
+        graph: dict[int, list[int]] = defaultdict(list)
+        for composite_id, prerequisite_id in links:
+            graph[composite_id].append(prerequisite_id)
+        return {k: tuple(v) for k, v in graph.items()}
+
     async def create_achievement(
         self, tenant_id: int, draft: AchievementDraft
     ) -> model.Achievement:

@@ -10,23 +10,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import REDIS_URL, Api, LiveServer, new_tenant, tenant_on
+from conftest import BURST, REDIS_URL, SLOW, Api, LiveServer, new_tenant, tenant_on
 
-BURST = 5
-SLOW = {
-    "LAUREL_RATE_LIMIT_PER_SECOND": "0.5",
-    "LAUREL_RATE_LIMIT_BURST": str(BURST),
-    "LAUREL_TOKEN_RATE_LIMIT_PER_SECOND": "0.5",
-    "LAUREL_TOKEN_RATE_LIMIT_BURST": str(BURST),
-}
 QUERY = "{ __typename }"
-
-
-@pytest.fixture(scope="module")
-def limited_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[LiveServer]:
-    server = LiveServer(database_url, bootstrap_key, env={**SLOW, "REDIS_URL": ""})
-    yield server
-    server.stop()
 
 
 @pytest_asyncio.fixture

@@ -146,3 +146,65 @@ async def test_one_log_line_per_request_and_no_secret(
     assert all(f["durationMs"] >= 0 for f in fields)
     logged = caplog.text + "".join(str(f) for f in fields)
     assert api.key not in logged and token not in logged and "nope.nope" not in logged
+
+
+async def test_a_syntax_error_is_a_coded_400(api: Api) -> None:
+    response = await api.call("{ metrics { key")
+    body = assert_refused(response, 400, "BAD_USER_INPUT")
+    assert "Syntax Error" in body["errors"][0]["message"]
+
+
+async def test_several_operations_without_a_name_run_none(api: Api) -> None:
+    await api.metric()
+    both = 'query A { metrics { key } } mutation B { createMetric(input: {key: "x", name: "x"}) { id } }'
+    assert_refused(await api.call(both), 400, "BAD_REQUEST")
+    named = await api.client.post(
+        "/graphql",
+        json={"query": both, "operationName": "A"},
+        headers={"X-API-Key": api.key},
+    )
+    assert named.json() == {"data": {"metrics": [{"key": "lessons"}]}}
+
+
+async def test_a_client_that_leaves_mid_body_is_one_log_line(
+    app: Any, api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a 500 with a traceback: a flood of such clients must not flood the log."""
+    messages = [
+        {"type": "http.request", "body": b'{"query": "{ __ty', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+            (b"x-api-key", api.key.encode()),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("laurel", 80),
+        "state": {},
+    }
+    caplog.clear()
+    await app(scope, receive, send)
+    assert sent == []
+    lines = [r for r in caplog.records if r.name.startswith("laurel")]
+    assert [r.levelname for r in lines] == ["INFO"]
+    assert lines[0].fields["status"] == 499  # type: ignore[attr-defined]
+    assert lines[0].fields["outcome"] == "CLIENT_DISCONNECTED"  # type: ignore[attr-defined]

@@ -121,3 +121,11 @@ def test_progress_stays_within_its_bar_and_is_full_once_completed(
     assert 0 <= shown.percent <= 100
     if done:
         assert shown.current == shown.target
+
+
+def test_prerequisites_follow_the_catalogue_rules() -> None:
+    found = [make(1), make(2, S.INACTIVE), make(3, S.LOCKED), make(4, S.ARCHIVED)]
+    assert keys(queries.prerequisites(found, ADMIN, ())) == ["a1", "a2", "a3", "a4"]
+    assert keys(queries.prerequisites(found, SERVER, ())) == ["a1"]
+    assert keys(queries.prerequisites(found, TOKEN, ())) == ["a1"]
+    assert keys(queries.prerequisites(found, TOKEN, {3})) == ["a1", "a3"]
