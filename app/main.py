@@ -30,6 +30,7 @@ from app.infra.logging import configure_logging
 from app.infra.metrics import CONTENT_TYPE_LATEST, Metrics
 from app.infra.pubsub import SubscriptionFeed, create_broker
 from app.infra.ratelimit import Policy, build_rate_limiter
+from app.infra.redis_guard import RedisGuard
 from app.infra.settings import Settings, get_settings
 from app.persistence.backdating import BackdateRows
 from app.persistence.config import sqlite_file, tortoise_config
@@ -62,7 +63,13 @@ def create_app(
     configure_logging(settings.log_level)
     keys = TortoiseKeyStore()
     credentials = Credentials(keys, clock=clock)
-    limiter = build_rate_limiter(settings.redis_url, namespace=settings.redis_namespace)
+    metrics = Metrics()
+    limiter = build_rate_limiter(
+        settings.redis_url,
+        namespace=settings.redis_namespace,
+        guard=redis_guard(settings, metrics, "rate limiting"),
+        timeout=settings.redis_timeout_s,
+    )
     gate = Gate(
         credentials,
         limiter,
@@ -82,7 +89,6 @@ def create_app(
         )
     )
     view = LaurelGraphQL(schema, max_body_bytes=settings.max_body_bytes)
-    metrics = Metrics()
 
     async def serve_metrics(request: Request) -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
@@ -100,7 +106,12 @@ def create_app(
             if new_key is not None:
                 announce_admin_key(new_key)
             database = open_database(settings.database_url)
-            broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
+            broker = create_broker(
+                settings.redis_url,
+                namespace=settings.redis_namespace,
+                guard=redis_guard(settings, metrics, "event fan-out"),
+                timeout=settings.redis_timeout_s,
+            )
             await broker.start()
             relay = OutboxRelay(
                 SqlOutboxStore(database),
@@ -108,6 +119,7 @@ def create_app(
                 clock=clock,
                 poll_interval=settings.outbox_poll_s,
                 stale_after=timedelta(seconds=settings.outbox_stale_s),
+                lease=timedelta(seconds=settings.outbox_lease_s),
             )
             backdating = BackdateWorker(
                 Transactions(database, BackdateRows),
@@ -163,6 +175,15 @@ def create_app(
         ],
         middleware=[Middleware(TransportMiddleware, gate=gate)],
         lifespan=lifespan,
+    )
+
+
+def redis_guard(settings: Settings, metrics: Metrics, use: str) -> RedisGuard:
+    """One breaker per use of Redis, reported as `laurel_redis_up{use=...}`."""
+    gauge = metrics.redis_up.labels(use=use)
+    gauge.set(1)
+    return RedisGuard(
+        use, cooldown=settings.redis_cooldown_s, on_change=lambda up: gauge.set(1 if up else 0)
     )
 
 

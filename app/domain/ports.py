@@ -62,6 +62,7 @@ class ConfigStore(Definitions, Protocol):
     async def prerequisite_graph(self, tenant_id: int) -> dict[int, tuple[int, ...]]:
         """Each composite's prerequisites, for the whole tenant (ids only)."""
         ...
+
     async def create_achievement(self, tenant_id: int, draft: AchievementDraft) -> Achievement: ...
     async def save_achievement(
         self, tenant_id: int, achievement: Achievement, *, backdate: bool
@@ -337,6 +338,11 @@ class OutboxStore(Protocol):
         created_before: datetime | None = None,
     ) -> list[Published]: ...
     async def mark_published(self, ids: Sequence[int], now: datetime) -> None: ...
+
+
+class DeliveryDeferred(Exception):
+    """An outbox consumer took part of a batch but not all of it (a fan-out that could only
+    reach this instance): the batch stays unmarked and comes again when its lease expires."""
 
 
 class Retention(Protocol):

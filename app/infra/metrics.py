@@ -16,6 +16,12 @@ class Metrics:
             "GraphQL subscriptions currently receiving events",
             registry=self.registry,
         )
+        self.redis_up = Gauge(
+            "laurel_redis_up",
+            "1 while Redis answers this process (or is not configured), 0 while it falls back",
+            ["use"],
+            registry=self.registry,
+        )
         self.subscriptions_started = Counter(
             "laurel_subscriptions_started",
             "GraphQL subscriptions that began receiving events",

@@ -25,8 +25,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app.domain.announcements import Published, parse
+from app.domain.ports import DeliveryDeferred
+from app.infra.redis_guard import TIMEOUT, RedisGuard, connect
 
 log = logging.getLogger("laurel.pubsub")
 
@@ -169,22 +172,50 @@ class InProcessBroker:
 
 
 class RedisBroker:
-    """One pattern subscription per instance feeds the local hub; publishing is one PUBLISH."""
+    """One pattern subscription per instance feeds the local hub; publishing is one PUBLISH.
 
-    def __init__(self, url: str, *, namespace: str = DEFAULT_NAMESPACE) -> None:
-        self._redis = Redis.from_url(url)
+    When Redis does not answer, an event still reaches this instance's subscribers at once
+    (local fan-out), and publishing raises `DeliveryDeferred`, so its outbox row is handed on
+    again, through Redis, once Redis answers (subscriptions drop the repeat by event id)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        guard: RedisGuard | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        self._redis = connect(url, timeout=timeout)
+        # The listening connection waits for messages as long as there are none.
+        self._listener = Redis.from_url(url, socket_connect_timeout=timeout)
         database = self._redis.connection_pool.connection_kwargs.get("db", 0)
         self._prefix = f"{namespace}:{database}:events:"
+        self._guard = guard or RedisGuard("event fan-out")
         self._hub = _Hub()
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
+        """Waits briefly for the subscription; a Redis that is down delays nothing (the reader
+        keeps trying, and events meanwhile reach local subscribers)."""
         self._reader = asyncio.create_task(self._read(), name="laurel-redis-events")
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=2)
+        except TimeoutError:
+            log.warning("Redis did not answer at start; events stay local until it does")
 
     async def publish(self, published: Published) -> None:
-        await self._redis.publish(f"{self._prefix}{published.tenant_id}", encode(published))
+        if self._guard.available:
+            try:
+                await self._redis.publish(f"{self._prefix}{published.tenant_id}", encode(published))
+            except (RedisError, OSError) as error:
+                self._guard.failed(error)
+            else:
+                self._guard.succeeded()
+                return
+        self._hub.deliver(published)
+        raise DeliveryDeferred("Redis does not answer; delivered on this instance only")
 
     def subscribe(self, tenant_id: int) -> Any:
         return self._hub.subscribe(tenant_id)
@@ -196,12 +227,13 @@ class RedisBroker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         await self._redis.aclose()
+        await self._listener.aclose()
 
     async def _read(self) -> None:
         """Survives Redis restarts: reconnects and subscribes again after a pause."""
         while True:
             try:
-                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                async with self._listener.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.psubscribe(f"{self._prefix}*")
                     self._ready.set()
                     async for message in pubsub.listen():
@@ -209,8 +241,8 @@ class RedisBroker:
                             self._deliver(message["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("the Redis event subscription failed; retrying in 1 s")
+            except (RedisError, OSError) as error:
+                log.warning("the Redis event subscription failed (%s); retrying in 1 s", error)
                 await asyncio.sleep(1)
 
     def _deliver(self, raw: bytes) -> None:
@@ -223,9 +255,15 @@ class RedisBroker:
 
 
 def create_broker(
-    redis_url: str | None, *, namespace: str = DEFAULT_NAMESPACE
+    redis_url: str | None,
+    *,
+    namespace: str = DEFAULT_NAMESPACE,
+    guard: RedisGuard | None = None,
+    timeout: float = TIMEOUT,
 ) -> InProcessBroker | RedisBroker:
-    return RedisBroker(redis_url, namespace=namespace) if redis_url else InProcessBroker()
+    if not redis_url:
+        return InProcessBroker()
+    return RedisBroker(redis_url, namespace=namespace, guard=guard, timeout=timeout)
 
 
 class SubscriptionFeed:
@@ -235,5 +273,12 @@ class SubscriptionFeed:
         self._broker = broker
 
     async def consume(self, batch: Sequence[Published]) -> None:
+        """Every event of the batch is offered, even after one could only be delivered here."""
+        deferred: DeliveryDeferred | None = None
         for published in batch:
-            await self._broker.publish(published)
+            try:
+                await self._broker.publish(published)
+            except DeliveryDeferred as error:
+                deferred = error
+        if deferred is not None:
+            raise deferred

@@ -3,7 +3,9 @@
 Each credential has a bucket of `burst` tokens refilled at `rate` tokens per second; a request
 takes one token or waits. Without Redis the buckets live in this process; with Redis they are
 shared by every instance through one atomic Lua script, so the limit holds behind a load balancer.
-If Redis does not answer, requests pass (logged): availability over strictness.
+If Redis does not answer (within its short timeout), this instance's own buckets stand in until
+it does (`RedisGuard`): each instance then limits alone, a credential spread over N instances
+getting up to N times its rate, which beats refusing or waiting.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from app.infra.redis_guard import TIMEOUT, RedisGuard, connect
 
 log = logging.getLogger("laurel.ratelimit")
 
@@ -89,21 +92,30 @@ return tostring(wait)
 
 
 class RedisBuckets:
-    def __init__(self, url: str, *, namespace: str) -> None:
-        self._redis = Redis.from_url(url)
+    """Buckets shared by every instance; while Redis does not answer, this instance's own."""
+
+    def __init__(
+        self, url: str, *, namespace: str, guard: RedisGuard | None = None, timeout: float = TIMEOUT
+    ) -> None:
+        self._redis = connect(url, timeout=timeout)
         self._namespace = namespace
         self._take = self._redis.register_script(TAKE_TOKEN)
+        self._guard = guard or RedisGuard("rate limiting")
+        self._local = LocalBuckets()
 
     async def close(self) -> None:
         await self._redis.aclose()
 
     async def acquire(self, credential: str, policy: Policy) -> float:
+        if not self._guard.available:
+            return await self._local.acquire(credential, policy)
         try:
             key = f"{self._namespace}:rate:{credential}"
             wait = await self._take(keys=[key], args=[policy.rate, policy.burst])
-        except RedisError:
-            log.warning("rate limiter: Redis does not answer; request allowed")
-            return 0.0
+        except (RedisError, OSError) as error:
+            self._guard.failed(error)
+            return await self._local.acquire(credential, policy)
+        self._guard.succeeded()
         return float(wait)
 
 
@@ -112,5 +124,13 @@ def retry_after(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def build_rate_limiter(redis_url: str | None, *, namespace: str = "laurel") -> RateLimiter:
-    return RedisBuckets(redis_url, namespace=namespace) if redis_url else LocalBuckets()
+def build_rate_limiter(
+    redis_url: str | None,
+    *,
+    namespace: str = "laurel",
+    guard: RedisGuard | None = None,
+    timeout: float = TIMEOUT,
+) -> RateLimiter:
+    if not redis_url:
+        return LocalBuckets()
+    return RedisBuckets(redis_url, namespace=namespace, guard=guard, timeout=timeout)

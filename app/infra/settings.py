@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="LAUREL_HOST")
     port: int = Field(default=8000, alias="LAUREL_PORT", ge=1, le=65535)
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    redis_timeout_s: float = Field(default=0.25, alias="LAUREL_REDIS_TIMEOUT_S", gt=0)
+    redis_cooldown_s: float = Field(default=5.0, alias="LAUREL_REDIS_COOLDOWN_S", gt=0)
     # Prefixes every Redis key and channel, for deployments that share one Redis database.
     redis_namespace: str = Field(
         default="laurel", alias="LAUREL_REDIS_NAMESPACE", pattern=r"^[A-Za-z0-9_.-]{1,64}$"
@@ -43,6 +45,7 @@ class Settings(BaseSettings):
     # Background work: how often it looks for what another instance (or a crash) left behind.
     outbox_poll_s: float = Field(default=1.0, alias="LAUREL_OUTBOX_POLL_S", gt=0)
     outbox_stale_s: float = Field(default=2.0, alias="LAUREL_OUTBOX_STALE_S", ge=0)
+    outbox_lease_s: float = Field(default=30.0, alias="LAUREL_OUTBOX_LEASE_S", gt=0)
     backdate_poll_s: float = Field(default=2.0, alias="LAUREL_BACKDATE_POLL_S", gt=0)
     backdate_settle_s: float = Field(default=1.0, alias="LAUREL_BACKDATE_SETTLE_S", ge=0)
     # How often an open WebSocket's credentials are checked again (revocation, expiry).

@@ -58,18 +58,20 @@ class SqlOutboxStore:
         """Up to `limit` unpublished, unleased rows, oldest first, leased until `now + lease`.
 
         `created_before` leaves recent rows to the instance that wrote them (it was woken to
-        pass them on itself), so a polling relay only takes what was left behind."""
+        pass them on itself), so a polling relay only takes what was left behind: rows older
+        than that, and rows whose lease expired (their relay failed or deferred them)."""
         async with self._db.transaction() as conn:
             pg = conn.dialect == "postgres"
-            cutoff = "AND created_at < $4 " if created_before is not None else ""
             lock = " FOR UPDATE SKIP LOCKED" if pg else ""
             args: list[object] = [now + lease, now, limit]
-            if created_before is not None:
+            if created_before is None:
+                due = "(claimed_until IS NULL OR claimed_until < $2)"
+            else:
+                due = "(claimed_until < $2 OR (claimed_until IS NULL AND created_at < $4))"
                 args.append(created_before)
             rows = await conn.fetch(
                 "UPDATE outbox_event SET claimed_until = $1 WHERE id IN (SELECT id FROM "
-                "outbox_event WHERE published_at IS NULL AND (claimed_until IS NULL OR "
-                f"claimed_until < $2) {cutoff}ORDER BY id LIMIT $3{lock}) "
+                f"outbox_event WHERE published_at IS NULL AND {due} ORDER BY id LIMIT $3{lock}) "
                 "RETURNING id, tenant_id, type, data, created_at",
                 *args,
             )

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from app.domain.announcements import Published
-from app.domain.ports import OutboxStore
+from app.domain.ports import DeliveryDeferred, OutboxStore
 from app.workers.background import BackgroundTask
 
 log = logging.getLogger("laurel.relay")
@@ -32,7 +32,8 @@ BATCH = 100
 
 
 class OutboxConsumer(Protocol):
-    """Takes a batch of committed events; raising means "not taken", and it comes again."""
+    """Takes a batch of committed events. Raising means "not taken", and it comes again;
+    `DeliveryDeferred` says so quietly (the consumer has logged why)."""
 
     async def consume(self, batch: Sequence[Published]) -> None: ...
 
@@ -89,9 +90,14 @@ class OutboxRelay(BackgroundTask):
             now = self._clock()
             cutoff = None if everything else now - self._stale_after
             batch = await self._outbox.claim(BATCH, now, self._lease, created_before=cutoff)
+            deferred = False
             for consumer in self._consumers:
-                await consumer.consume(batch)
-            await self._outbox.mark_published([p.id for p in batch], self._clock())
+                try:
+                    await consumer.consume(batch)
+                except DeliveryDeferred:
+                    deferred = True
+            if not deferred:
+                await self._outbox.mark_published([p.id for p in batch], self._clock())
             published += len(batch)
             if len(batch) < BATCH:
                 return published

@@ -87,3 +87,16 @@ async def test_a_type_this_version_does_not_know_is_left_alone(
     claimed = await outbox.claim(1000, datetime.now(UTC), LEASE)
     assert await mine(claimed, tenant) == [3]
     await outbox.mark_published([p.id for p in claimed], datetime.now(UTC))
+
+
+async def test_a_polling_relay_takes_rows_whose_lease_expired_however_recent(
+    transactions: Transactions[SqlTransaction], database: Database, tenant: int
+) -> None:
+    """A relay that deferred or lost a batch leaves it to anyone once the lease is over."""
+    await announce(transactions, tenant, 1)
+    outbox = SqlOutboxStore(database)
+    now = datetime.now(UTC)
+    assert await mine(await outbox.claim(1000, now, LEASE), tenant) == [1]
+    polled = await outbox.claim(1000, now + 2 * LEASE, LEASE, created_before=now - LEASE)
+    assert await mine(polled, tenant) == [1]
+    await outbox.mark_published([p.id for p in polled], now)
