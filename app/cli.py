@@ -57,6 +57,9 @@ def _serve(host: str | None, port: int | None) -> None:
         port=port or settings.port,
         proxy_headers=True,
         log_level="warning",
+        # A WebSocket message may be as large as a request body (and a little for its frame);
+        # the server refuses larger ones before reading them whole.
+        ws_max_size=settings.max_body_bytes + 64 * 1024,
     )
 
 

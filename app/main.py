@@ -47,6 +47,7 @@ from app.workers.backdating import BackdateWorker
 from app.workers.background import BackgroundTask
 from app.workers.bootstrap import ensure_admin_key
 from app.workers.checkpoint import WalCheckpointer
+from app.workers.collector import GarbageCollector
 from app.workers.housekeeping import Housekeeping
 from app.workers.relay import OutboxRelay
 
@@ -155,6 +156,7 @@ def create_app(
                 relay,
                 backdating,
                 Housekeeping(SqlRetention(database), clock=clock),
+                GarbageCollector(interval=settings.gc_interval_s),
             ]
             if isinstance(database, SqliteDatabase):
                 workers.append(WalCheckpointer(database))

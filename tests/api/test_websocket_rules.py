@@ -155,3 +155,16 @@ async def test_the_rate_limit_holds_on_a_socket(limited_server: LiveServer, http
     assert "RATE_LIMITED" in kinds
     refused = next(m for m in outcomes if m["type"] == "error")
     assert refused["payload"][0]["extensions"]["retryAfter"] >= 1
+
+
+async def test_a_rotated_token_secret_ends_its_tokens_sockets(
+    live_api: Api, live_server: LiveServer
+) -> None:
+    issued = await live_api.data('mutation { createUserToken(userId: "u") { token } }')
+    async with socket(live_server, {"token": issued["createUserToken"]["token"]}) as ws:
+        assert (await ws.outcome("{ metrics { key } }"))["type"] == "next"
+        assert await live_api.data("mutation { rotateUserTokenSecret }") == {
+            "rotateUserTokenSecret": True
+        }
+        code, reason = await ws.closed()
+    assert code == 4403 and "revoked" in reason
