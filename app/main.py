@@ -11,6 +11,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -89,7 +90,9 @@ def create_app(
             max_selections=settings.max_selections,
         )
     )
-    view = LaurelGraphQL(schema, max_body_bytes=settings.max_body_bytes)
+    view = LaurelGraphQL(
+        schema, max_body_bytes=settings.max_body_bytes, allowed_origins=settings.allowed_origins
+    )
 
     async def serve_metrics(request: Request) -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
@@ -175,7 +178,18 @@ def create_app(
             Route("/healthz", healthz),
             Route("/metrics", serve_metrics),
         ],
-        middleware=[Middleware(TransportMiddleware, gate=gate)],
+        middleware=[
+            # Outermost, so that preflights are answered before anything asks for credentials.
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-Id"],
+                expose_headers=["X-Request-Id", "Retry-After"],
+                max_age=600,
+            ),
+            Middleware(TransportMiddleware, gate=gate),
+        ],
         lifespan=lifespan,
     )
 

@@ -8,6 +8,8 @@ caller, in GraphQL's shape.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -30,13 +32,31 @@ from app.api.websocket import LaurelTransportWs
 from app.domain.errors import DomainError, ErrorCode, Unauthenticated
 from app.domain.model import Caller
 
+log = logging.getLogger("laurel.websocket")
+
 
 class LaurelGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = LaurelTransportWs
 
-    def __init__(self, schema: Any, *, max_body_bytes: int = 1024 * 1024, **options: Any) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        max_body_bytes: int = 1024 * 1024,
+        allowed_origins: Collection[str] = (),
+        **options: Any,
+    ) -> None:
         super().__init__(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options)
         self.max_body_bytes = max_body_bytes
+        # Strawberry checks WebSocket origins (CORS does not cover them) against this list;
+        # pages on Laurel's own origin and clients that send no Origin are always let in.
+        self.allowed_origins = frozenset(allowed_origins)
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        allowed = super().is_websocket_origin_allowed(request, origin)
+        if not allowed:
+            log.info("websocket refused", extra={"fields": {"reason": "origin", "origin": origin}})
+        return allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Like Strawberry's, but transport errors answer as GraphQL JSON, never plain text."""

@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     list_cost_factor: int = Field(default=10, alias="LAUREL_LIST_COST_FACTOR", ge=1)
     max_selections: int = Field(default=100, alias="LAUREL_MAX_SELECTIONS", ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, alias="LAUREL_MAX_BODY_BYTES", ge=1024)
-    # API keys belong to backends, which may import in bulk; user tokens face the internet.
-    rate_limit_per_second: float = Field(default=1000.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0)
+    # API keys belong to your own backends: unlimited unless set. User tokens face the internet.
+    rate_limit_per_second: float = Field(default=0.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0)
     rate_limit_burst: int = Field(default=2000, alias="LAUREL_RATE_LIMIT_BURST", ge=1)
     token_rate_limit_per_second: float = Field(
         default=20.0, alias="LAUREL_TOKEN_RATE_LIMIT_PER_SECOND", ge=0
@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     gc_interval_s: float = Field(default=10.0, alias="LAUREL_GC_INTERVAL_S", gt=0)
     # How often an open WebSocket's credentials are checked again (revocation, expiry).
     credential_recheck_s: float = Field(default=5.0, alias="LAUREL_CREDENTIAL_RECHECK_S", gt=0)
+
+    # Origins whose pages may call Laurel from a browser: comma-separated, `*` for any.
+    cors_origins: str = Field(default="", alias="LAUREL_CORS_ORIGINS")
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     @field_validator("database_url")
     @classmethod
