@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -108,7 +109,7 @@ def create_app(
                     await migrate(settings.database_url)
                 new_key = await ensure_admin_key(keys, settings.bootstrap_admin_key)
             if new_key is not None:
-                announce_admin_key(new_key)
+                announce_admin_key(new_key, settings.admin_key_file)
             database = open_database(settings.database_url)
             broker = create_broker(
                 settings.redis_url,
@@ -224,9 +225,20 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def announce_admin_key(key: str) -> None:
-    """The key is shown this once, on stdout, alone on its line; only its hash is kept."""
-    sys.stdout.write(f"Laurel created an ADMIN key for the default tenant (shown once):\n{key}\n")
+def announce_admin_key(key: str, key_file: str | None) -> None:
+    """The key is shown this once, on stdout, alone on its line, before any other output of a
+    first start; only its hash is kept. With LAUREL_ADMIN_KEY_FILE it is also written there,
+    readable by its owner only."""
+    if key_file:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key + "\n")
+    where = f" (also written to {key_file})" if key_file else ""
+    sys.stdout.write(
+        f"Laurel created an ADMIN key for the default tenant; it is shown this once{where}:\n"
+        f"{key}\n"
+        "Lost it? Make another: .venv/bin/laurel apikey create --role admin NAME\n"
+    )
     sys.stdout.flush()
 
 

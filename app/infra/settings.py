@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     database_pool_size: int = Field(default=10, alias="LAUREL_DATABASE_POOL_SIZE", ge=1)
     bootstrap_admin_key: str | None = Field(default=None, alias="LAUREL_BOOTSTRAP_ADMIN_KEY")
+    admin_key_file: str | None = Field(default=None, alias="LAUREL_ADMIN_KEY_FILE")
     auto_migrate: bool = Field(default=True, alias="LAUREL_AUTO_MIGRATE")
     host: str = Field(default="127.0.0.1", alias="LAUREL_HOST")
     port: int = Field(default=8000, alias="LAUREL_PORT", ge=1, le=65535)

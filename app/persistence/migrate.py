@@ -32,7 +32,7 @@ async def migrate(database_url: str) -> None:
     connection = Tortoise.get_connection("default")
     apps = tortoise_config(database_url)["apps"]
     await MigrationExecutor(connection, apps).migrate()
-    log.info("database schema is up to date")
+    log.debug("database schema is up to date")
 
 
 @asynccontextmanager
