@@ -109,15 +109,19 @@ def _serve(args: argparse.Namespace) -> None:
         "ws_max_size": settings.max_body_bytes + 64 * 1024,
     }
     listening = f"Laurel is serving http://{host}:{port}/graphql (GraphiQL in a browser)"
-    if args.workers > 1:
-        print(f"{listening} with {args.workers} processes", flush=True)
-        uvicorn.run("app.main:app", **options)
-    else:
-        AnnouncingServer(uvicorn.Config("app.main:app", **options), listening).run()
+    config = uvicorn.Config("app.main:app", **options)
+    if args.workers == 1:
+        LaurelServer(config, listening).run()
+        return
+    # uvicorn's process supervisor makes its own servers: its workers close WebSockets on
+    # shutdown with 1012 (service restart), without the `complete` a single process sends.
+    print(f"{listening} with {args.workers} processes", flush=True)
+    uvicorn.run("app.main:app", **options)
 
 
-class AnnouncingServer(uvicorn.Server):
-    """Says where it listens once it does, so a second start that waits is not a mystery."""
+class LaurelServer(uvicorn.Server):
+    """uvicorn's server, saying where it listens once it does (so a second start that waits is
+    no mystery), and ending WebSockets cleanly before it drops connections on shutdown."""
 
     def __init__(self, config: uvicorn.Config, line: str) -> None:
         super().__init__(config)
@@ -127,6 +131,17 @@ class AnnouncingServer(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             print(self.line, flush=True)
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        """The app leaves its hook in its state (app.main); uvicorn wraps the app in
+        middleware, each holding the next as `.app`."""
+        app = self.config.loaded_app
+        while app is not None and not hasattr(app, "state"):
+            app = getattr(app, "app", None)
+        hook = getattr(getattr(app, "state", None), "before_shutdown", None)
+        if hook is not None:
+            await hook("the server is shutting down")
+        await super().shutdown(sockets)
 
 
 async def _with_database(action: Command, args: argparse.Namespace) -> None:
@@ -250,3 +265,7 @@ def _backup(args: argparse.Namespace) -> None:
         copy.close()
         source.close()
     print(f"backed up to {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,7 @@ from app.api.context import Services
 from app.api.limits import Limits
 from app.api.middleware import Gate, RatePolicies, TransportMiddleware
 from app.api.schema import build_schema
+from app.api.sockets import OpenSockets
 from app.api.view import LaurelGraphQL
 from app.domain.engine import EventEngine
 from app.infra.auth import Credentials
@@ -131,6 +132,8 @@ def create_app(
                 poll_interval=settings.backdate_poll_s,
                 settle=timedelta(seconds=settings.backdate_settle_s),
             )
+            # `laurel serve` ends them before uvicorn drops its connections (with 1012).
+            sockets = OpenSockets(settings.max_sockets_per_credential)
             config_store = TortoiseConfigStore()
             definitions = CachedDefinitions(config_store)
             engine = EventEngine(
@@ -140,6 +143,7 @@ def create_app(
                 on_commit=relay.wake,
             )
             app.state.relay = relay
+            app.state.before_shutdown = sockets.drain
             app.state.services = Services(
                 config=config_store,
                 definitions=definitions,
@@ -151,6 +155,7 @@ def create_app(
                 wake_backdating=backdating.wake,
                 clock=clock,
                 metrics=metrics,
+                sockets=sockets,
                 max_body_bytes=settings.max_body_bytes,
                 credential_recheck_s=settings.credential_recheck_s,
                 introspection_for_all=settings.development,

@@ -260,10 +260,15 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A real uvicorn process on the test database, for concurrency over real sockets."""
+    """A real `laurel serve` process on the test database, for concurrency over real sockets.
+    With `log`, its JSON log lines (standard error) go to that file."""
 
     def __init__(
-        self, database_url: str, bootstrap_key: str, env: dict[str, str] | None = None
+        self,
+        database_url: str,
+        bootstrap_key: str,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -275,18 +280,11 @@ class LiveServer:
             **(env or {}),
         }
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
+            [str(Path(sys.executable).with_name("laurel")), "serve", "--port", str(self.port)],
             cwd=ROOT,
             env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("w") if log else None,
         )
         if not healthy_within(self.url, 30):
             self.stop()

@@ -15,6 +15,7 @@ from app.domain.model import Caller
 if TYPE_CHECKING:
     from app.api.loaders import Loaders
     from app.api.middleware import Gate
+    from app.api.sockets import OpenSockets
     from app.domain.engine import EventEngine
     from app.domain.ports import ConfigStore, ReadStore
     from app.infra.auth import Credentials
@@ -40,6 +41,7 @@ class Services:
     wake_backdating: Callable[[], None]
     clock: Callable[[], datetime]
     metrics: Metrics
+    sockets: OpenSockets
     max_body_bytes: int = 1024 * 1024
     credential_recheck_s: float = 5.0
     introspection_for_all: bool = False

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.request_log import CLIENT_GONE_STATUS, start_record
 from app.domain.errors import DomainError, ErrorCode, RateLimited
-from app.domain.model import Caller, CallerKind
+from app.domain.model import Caller
 from app.infra.auth import Credentials
 from app.infra.ratelimit import Policy, RateLimiter, retry_after
 
@@ -74,13 +74,10 @@ class Gate:
 
     async def _admit(self, caller: Caller) -> None:
         """One bucket per credential: a key by its prefix, a user token by tenant and user."""
-        if caller.kind is CallerKind.USER:
-            policy, bucket = self.policies.tokens, f"user:{caller.tenant_id}:{caller.user_id}"
-        else:
-            policy, bucket = self.policies.keys, f"key:{caller.credential_id}"
+        policy = self.policies.keys if caller.is_key else self.policies.tokens
         if policy.rate <= 0:
             return
-        wait = await self.limiter.acquire(bucket, policy)
+        wait = await self.limiter.acquire(caller.credential, policy)
         if wait > 0:
             seconds = retry_after(wait)
             raise RateLimited(f"rate limit exceeded; retry in {seconds} s", retry_after=seconds)

@@ -136,14 +136,20 @@ class LaurelGraphQL(GraphQL[Context, None]):
         return ExecutionResult(data=None, errors=[graphql_error(refusal)])
 
     async def on_ws_connect(self, context: Context) -> Any:
+        """The connection_init payload's credentials, through the same gate as HTTP; a refusal
+        carries its code and reason (the handler puts the reason on the close frame)."""
         params = context.connection_params or {}
         if not isinstance(params, dict):
-            raise ConnectionRejectionError({"code": ErrorCode.UNAUTHENTICATED.value})
+            params = {}
         context.credentials = (params.get("apiKey"), params.get("token"))
         identity = await context.services.gate.check(*context.credentials)
         if not isinstance(identity, Caller):
-            code = identity.code if identity is not None else ErrorCode.UNAUTHENTICATED
-            raise ConnectionRejectionError({"code": code.value})
+            refusal = identity or Unauthenticated(
+                'send {"apiKey": ...} or {"token": ...} in connection_init'
+            )
+            raise ConnectionRejectionError(
+                {"code": refusal.code.value, "reason": refusal.message[:120]}
+            )
         context.caller_or_error = identity
         context.loaders = Loaders(context.services.reads, identity.tenant_id)
         return None

@@ -78,6 +78,14 @@ class Caller:
     def is_key(self) -> bool:
         return self.kind is not CallerKind.USER
 
+    @property
+    def credential(self) -> str:
+        """What limits count by: a key by its prefix, a user token by its tenant and user (all
+        of a user's tokens together)."""
+        if self.is_key:
+            return f"key:{self.credential_id}"
+        return f"user:{self.tenant_id}:{self.user_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Metric:

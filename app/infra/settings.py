@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     backdate_poll_s: float = Field(default=2.0, alias="LAUREL_BACKDATE_POLL_S", gt=0)
     backdate_settle_s: float = Field(default=1.0, alias="LAUREL_BACKDATE_SETTLE_S", ge=0)
     gc_interval_s: float = Field(default=10.0, alias="LAUREL_GC_INTERVAL_S", gt=0)
+    max_sockets_per_credential: int = Field(
+        default=100, alias="LAUREL_MAX_SOCKETS_PER_CREDENTIAL", ge=1
+    )
     # How often an open WebSocket's credentials are checked again (revocation, expiry).
     credential_recheck_s: float = Field(default=5.0, alias="LAUREL_CREDENTIAL_RECHECK_S", gt=0)
 

@@ -60,6 +60,8 @@ def redis_server(
     env = {
         "REDIS_URL": redis_process[1],
         "LAUREL_REDIS_COOLDOWN_S": "0.3",
+        # API keys are unlimited by default, and an unlimited key asks Redis nothing.
+        "LAUREL_RATE_LIMIT_PER_SECOND": "1000",
         "LAUREL_OUTBOX_LEASE_S": "1",
     }
     server = LiveServer(database_url, bootstrap_key, env=env)

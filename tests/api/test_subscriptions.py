@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 from conftest import REDIS_URL, Api, LiveServer, eventually, new_tenant, postgres_only
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportError, TransportQueryError
@@ -347,12 +349,32 @@ async def test_two_instances_deliver_exactly_once_through_redis(
 async def test_shutdown_ends_subscriptions(
     database_url: str, bootstrap_key: str, http: httpx.AsyncClient
 ) -> None:
+    """Each subscription gets `complete`, then the socket closes as going away (1001)."""
     tenant = await new_tenant(http)
     server = LiveServer(database_url, bootstrap_key)
+    url = server.url.replace("http://", "ws://") + "/graphql"
     try:
-        async with subscribed(server, {"apiKey": tenant.key}) as feed:
+        async with websockets.connect(
+            url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+        ) as ws:
+            await ws.send(
+                json.dumps({"type": "connection_init", "payload": {"apiKey": tenant.key}})
+            )
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            payload = {"query": "subscription { achievementUnlocked { completionId } }"}
+            await ws.send(json.dumps({"id": "s1", "type": "subscribe", "payload": payload}))
+
+            async def receiving() -> bool:
+                return await subscriptions_started(server) == 1
+
+            await eventually(receiving, what="the subscription")
             server.process.terminate()
-            with pytest.raises((Ended, TransportError)):
-                await feed.next(within=10)
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {
+                "id": "s1",
+                "type": "complete",
+            }
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
     finally:
         server.stop()

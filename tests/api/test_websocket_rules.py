@@ -10,11 +10,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
-from conftest import Api, LiveServer, tenant_on
+from conftest import Api, LiveServer, eventually, tenant_on
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -135,12 +136,15 @@ async def test_a_bad_document_is_an_error_message_not_a_closed_socket(
             code_of(await ws.outcome("query A { metrics { key } } query B { metrics { name } }"))
             == "BAD_REQUEST"
         )
-        assert (
-            code_of(await ws.outcome("{ metrics { key } }", {"x": "a" * (2 * 1024 * 1024)}))
-            == "PAYLOAD_TOO_LARGE"
-        )
+        # Over the body limit, within the frame limit: refused as an operation.
+        big = {"x": "a" * (1024 * 1024 + 10_000)}
+        assert code_of(await ws.outcome("{ metrics { key } }", big)) == "PAYLOAD_TOO_LARGE"
         # The socket still serves.
         assert (await ws.outcome("{ metrics { key } }"))["type"] == "next"
+        # A frame far over the limit is not even read: the socket closes (1009, too big).
+        await ws.run("{ metrics { key } }", {"x": "a" * (4 * 1024 * 1024)})
+        code, _ = await ws.closed()
+    assert code == 1009
 
 
 async def test_the_rate_limit_holds_on_a_socket(limited_server: LiveServer, http: Any) -> None:
@@ -168,3 +172,54 @@ async def test_a_rotated_token_secret_ends_its_tokens_sockets(
         }
         code, reason = await ws.closed()
     assert code == 4403 and "revoked" in reason
+
+
+async def test_refusals_say_why_and_every_connection_is_logged(
+    app: Any, database_url: str, bootstrap_key: str, http: Any, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    server = LiveServer(
+        database_url, bootstrap_key, env={"LAUREL_MAX_SOCKETS_PER_CREDENTIAL": "2"}, log=log
+    )
+    try:
+        async with tenant_on(server, http) as tenant:
+            refused = await raw_init(server, {"apiKey": "nope.nope"})
+            assert refused[0] == 4403 and "invalid API key" in refused[1]
+            async with (
+                socket(server, {"apiKey": tenant.key}),
+                socket(server, {"apiKey": tenant.key}),
+            ):
+                assert await raw_init(server, {"apiKey": tenant.key}) == (
+                    4429,
+                    "too many open connections for this credential",
+                )
+
+            async def admitted_again() -> bool:
+                return await raw_init(server, {"apiKey": tenant.key}) is None
+
+            await eventually(admitted_again, what="the closed sockets to be released")
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    events = [(e["message"], e.get("reason")) for e in lines if e["logger"] == "laurel.websocket"]
+    assert ("websocket refused", "invalid API key") in events
+    assert ("websocket refused", "too many open connections for this credential") in events
+    assert [m for m, _ in events].count("websocket connected") >= 3
+    assert [m for m, _ in events].count("websocket closed") >= 2
+    assert tenant.key.split(".")[1] not in log.read_text()
+
+
+async def raw_init(server: LiveServer, init: dict[str, Any]) -> tuple[int, str] | None:
+    """None when the server acknowledges, else its close code and reason."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(
+        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+    ) as connection:
+        await connection.send(json.dumps({"type": "connection_init", "payload": init}))
+        try:
+            reply = json.loads(await asyncio.wait_for(connection.recv(), 10))
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None
+            return closed.rcvd.code, closed.rcvd.reason
+        assert reply["type"] == "connection_ack", reply
+        return None
