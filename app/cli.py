@@ -11,6 +11,7 @@ import asyncio
 import os
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from tortoise import Tortoise
 
 from app.domain.model import ApiKeyRole
 from app.infra.auth import generate_key
+from app.infra.metrics import MULTIPROCESS_DIRECTORY
 from app.infra.settings import Settings, get_settings
 from app.persistence import directory
 from app.persistence.config import sqlite_file, tortoise_config
@@ -116,7 +118,10 @@ def _serve(args: argparse.Namespace) -> None:
     # uvicorn's process supervisor makes its own servers: its workers close WebSockets on
     # shutdown with 1012 (service restart), without the `complete` a single process sends.
     print(f"{listening} with {args.workers} processes", flush=True)
-    uvicorn.run("app.main:app", **options)
+    with tempfile.TemporaryDirectory(prefix="laurel-metrics-") as shared:
+        # Read by prometheus-client as each worker imports it: /metrics adds the workers up.
+        os.environ[MULTIPROCESS_DIRECTORY] = shared
+        uvicorn.run("app.main:app", **options)
 
 
 class LaurelServer(uvicorn.Server):

@@ -25,7 +25,7 @@ from app.api.middleware import Gate, RatePolicies, TransportMiddleware
 from app.api.schema import build_schema
 from app.api.sockets import OpenSockets
 from app.api.view import LaurelGraphQL
-from app.domain.engine import EventEngine
+from app.domain.engine import Committed, EventEngine
 from app.infra.auth import Credentials
 from app.infra.definitions import CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
@@ -53,6 +53,7 @@ from app.workers.checkpoint import WalCheckpointer
 from app.workers.collector import GarbageCollector
 from app.workers.housekeeping import Housekeeping
 from app.workers.relay import OutboxRelay
+from app.workers.sampler import MetricsSampler
 
 log = logging.getLogger("laurel")
 
@@ -81,6 +82,7 @@ def create_app(
             keys=Policy(settings.rate_limit_per_second, settings.rate_limit_burst),
             tokens=Policy(settings.token_rate_limit_per_second, settings.token_rate_limit_burst),
         ),
+        metrics,
     )
     schema = build_schema(
         Limits(
@@ -119,8 +121,9 @@ def create_app(
                 timeout=settings.redis_timeout_s,
             )
             await broker.start()
+            outbox = SqlOutboxStore(database)
             relay = OutboxRelay(
-                SqlOutboxStore(database),
+                outbox,
                 [SubscriptionFeed(broker)],
                 clock=clock,
                 poll_interval=settings.outbox_poll_s,
@@ -140,7 +143,7 @@ def create_app(
                 Transactions(database, SqlTransaction),
                 definitions,
                 clock=clock,
-                on_commit=relay.wake,
+                on_commit=lambda committed: observe(committed, relay, metrics),
             )
             app.state.relay = relay
             app.state.before_shutdown = sockets.drain
@@ -166,6 +169,7 @@ def create_app(
                 backdating,
                 Housekeeping(SqlRetention(database), clock=clock),
                 GarbageCollector(interval=settings.gc_interval_s),
+                MetricsSampler(outbox, database, metrics, interval=settings.metrics_interval_s),
             ]
             if isinstance(database, SqliteDatabase):
                 workers.append(WalCheckpointer(database))
@@ -194,10 +198,18 @@ def create_app(
                 expose_headers=["X-Request-Id", "Retry-After"],
                 max_age=600,
             ),
-            Middleware(TransportMiddleware, gate=gate),
+            Middleware(TransportMiddleware, gate=gate, metrics=metrics),
         ],
         lifespan=lifespan,
     )
+
+
+def observe(committed: Committed, relay: OutboxRelay, metrics: Metrics) -> None:
+    """After each committed operation: count it, and wake the relay for what it announced."""
+    metrics.events.inc(committed.events)
+    metrics.completions.inc(committed.completions)
+    if committed.completions:
+        relay.wake()
 
 
 def redis_guard(settings: Settings, metrics: Metrics, use: str) -> RedisGuard:

@@ -17,10 +17,11 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.request_log import CLIENT_GONE_STATUS, start_record
+from app.api.request_log import CLIENT_GONE_STATUS, RequestRecord, start_record
 from app.domain.errors import DomainError, ErrorCode, RateLimited
 from app.domain.model import Caller
 from app.infra.auth import Credentials
+from app.infra.metrics import Metrics
 from app.infra.ratelimit import Policy, RateLimiter, retry_after
 
 CALLER_KEY = "laurel.caller"
@@ -40,11 +41,16 @@ class Gate:
     """Who is calling, and whether they may now: the checks every transport makes."""
 
     def __init__(
-        self, credentials: Credentials, limiter: RateLimiter, policies: RatePolicies
+        self,
+        credentials: Credentials,
+        limiter: RateLimiter,
+        policies: RatePolicies,
+        metrics: Metrics,
     ) -> None:
         self.credentials = credentials
         self.limiter = limiter
         self.policies = policies
+        self.metrics = metrics
 
     async def check(self, api_key: object, token: object) -> Identity:
         """Who is calling, with a rate-limit token taken: what every request and WebSocket
@@ -79,6 +85,7 @@ class Gate:
             return
         wait = await self.limiter.acquire(caller.credential, policy)
         if wait > 0:
+            self.metrics.rate_limited.labels(caller="key" if caller.is_key else "token").inc()
             seconds = retry_after(wait)
             raise RateLimited(f"rate limit exceeded; retry in {seconds} s", retry_after=seconds)
 
@@ -94,9 +101,10 @@ def caller_of(connection: HTTPConnection) -> Identity:
 
 
 class TransportMiddleware:
-    def __init__(self, app: ASGIApp, gate: Gate) -> None:
+    def __init__(self, app: ASGIApp, gate: Gate, metrics: Metrics) -> None:
         self.app = app
         self.gate = gate
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,6 +129,12 @@ class TransportMiddleware:
             await self.app(scope, receive, answer)
         except Exception:
             record.note_code(ErrorCode.INTERNAL.value)
-            record.finish(500)
+            self._count(record, 500)
             raise
-        record.finish(status)
+        self._count(record, status)
+
+    def _count(self, record: RequestRecord, status: int) -> None:
+        duration = record.finish(status)
+        operation = record.root_fields or "-"
+        self.metrics.requests.labels(operation=operation, status=str(status)).inc()
+        self.metrics.request_seconds.labels(operation=operation).observe(duration)

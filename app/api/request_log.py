@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, FieldNode, OperationDefinitionNode
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Scope
@@ -46,9 +46,13 @@ CLIENT_GONE_STATUS = 499
 @dataclass(slots=True)
 class RequestRecord:
     request_id: str
+    method: str = ""
+    path: str = ""
     started: float = field(default_factory=time.perf_counter)
     tenant: int | None = None
     operation: str | None = None
+    root_fields: str | None = None
+    """What metrics label the request by: the schema's root fields it ran, a bounded set."""
     codes: list[str] = field(default_factory=list)
 
     def note_code(self, code: str) -> None:
@@ -62,13 +66,17 @@ class RequestRecord:
     def note_operation(self, name: object) -> None:
         self.operation = name[:100] if isinstance(name, str) else None
 
-    def finish(self, status: int) -> None:
-        duration_ms = round((time.perf_counter() - self.started) * 1000, 2)
+    def finish(self, status: int) -> float:
+        """Logs the request's line; returns how long it took, in seconds."""
+        duration = time.perf_counter() - self.started
+        duration_ms = round(duration * 1000, 2)
         log.info(
             "request",
             extra={
                 "fields": {
                     "requestId": self.request_id,
+                    "method": self.method,
+                    "path": self.path,
                     "tenant": self.tenant,
                     "operation": self.operation,
                     "status": status,
@@ -77,12 +85,17 @@ class RequestRecord:
                 }
             },
         )
+        return duration
 
 
 def start_record(scope: Scope) -> RequestRecord:
     """The client may name its request (X-Request-Id, at most 64 characters); else a new id."""
     given = Headers(scope=scope).get("x-request-id", "")
-    record = RequestRecord(request_id=given[:64] or f"{_id_prefix}{next(_sequence):08x}")
+    record = RequestRecord(
+        request_id=given[:64] or f"{_id_prefix}{next(_sequence):08x}",
+        method=str(scope.get("method", "")),
+        path=str(scope.get("path", ""))[:200],
+    )
     scope[SCOPE_KEY] = record
     return record
 
@@ -93,7 +106,28 @@ def record_of(connection: HTTPConnection) -> RequestRecord:
 
 
 def name_operation(context: ExecutionContext) -> None:
-    """Names the operation in the log even when the client sent no operationName."""
+    """Names the operation in the log even when the client sent no operationName, and notes the
+    root fields it ran for the metrics."""
     request = getattr(context.context, "request", None)
-    if isinstance(request, Request):
-        record_of(request).note_operation(context.operation_name)
+    if not isinstance(request, Request):
+        return
+    record = record_of(request)
+    record.note_operation(context.operation_name)
+    record.root_fields = _root_fields(context)
+
+
+def _root_fields(context: ExecutionContext) -> str | None:
+    document = context.graphql_document
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = next(
+        (o for o in operations if o.name and o.name.value == context.operation_name),
+        operations[0] if len(operations) == 1 else None,
+    )
+    if chosen is None:
+        return None
+    names = sorted(
+        {s.name.value for s in chosen.selection_set.selections if isinstance(s, FieldNode)}
+    )
+    return ",".join(names[:3]) + (",..." if len(names) > 3 else "") if names else None

@@ -8,7 +8,7 @@ transaction. Exactly-once comes from the storage's unique keys, never from a che
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from app.domain import idempotency
@@ -44,9 +44,19 @@ from app.domain.validation import (
 from app.domain.visibility import attainable
 
 MAX_FUTURE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What one committed operation stored: events, and completions it announced."""
+
+    events: int
+    completions: int
+
+
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 
-__all__ = ["EventEngine", "check_profile"]
+__all__ = ["Committed", "EventEngine", "check_profile"]
 
 
 class EventEngine:
@@ -56,9 +66,9 @@ class EventEngine:
         definitions: Definitions,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[Committed], None] = lambda committed: None,
     ) -> None:
-        """`on_commit` runs after a commit that announced something (it wakes the relay)."""
+        """`on_commit` learns what each commit stored (it wakes the relay, counts metrics)."""
         self._transactions = transactions
         self._definitions = definitions
         self._clock = clock
@@ -106,8 +116,7 @@ class EventEngine:
                 await tx.store_idempotent_response(
                     tenant, command.idempotency_key, idempotency.dump_outcome(outcome)
                 )
-        if unlocks:
-            self._on_commit()
+        self._on_commit(Committed(events=1, completions=len(unlocks)))
         return outcome
 
     async def complete_achievement(
@@ -147,8 +156,8 @@ class EventEngine:
                 outcome = CompletionOutcome(
                     unlock=unlock, newly_completed=False, also_completed=tuple(others)
                 )
-        if outcome.newly_completed or outcome.also_completed:
-            self._on_commit()
+        announced = len(outcome.also_completed) + (1 if outcome.newly_completed else 0)
+        self._on_commit(Committed(events=0, completions=announced))
         return outcome
 
     async def identify_user(self, caller: Caller, profile: UserProfile) -> User:
@@ -157,8 +166,7 @@ class EventEngine:
         async with self._transactions() as tx:
             upserted = await tx.upsert_user(caller.tenant_id, profile, now)
             unlocks = await _requalify(tx, caller.tenant_id, upserted, now)
-        if unlocks:
-            self._on_commit()
+        self._on_commit(Committed(events=0, completions=len(unlocks)))
         return upserted.user
 
     async def _metric(self, tenant_id: int, key: str) -> Metric:

@@ -338,6 +338,9 @@ class OutboxStore(Protocol):
         created_before: datetime | None = None,
     ) -> list[Published]: ...
     async def mark_published(self, ids: Sequence[int], now: datetime) -> None: ...
+    async def backlog(self, now: datetime) -> tuple[int, float]:
+        """How many rows wait to be handed on, and how many seconds the oldest has waited."""
+        ...
 
 
 class DeliveryDeferred(Exception):

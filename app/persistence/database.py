@@ -48,6 +48,10 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
     def connection(self) -> AbstractAsyncContextManager[Connection]: ...
+    def pool_use(self) -> tuple[int, int] | None:
+        """Connections open and in use, where there is a pool."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -137,6 +141,9 @@ class SqliteDatabase:
         async with self._tortoise_lock():
             yield self._conn
 
+    def pool_use(self) -> tuple[int, int] | None:
+        return None
+
     async def checkpoint(self) -> None:
         await asyncio.to_thread(self._checkpoint)
 
@@ -192,6 +199,13 @@ class PostgresConnection:
 
 class PostgresDatabase:
     dialect = "postgres"
+
+    def pool_use(self) -> tuple[int, int] | None:
+        pool = getattr(Tortoise.get_connection("default"), "_pool", None)
+        if pool is None:
+            return None
+        size = int(pool.get_size())
+        return size, size - int(pool.get_idle_size())
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:

@@ -87,6 +87,17 @@ class SqlOutboxStore:
                 *ids,
             )
 
+    async def backlog(self, now: datetime) -> tuple[int, float]:
+        async with self._db.connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT COUNT(*) AS waiting, MIN(created_at) AS oldest FROM outbox_event "
+                "WHERE published_at IS NULL"
+            )
+        assert row is not None
+        if not row["waiting"]:
+            return 0, 0.0
+        return int(row["waiting"]), max(0.0, (now - as_datetime(row["oldest"])).total_seconds())
+
 
 def _published(row: Row) -> Published | None:
     """None for a type this version does not know: a newer instance wrote it, and passes it on."""

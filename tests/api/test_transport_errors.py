@@ -208,3 +208,4 @@ async def test_a_client_that_leaves_mid_body_is_one_log_line(
     assert [r.levelname for r in lines] == ["INFO"]
     assert lines[0].fields["status"] == 499  # type: ignore[attr-defined]
     assert lines[0].fields["outcome"] == "CLIENT_DISCONNECTED"  # type: ignore[attr-defined]
+    assert (lines[0].fields["method"], lines[0].fields["path"]) == ("POST", "/graphql")  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import pytest
 from fakes import FakeDatabase, FakeDefinitions, SteppingClock
 
 from app.domain.announcements import AchievementCompleted
-from app.domain.engine import EventEngine
+from app.domain.engine import Committed, EventEngine
 from app.domain.errors import BadUserInput, Conflict, NotFound
 from app.domain.model import (
     Achievement,
@@ -35,14 +35,14 @@ class World:
     def __init__(self) -> None:
         self.db = FakeDatabase()
         self.clock = SteppingClock()
-        self.commits = 0
+        self.committed_log: list[Committed] = []
         self.engine = EventEngine(
             self.db, FakeDefinitions(self.db), clock=self.clock, on_commit=self.committed
         )
         self.lessons = self.db.add_metric("lessons")
 
-    def committed(self) -> None:
-        self.commits += 1
+    def committed(self, committed: Committed) -> None:
+        self.committed_log.append(committed)
 
     def metric_achievement(self, key: str, threshold: float, **extra: object) -> Achievement:
         return self.db.add_achievement(
@@ -74,7 +74,8 @@ async def test_an_event_completes_each_threshold_it_crosses_once(world: World) -
     assert await world.track("ada", -20) == []
     assert await world.track("ada", 30) == []
     assert world.announced() == [("ada", five.id), ("ada", ten.id)]
-    assert world.commits == 1
+    assert [c.completions for c in world.committed_log] == [0, 2, 0, 0]
+    assert all(c.events == 1 for c in world.committed_log)
 
 
 async def test_composites_cascade_in_the_same_operation(world: World) -> None:
@@ -125,7 +126,7 @@ async def test_a_failed_operation_stores_and_announces_nothing(world: World) -> 
         await world.engine.track_event(SERVER, TrackEvent("nope", UserProfile("ada"), 1))
     assert world.db.state.users == {}
     assert world.db.state.outbox == []
-    assert world.commits == 0
+    assert world.committed_log == []
 
 
 async def test_a_replay_returns_the_first_answer_and_changes_nothing(world: World) -> None:
