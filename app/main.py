@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from app.api import graphiql
 from app.api.context import Services
 from app.api.limits import Limits
 from app.api.middleware import Gate, RatePolicies, TransportMiddleware
@@ -187,6 +188,7 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/metrics", serve_metrics),
+            graphiql.assets(),
         ],
         middleware=[
             # Outermost, so that preflights are answered before anything asks for credentials.

@@ -16,12 +16,14 @@ import orjson
 from cross_web import HTTPException
 from graphql import ExecutionResult
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app.api import graphiql
 from app.api.body import BodyTooLarge, limit_body
 from app.api.context import NO_CREDENTIALS, Context, Services
 from app.api.errors import HTTP_STATUS, error_response, graphql_error, refusal_headers
@@ -51,6 +53,10 @@ class LaurelGraphQL(GraphQL[Context, None]):
         # Strawberry checks WebSocket origins (CORS does not cover them) against this list;
         # pages on Laurel's own origin and clients that send no Origin are always let in.
         self.allowed_origins = frozenset(allowed_origins)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Laurel's own GraphiQL page, whose files Laurel serves (no CDN)."""
+        return graphiql.page()
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
         allowed = super().is_websocket_origin_allowed(request, origin)
