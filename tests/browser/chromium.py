@@ -8,6 +8,7 @@ Debian's packages). Tests skip, saying why, where it or Playwright is missing. S
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,10 +32,16 @@ FLAGS = [
     "--disable-sync",
 ]
 
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None,
-    reason="browser tests need Debian's chromium (/usr/bin/chromium) and the playwright package",
-)
+
+def _why_not() -> str | None:
+    if not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None:
+        return "browser tests need Debian's chromium (/usr/bin/chromium) and the playwright package"
+    if os.environ.get("LAUREL_TEST_BACKEND", "sqlite") != "sqlite":
+        return "what a browser sees does not depend on the database: runs in the SQLite suite"
+    return None
+
+
+needs_chromium = pytest.mark.skipif(_why_not() is not None, reason=_why_not() or "")
 
 
 @dataclass
