@@ -30,9 +30,11 @@ from app.domain.ports import (
     UpsertedUser,
     UserProfile,
 )
-from app.domain.streak_tracking import advance_streak, streak_view
+from app.domain.streak_tracking import advance_streak, extended, streak_view
 from app.domain.triggers import ApiTrigger, completed_progress
 from app.domain.validation import (
+    MAX_EMAIL,
+    MAX_USER_NAME,
     check_attributes,
     check_idempotency_key,
     check_key,
@@ -94,13 +96,14 @@ class EventEngine:
             )
             user = recorded.user.user
             candidates = list(recorded.crossed)
-            streak = None
+            streak, streak_extended = None, False
             if settings is not None:
                 progress = await advance_streak(
                     tx, tenant, user, settings, metric.id, command.value, occurred_at
                 )
                 candidates += progress.reached
                 streak = streak_view(progress.run, settings, now, user.tz)
+                streak_extended = extended(progress, settings, now, user.tz)
             if recorded.user.attributes_changed:
                 candidates += await tx.qualifying_achievements(tenant, user.pk)
             unlocks = await _complete(tx, tenant, user, candidates, now)
@@ -110,6 +113,7 @@ class EventEngine:
                 total=recorded.total,
                 unlocks=tuple(unlocks),
                 streak=streak,
+                streak_extended=streak_extended,
                 idempotency_key=command.idempotency_key,
             )
             if command.idempotency_key is not None:
@@ -180,8 +184,8 @@ class EventEngine:
 def check_profile(profile: UserProfile) -> UserProfile:
     """Returns the profile with its attributes normalised: one value per key, as stored."""
     check_user_id(profile.id)
-    check_text(profile.name, "user.name", 255)
-    check_text(profile.email, "user.email", 320)
+    check_text(profile.name, "user.name", MAX_USER_NAME)
+    check_text(profile.email, "user.email", MAX_EMAIL)
     if profile.tz is not None:
         check_time_zone(profile.tz)
     if profile.attributes is None:

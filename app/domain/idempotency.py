@@ -17,8 +17,18 @@ from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
 from app.domain.ports import CatalogueReads, IdempotencyClaim
 from app.domain.progress import Progress
 from app.domain.streaks import StreakFrequency, StreakView
+from app.domain.validation import check_idempotency_key
 
 WINDOW = timedelta(hours=24)
+
+
+def per_user_and_metric(key: str, metric_key: str, user_id: str) -> str:
+    """A key that names one request only for one user and metric, as Trophy scopes its
+    `Idempotency-Key` (the same lesson id may key events on two metrics): a digest of the three,
+    so the stored key stays short whatever their lengths."""
+    check_idempotency_key(key)
+    scope = json.dumps([metric_key, user_id, key], separators=(",", ":"))
+    return "scoped:" + hashlib.sha256(scope.encode()).hexdigest()
 
 
 def fingerprint(command: TrackEvent) -> str:
@@ -75,6 +85,7 @@ def dump_outcome(outcome: EventOutcome) -> str:
                 }
                 for u in outcome.unlocks
             ],
+            "streakExtended": outcome.streak_extended,
             "streak": None
             if streak is None
             else {
@@ -111,6 +122,7 @@ async def load_outcome(reads: CatalogueReads, tenant_id: int, response: str) -> 
         total=data["total"],
         unlocks=unlocks,
         streak=_streak(data["streak"]),
+        streak_extended=bool(data.get("streakExtended", False)),
         idempotency_key=None,
         replayed=True,
     )

@@ -40,6 +40,7 @@ class EventOutcome:
     total: float
     unlocks: tuple[Unlock, ...]
     streak: StreakView | None
+    streak_extended: bool = False
     idempotency_key: str | None = None
     replayed: bool = False
 

@@ -1,20 +1,37 @@
 """The read side: what a caller sees of the catalogue, of a user and of a streak, in what
 order and with what progress.
 
-Pure functions over loaded values and an explicit `now`, so every transport (GraphQL, and the
-REST facade and dashboard to come) shows the same thing, and the rules are tested without I/O.
+Pure functions over loaded values and an explicit `now`, so every transport (GraphQL, the Trophy
+REST facade, and the dashboard to come) shows the same thing, and the rules are tested without
+I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from app.domain.model import Achievement, AchievementStatus, Caller, StreakSettings, User
+from app.domain.model import (
+    Achievement,
+    AchievementStatus,
+    Attribute,
+    Caller,
+    MetricTrigger,
+    StreakSettings,
+    User,
+)
 from app.domain.ports import Standing
 from app.domain.progress import Progress
-from app.domain.streaks import StreakView, current_streak
+from app.domain.streaks import (
+    StreakFrequency,
+    StreakView,
+    current_streak,
+    local_date,
+    period_end,
+    period_start,
+    previous_period,
+)
 from app.domain.triggers import UserStanding, completed_progress, progress
 from app.domain.visibility import (
     as_seen_by,
@@ -66,6 +83,20 @@ def achievement_by_key(
     explicit = [found.status] if found.status is AchievementStatus.ARCHIVED else None
     shown = catalogue([found], caller, explicit, completed)
     return shown[0] if shown else None
+
+
+def open_to(
+    achievements: Iterable[Achievement],
+    caller: Caller,
+    completed: Collection[int],
+    user_attributes: Collection[Attribute] | None,
+) -> list[Achievement]:
+    """The ACTIVE achievements of the catalogue; with `user_attributes`, only those a user with
+    them could complete (Trophy's `GET /achievements?userAttributes=`)."""
+    active = catalogue(achievements, caller, [AchievementStatus.ACTIVE], completed)
+    if user_attributes is None:
+        return active
+    return [a for a in active if attainable(a, user_attributes)]
 
 
 def prerequisites(
@@ -132,6 +163,25 @@ def user_achievements(
     ]
 
 
+def metric_achievements(
+    views: Iterable[UserAchievementView], metric_id: int
+) -> list[UserAchievementView]:
+    """A user's lines (from `user_achievements`) on one metric, by the total that completes
+    them: the ladder a metric's progress screen shows."""
+    on_metric = [
+        v
+        for v in views
+        if isinstance(v.achievement.trigger, MetricTrigger)
+        and v.achievement.trigger.metric_id == metric_id
+    ]
+    return sorted(on_metric, key=lambda v: _threshold(v.achievement))
+
+
+def _threshold(achievement: Achievement) -> tuple[float, int]:
+    assert isinstance(achievement.trigger, MetricTrigger)
+    return achievement.trigger.threshold, achievement.id
+
+
 def unlocked(achievement: Achievement, caller: Caller, at: datetime) -> UserAchievementView:
     """A completion as its subscriber sees it: earned, so never masked."""
     return UserAchievementView(
@@ -139,3 +189,33 @@ def unlocked(achievement: Achievement, caller: Caller, at: datetime) -> UserAchi
         achieved_at=at,
         progress=completed_progress(achievement.trigger),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StreakPeriod:
+    """One period of a user's streak history: its days, and the streak's length at its end."""
+
+    start: date
+    end: date
+    length: int
+
+
+def streak_history(
+    days: Iterable[date], frequency: StreakFrequency, now: datetime, tz: str, periods: int
+) -> list[StreakPeriod]:
+    """The last `periods` periods, oldest first, up to the current one. A period with a
+    qualifying day ends a run of that many periods; the current one, still open, carries the run
+    before it; any other period without one has length 0."""
+    active = {period_start(d, frequency) for d in days}
+    current = period_start(local_date(now, tz), frequency)
+    history = []
+    start = current
+    for _ in range(periods):
+        probe = start if start in active or start != current else previous_period(start, frequency)
+        length = 0
+        while probe in active:
+            length += 1
+            probe = previous_period(probe, frequency)
+        history.append(StreakPeriod(start, period_end(start, frequency), length))
+        start = previous_period(start, frequency)
+    return history[::-1]

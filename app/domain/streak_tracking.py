@@ -29,6 +29,8 @@ from app.domain.streaks import (
 class StreakProgress:
     run: StreakRun | None
     reached: list[Achievement]
+    previous: StreakRun | None
+    """The run before this event (None when none, or computed for another frequency)."""
 
 
 async def advance_streak(
@@ -50,8 +52,9 @@ async def advance_streak(
         day = local_date(occurred_at, user.tz)
         if await tx.add_streak_day(tenant_id, user.pk, day):
             period = period_start(day, frequency)
+    previous_run = state.run if current else None
     if current and period is None:
-        return StreakProgress(state.run, [])
+        return StreakProgress(state.run, [], previous_run)
     run = extend_run(state.run, period, frequency) if current and period else None
     if run is not None:
         longest = max(state.longest, run.length)
@@ -67,7 +70,7 @@ async def advance_streak(
     reached: list[Achievement] = []
     if longest > previous:
         reached = await tx.streak_achievements_between(tenant_id, previous, longest)
-    return StreakProgress(run, reached)
+    return StreakProgress(run, reached, previous_run)
 
 
 def _longest(periods: set[date], frequency: StreakFrequency) -> int:
@@ -80,3 +83,9 @@ def streak_view(
     run: StreakRun | None, settings: StreakSettings, now: datetime, tz: str
 ) -> StreakView:
     return current_streak(run, settings.frequency, now, tz)
+
+
+def extended(progress: StreakProgress, settings: StreakSettings, now: datetime, tz: str) -> bool:
+    """The event made the current streak longer, as the user sees it now."""
+    before = streak_view(progress.previous, settings, now, tz).length
+    return streak_view(progress.run, settings, now, tz).length > before

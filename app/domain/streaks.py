@@ -184,6 +184,12 @@ class StreakView:
     expires: datetime | None
 
 
+def last_day_to_extend(view: StreakView) -> date | None:
+    """The last local day on which a qualifying event still keeps the streak: the day before it
+    lapses. ``expires`` is expressed in the user's zone, so its date is the user's date."""
+    return view.expires.date() - _ONE_DAY if view.expires else None
+
+
 def current_streak(
     run: StreakRun | None, frequency: StreakFrequency, now: datetime, tz: str
 ) -> StreakView:

@@ -14,7 +14,10 @@ from app.domain.model import Attribute
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 MAX_MAGNITUDE = 1e15
 MAX_USER_ID = 255
+MAX_ATTRIBUTE_KEY = 100
 MAX_ATTRIBUTE_VALUE = 255
+MAX_USER_NAME = 255
+MAX_EMAIL = 320
 MAX_ATTRIBUTES = 50
 MAX_TEXT = 10_000
 MAX_IDEMPOTENCY_KEY = 255
@@ -67,11 +70,14 @@ def check_attributes(attributes: Iterable[Attribute], field: str) -> tuple[Attri
     """Normalise to one value per key (the last one given wins), sorted for stable hashing."""
     merged: dict[str, str] = {}
     for attribute in attributes:
-        if not attribute.key or len(attribute.key) > 100:
-            raise BadUserInput(f"{field}: attribute keys must be 1-100 characters", field=field)
+        if not attribute.key or len(attribute.key) > MAX_ATTRIBUTE_KEY:
+            raise BadUserInput(
+                f"{field}: attribute keys must be 1-{MAX_ATTRIBUTE_KEY} characters", field=field
+            )
         if len(attribute.value) > MAX_ATTRIBUTE_VALUE:
             raise BadUserInput(
-                f"{field}: attribute values must be at most 255 characters", field=field
+                f"{field}: attribute values must be at most {MAX_ATTRIBUTE_VALUE} characters",
+                field=field,
             )
         merged[attribute.key] = attribute.value
     if len(merged) > MAX_ATTRIBUTES:

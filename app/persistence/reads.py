@@ -79,6 +79,11 @@ class SqlReadStore:
             metric_ids=tuple(json.loads(row["metric_ids"])),
         )
 
+    async def streak_days(self, user_pk: int) -> list[date]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch("SELECT day FROM streak_day WHERE user_id = $1", user_pk)
+        return [as_date(r["day"]) for r in rows]
+
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]:
         """Users, completions, totals, streak runs: four or five queries for any number of users."""
         if not user_ids:

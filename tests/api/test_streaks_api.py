@@ -394,3 +394,30 @@ async def test_recomputing_stale_streaks_costs_the_same_for_2_and_8_users(
     assert {data[u]["streak"]["length"] for u in users} == {2}
     two = await _count(app, api, aliased(users[:2]), {})
     assert two == await _count(app, api, aliased(users), {})
+
+
+EXTENDED = """
+mutation($i: TrackEventInput!) {
+  trackEvent(input: $i) { streakExtended idempotentReplayed currentStreak { length } }
+}
+"""
+
+
+async def extended(api: Api, user: str, at: datetime, value: float = 1, **extra: Any) -> Any:
+    event = {"metricKey": "lessons", "user": {"id": user}, "value": value}
+    event |= {"occurredAt": at.isoformat(), **extra}
+    payload = (await api.data(EXTENDED, {"i": event}))["trackEvent"]
+    return payload["streakExtended"], payload["currentStreak"]["length"]
+
+
+async def test_the_payload_says_when_an_event_made_the_streak_longer(api: Api) -> None:
+    await api.metric()
+    await configure(api, "DAILY")
+    noon = local_midnight(today(), "UTC") + timedelta(hours=12)
+    yesterday = noon - timedelta(days=1)
+    assert await extended(api, "ext", yesterday) == (True, 1)
+    assert await extended(api, "ext", yesterday + timedelta(minutes=5)) == (False, 1)
+    assert await extended(api, "ext", yesterday, value=-1) == (False, 1)
+    now = min(noon, datetime.now(UTC))
+    assert await extended(api, "ext", now, idempotencyKey="x") == (True, 2)
+    assert await extended(api, "ext", now, idempotencyKey="x") == (True, 2)  # a replay

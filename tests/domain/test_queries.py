@@ -22,6 +22,7 @@ from app.domain.model import (
     User,
 )
 from app.domain.ports import Standing
+from app.domain.streaks import StreakFrequency
 from app.domain.triggers import UserStanding, progress
 from app.domain.visibility import HIDDEN_NAME
 
@@ -129,3 +130,20 @@ def test_prerequisites_follow_the_catalogue_rules() -> None:
     assert keys(queries.prerequisites(found, SERVER, ())) == ["a1"]
     assert keys(queries.prerequisites(found, TOKEN, ())) == ["a1"]
     assert keys(queries.prerequisites(found, TOKEN, {3})) == ["a1", "a3"]
+
+
+def test_streak_history_counts_each_periods_run() -> None:
+    today = NOW.date()
+    days = [today - timedelta(days=n) for n in (1, 2, 4)]
+    history = queries.streak_history(days, StreakFrequency.DAILY, NOW, "UTC", 6)
+    assert [(p.start, p.length) for p in history] == [
+        (today - timedelta(days=5), 0),
+        (today - timedelta(days=4), 1),
+        (today - timedelta(days=3), 0),
+        (today - timedelta(days=2), 1),
+        (today - timedelta(days=1), 2),
+        (today, 2),  # still open: carries the run that ends yesterday
+    ]
+    assert all(p.start == p.end for p in history)
+    with_today = queries.streak_history([*days, today], StreakFrequency.DAILY, NOW, "UTC", 1)
+    assert with_today[0].length == 3

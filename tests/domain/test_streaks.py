@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.domain.queries import streak_history
 from app.domain.streaks import (
     StreakFrequency,
     StreakRun,
@@ -438,3 +439,23 @@ def test_current_length_matches_reference(
             index(local_date(view.expires - timedelta(microseconds=1), "UTC"), frequency)
             == live[-1][-1] + 1
         )
+
+
+@given(date_sets, st.dates(LOW, HIGH), frequencies, st.integers(1, 12))
+def test_history_matches_reference(
+    days: set[date], today: date, frequency: StreakFrequency, periods: int
+) -> None:
+    past = {day for day in days if day <= today}
+    now = utc(today.year, today.month, today.day, 12)
+    history = streak_history(past, frequency, now, "UTC", periods)
+    current = index(today, frequency)
+    assert [index(p.start, frequency) for p in history] == list(
+        range(current - periods + 1, current + 1)
+    )
+    runs = reference_runs(past, frequency)
+    for period in history[:-1]:  # the run as it stood when the period closed
+        target = index(period.start, frequency)
+        containing = [run for run in runs if target in run]
+        assert period.length == (containing[0].index(target) + 1 if containing else 0)
+    view = current_streak(latest_run(past, frequency), frequency, now, "UTC")
+    assert history[-1].length == view.length

@@ -63,6 +63,9 @@ class TrackEventPayload:
     )
     idempotency_key: str | None
     idempotent_replayed: bool
+    streak_extended: bool = strawberry.field(
+        description="True when this event made the user's streak longer."
+    )
 
     @classmethod
     def of(cls, outcome: EventOutcome, idempotency_key: str | None) -> TrackEventPayload:
@@ -74,6 +77,7 @@ class TrackEventPayload:
             current_streak=Streak.of(outcome.streak) if outcome.streak else None,
             idempotency_key=idempotency_key,
             idempotent_replayed=outcome.replayed,
+            streak_extended=outcome.streak_extended,
         )
 
 
