@@ -13,6 +13,8 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from strawberry.types import ExecutionContext
 
@@ -41,6 +43,14 @@ def refusal_headers(error: DomainError) -> dict[str, str]:
     if isinstance(error, RateLimited):
         return {"Retry-After": str(error.retry_after)}
     return {}
+
+
+async def http_error(request: Request, exc: Exception) -> Any:
+    """Unknown paths and methods, answered as JSON `{"error": ...}` like every other refusal
+    outside GraphQL (Trophy's error body)."""
+    assert isinstance(exc, HTTPException)
+    message = "no such endpoint" if exc.status_code == 404 else exc.detail
+    return JSONResponse({"error": message}, exc.status_code, dict(exc.headers or {}))
 
 
 def graphql_error(error: DomainError) -> GraphQLError:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
-from app.domain import model
+from app.domain import model, queries
 from app.domain.ports import ReadStore, Standing
 
 K = TypeVar("K")
@@ -84,6 +84,13 @@ class Loaders:
             return [await self._reads.streak_settings(t) for t in tenant_ids]
 
         return DataLoader(load)
+
+    async def completions_seen_by(self, caller: model.Caller) -> frozenset[int]:
+        """What masking depends on: a user token's own completions (keys see everything)."""
+        standing = None
+        if not caller.is_key and caller.user_id is not None:
+            standing = await self.standing_by_user_id.load(caller.user_id)
+        return queries.seen_completions(caller, standing)
 
     def prime_standing(self, standing: Standing) -> Any:
         return self.standing_by_user_id.clear(standing.user.id).prime(standing.user.id, standing)

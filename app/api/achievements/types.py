@@ -127,12 +127,7 @@ class CompositeAchievement(AchievementFields):
 
 
 async def completions_seen_by_caller(info: Info) -> frozenset[int]:
-    """What masking depends on: a user token's own completions."""
-    caller = info.context.caller
-    standing = None
-    if not caller.is_key and caller.user_id is not None:
-        standing = await info.context.loaders.standing_by_user_id.load(caller.user_id)
-    return queries.seen_completions(caller, standing)
+    return await info.context.loaders.completions_seen_by(info.context.caller)
 
 
 AnyAchievement = Annotated[
