@@ -11,16 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app.api import graphiql
+from app.api import graphiql, trophy
 from app.api.context import Services
+from app.api.errors import http_error
 from app.api.limits import Limits
 from app.api.middleware import Gate, RatePolicies, TransportMiddleware
 from app.api.schema import build_schema
@@ -98,6 +100,7 @@ def create_app(
     view = LaurelGraphQL(
         schema, max_body_bytes=settings.max_body_bytes, allowed_origins=settings.allowed_origins
     )
+    trophy_facade = trophy.facade()
 
     async def serve_metrics(request: Request) -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
@@ -148,7 +151,7 @@ def create_app(
             )
             app.state.relay = relay
             app.state.before_shutdown = sockets.drain
-            app.state.services = Services(
+            app.state.services = trophy_facade.state.services = Services(
                 config=config_store,
                 definitions=definitions,
                 credentials=credentials,
@@ -188,6 +191,7 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/metrics", serve_metrics),
+            Mount(trophy.PREFIX, app=trophy_facade),
             graphiql.assets(),
         ],
         middleware=[
@@ -195,13 +199,20 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-Id"],
+                allow_methods=["GET", "POST", "PUT"],
+                allow_headers=[
+                    "Authorization",
+                    "X-API-Key",
+                    "Content-Type",
+                    "X-Request-Id",
+                    "Idempotency-Key",
+                ],
                 expose_headers=["X-Request-Id", "Retry-After"],
                 max_age=600,
             ),
             Middleware(TransportMiddleware, gate=gate, metrics=metrics),
         ],
+        exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
 
