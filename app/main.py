@@ -7,7 +7,9 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -20,7 +22,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app.api import graphiql, trophy
+from app.api import graphiql, subscriptions, trophy
 from app.api.context import Services
 from app.api.errors import http_error
 from app.api.limits import Limits
@@ -29,6 +31,10 @@ from app.api.schema import build_schema
 from app.api.sockets import OpenSockets
 from app.api.view import LaurelGraphQL
 from app.domain.engine import Committed, EventEngine
+from app.domain.webhooks.admin import WebhookAdmin
+from app.domain.webhooks.delivery import Deliverer
+from app.domain.webhooks.retries import RetryPolicy
+from app.domain.webhooks.urls import DestinationPolicy
 from app.infra.auth import Credentials
 from app.infra.definitions import CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
@@ -37,7 +43,9 @@ from app.infra.metrics import CONTENT_TYPE_LATEST, Metrics
 from app.infra.pubsub import SubscriptionFeed, create_broker
 from app.infra.ratelimit import Policy, build_rate_limiter
 from app.infra.redis_guard import RedisGuard
+from app.infra.secret_box import AesGcmBox, SecretKey
 from app.infra.settings import Settings, get_settings
+from app.infra.webhook_sender import HttpSender
 from app.persistence.backdating import BackdateRows
 from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
@@ -49,6 +57,7 @@ from app.persistence.outbox import SqlOutboxStore
 from app.persistence.reads import SqlReadStore
 from app.persistence.tenants import TortoiseKeyStore
 from app.persistence.transaction import Transactions
+from app.persistence.webhooks import SqlWebhookStore
 from app.workers.backdating import BackdateWorker
 from app.workers.background import BackgroundTask
 from app.workers.bootstrap import ensure_admin_key
@@ -57,8 +66,13 @@ from app.workers.collector import GarbageCollector
 from app.workers.housekeeping import Housekeeping
 from app.workers.relay import OutboxRelay
 from app.workers.sampler import MetricsSampler
+from app.workers.webhooks import WebhookDispatcher, WebhookFanout
 
 log = logging.getLogger("laurel")
+
+# How long past an attempt's time limit its lease lasts: a crash mid-attempt delays that
+# delivery by at most the limit and this margin, after which another instance retries it.
+LEASE_MARGIN_S = 10.0
 
 
 def create_app(
@@ -126,9 +140,11 @@ def create_app(
             )
             await broker.start()
             outbox = SqlOutboxStore(database)
+            webhook_store = SqlWebhookStore(database)
+            webhooks = await _webhooks(settings, webhook_store, metrics, clock)
             relay = OutboxRelay(
                 outbox,
-                [SubscriptionFeed(broker)],
+                [SubscriptionFeed(broker, subscriptions.SERVED), webhooks.fanout],
                 clock=clock,
                 poll_interval=settings.outbox_poll_s,
                 stale_after=timedelta(seconds=settings.outbox_stale_s),
@@ -160,6 +176,8 @@ def create_app(
                 reads=SqlReadStore(database),
                 broker=broker,
                 wake_backdating=backdating.wake,
+                webhooks=webhooks.admin,
+                wake_webhooks=webhooks.dispatcher.wake,
                 clock=clock,
                 metrics=metrics,
                 sockets=sockets,
@@ -171,9 +189,17 @@ def create_app(
             workers: list[BackgroundTask] = [
                 relay,
                 backdating,
-                Housekeeping(SqlRetention(database), clock=clock),
+                webhooks.dispatcher,
+                Housekeeping(
+                    SqlRetention(database),
+                    webhook_store,
+                    webhook_retention=timedelta(days=settings.webhook_log_retention_days),
+                    clock=clock,
+                ),
                 GarbageCollector(interval=settings.gc_interval_s),
-                MetricsSampler(outbox, database, metrics, interval=settings.metrics_interval_s),
+                MetricsSampler(
+                    outbox, webhook_store, database, metrics, interval=settings.metrics_interval_s
+                ),
             ]
             if isinstance(database, SqliteDatabase):
                 workers.append(WalCheckpointer(database))
@@ -181,6 +207,7 @@ def create_app(
                 async with _running(*workers):
                     yield
             finally:
+                await webhooks.sender.close()
                 await broker.close()
                 await limiter.close()
                 await database.close()
@@ -221,8 +248,67 @@ def observe(committed: Committed, relay: OutboxRelay, metrics: Metrics) -> None:
     """After each committed operation: count it, and wake the relay for what it announced."""
     metrics.events.inc(committed.events)
     metrics.completions.inc(committed.completions)
-    if committed.completions:
+    if committed.announced:
         relay.wake()
+
+
+@dataclass(frozen=True, slots=True)
+class Webhooks:
+    admin: WebhookAdmin
+    fanout: WebhookFanout
+    dispatcher: WebhookDispatcher
+    sender: HttpSender
+
+
+async def _webhooks(
+    settings: Settings, store: SqlWebhookStore, metrics: Metrics, clock: Callable[[], datetime]
+) -> Webhooks:
+    """Refuses to start when endpoints exist and their secrets could not be opened."""
+    key = SecretKey(settings.secret_key, settings.secret_key_file)
+    if not key.available and await store.any_endpoint():
+        raise RuntimeError(
+            "webhook endpoints exist but there is no secret key to open their secrets: set "
+            f"LAUREL_SECRET_KEY, or restore {settings.secret_key_file}"
+        )
+    destinations = DestinationPolicy(
+        allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private
+    )
+    if destinations.allow_http:
+        log.warning("LAUREL_WEBHOOK_ALLOW_HTTP is on: webhooks may be sent over plain http")
+    if destinations.allow_private:
+        log.warning(
+            "LAUREL_WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to loopback, private and "
+            "link-local addresses"
+        )
+    box = AesGcmBox(key)
+    sender = HttpSender(destinations, settings.webhook_timeout_s)
+    policy = RetryPolicy(
+        schedule=settings.retry_schedule,
+        jitter=settings.webhook_retry_jitter,
+        disable_after=timedelta(days=settings.webhook_disable_after_days),
+    )
+    deliverer = Deliverer(
+        store,
+        sender,
+        box,
+        policy,
+        user_agent=f"Laurel-Webhooks/{version('laurel-server')}",
+        clock=clock,
+        on_attempt=lambda result: metrics.count_webhook_attempt(result.status),
+    )
+    dispatcher = WebhookDispatcher(
+        store,
+        deliverer,
+        lease=timedelta(seconds=settings.webhook_timeout_s + LEASE_MARGIN_S),
+        poll_interval=settings.webhook_poll_s,
+        clock=clock,
+    )
+    return Webhooks(
+        admin=WebhookAdmin(store, box, deliverer, destinations, clock=clock),
+        fanout=WebhookFanout(store, on_queued=dispatcher.wake, clock=clock),
+        dispatcher=dispatcher,
+        sender=sender,
+    )
 
 
 def redis_guard(settings: Settings, metrics: Metrics, use: str) -> RedisGuard:

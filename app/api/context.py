@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.api.sockets import OpenSockets
     from app.domain.engine import EventEngine
     from app.domain.ports import ConfigStore, ReadStore
+    from app.domain.webhooks.admin import WebhookAdmin
     from app.infra.auth import Credentials
     from app.infra.definitions import CachedDefinitions
     from app.infra.metrics import Metrics
@@ -39,6 +40,8 @@ class Services:
     reads: ReadStore
     broker: Broker
     wake_backdating: Callable[[], None]
+    webhooks: WebhookAdmin
+    wake_webhooks: Callable[[], None]
     clock: Callable[[], datetime]
     metrics: Metrics
     sockets: OpenSockets

@@ -15,8 +15,11 @@ from app.api.policy import DocumentPolicy, RequestPolicy
 from app.api.streaks.schema import StreakMutations, StreakQueries
 from app.api.subscriptions import Subscription
 from app.api.users.schema import UserMutations, UserQueries
+from app.api.webhooks.schema import WebhookMutations, WebhookQueries
 
-Query = merge_types("Query", (AchievementQueries, MetricQueries, UserQueries, StreakQueries))
+Query = merge_types(
+    "Query", (AchievementQueries, MetricQueries, UserQueries, StreakQueries, WebhookQueries)
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -26,6 +29,7 @@ Mutation = merge_types(
         AchievementMutations,
         StreakMutations,
         KeyMutations,
+        WebhookMutations,
     ),
 )
 

@@ -17,12 +17,14 @@ from app.api.context import Info
 from app.api.loaders import Loaders
 from app.api.users.types import User
 from app.domain import queries
-from app.domain.announcements import AchievementCompleted, Published
+from app.domain.announcements import AchievementCompleted, EventType, Published
 from app.domain.errors import RateLimited
 from app.domain.model import Caller
 from app.infra.pubsub import Broker, SubscriberOverflow
 
 SEEN_LIMIT = 10_000
+# The announcements subscriptions serve: only these are put on the broker.
+SERVED = frozenset({EventType.ACHIEVEMENT_COMPLETED})
 
 
 @strawberry.type

@@ -2,7 +2,7 @@
 
 An operation hands its announcements to the transaction (`Announcements.announce`), which stores
 them in the outbox beside the data they describe; the relay passes them on after commit to every
-consumer (subscriptions today, webhooks next). Silent work (backdating) announces nothing.
+consumer (subscriptions and webhooks). Silent work (backdating) announces nothing.
 
 Each event type is one class with its own wire form (`to_data`/`from_data`, JSON-ready, ids
 rather than copies, so a consumer shows the data as it is when it reads it). A new type is a class
@@ -14,14 +14,19 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
+
+from app.domain.streaks import StreakFrequency, StreakView
 
 
 class EventType(enum.StrEnum):
-    """Dotted names, as webhooks will carry them."""
+    """Dotted names, as webhooks carry them."""
 
     ACHIEVEMENT_COMPLETED = "achievement.completed"
+    STREAK_STARTED = "streak.started"
+    STREAK_EXTENDED = "streak.extended"
+    USER_CREATED = "user.created"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +55,64 @@ class AchievementCompleted:
         )
 
 
-Announcement = AchievementCompleted
+@dataclass(frozen=True, slots=True)
+class UserCreated:
+    user_id: str
+    type: ClassVar[EventType] = EventType.USER_CREATED
+
+    def to_data(self) -> dict[str, Any]:
+        return {"userId": self.user_id}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> UserCreated:
+        return cls(user_id=str(data["userId"]))
+
+
+@dataclass(frozen=True, slots=True)
+class StreakGrew:
+    """An operation made the user's current streak longer: `streak.started` when it took it
+    from 0 to 1, `streak.extended` otherwise. The streak is kept as it stood then."""
+
+    user_id: str
+    streak: StreakView
+
+    @property
+    def type(self) -> EventType:
+        return EventType.STREAK_STARTED if self.streak.length == 1 else EventType.STREAK_EXTENDED
+
+    def to_data(self) -> dict[str, Any]:
+        view = self.streak
+        return {
+            "userId": self.user_id,
+            "length": view.length,
+            "frequency": view.frequency.value,
+            "started": view.started.isoformat() if view.started else None,
+            "periodStart": view.period_start.isoformat(),
+            "periodEnd": view.period_end.isoformat(),
+            "expires": view.expires.isoformat() if view.expires else None,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> StreakGrew:
+        started, expires = data["started"], data["expires"]
+        view = StreakView(
+            length=int(data["length"]),
+            frequency=StreakFrequency(data["frequency"]),
+            started=date.fromisoformat(started) if started else None,
+            period_start=date.fromisoformat(str(data["periodStart"])),
+            period_end=date.fromisoformat(str(data["periodEnd"])),
+            expires=datetime.fromisoformat(expires) if expires else None,
+        )
+        return cls(user_id=str(data["userId"]), streak=view)
+
+
+Announcement = AchievementCompleted | UserCreated | StreakGrew
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
     EventType.ACHIEVEMENT_COMPLETED: AchievementCompleted.from_data,
+    EventType.USER_CREATED: UserCreated.from_data,
+    EventType.STREAK_STARTED: StreakGrew.from_data,
+    EventType.STREAK_EXTENDED: StreakGrew.from_data,
 }
 
 
@@ -65,7 +124,7 @@ def parse(type_name: str, data: Mapping[str, Any]) -> Announcement:
 @dataclass(frozen=True, slots=True)
 class Published:
     """An announcement as the outbox holds it: its id is the event's identity for every consumer
-    (subscriptions drop repeats by it; webhooks will send it as `webhook-id`)."""
+    (subscriptions drop repeats by it; webhooks derive their `webhook-id` from it)."""
 
     id: int
     tenant_id: int

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from app.domain import idempotency
+from app.domain.announcements import Announcement, StreakGrew, UserCreated
 from app.domain.completion import Grant, complete
 from app.domain.errors import BadUserInput, NotFound
 from app.domain.model import Achievement, AchievementStatus, Caller, Metric, User
@@ -50,10 +51,12 @@ MAX_FUTURE = timedelta(minutes=5)
 
 @dataclass(frozen=True, slots=True)
 class Committed:
-    """What one committed operation stored: events, and completions it announced."""
+    """What one committed operation stored: events, the completions it announced, and how
+    many announcements it left in the outbox in all (completions included)."""
 
     events: int
     completions: int
+    announced: int
 
 
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
@@ -95,6 +98,7 @@ class EventEngine:
                 NewEvent(tenant, metric.id, command.value, command.attributes, occurred_at, now),
             )
             user = recorded.user.user
+            news = _user_news(recorded.user)
             candidates = list(recorded.crossed)
             streak, streak_extended = None, False
             if settings is not None:
@@ -104,8 +108,11 @@ class EventEngine:
                 candidates += progress.reached
                 streak = streak_view(progress.run, settings, now, user.tz)
                 streak_extended = extended(progress, settings, now, user.tz)
+                if streak_extended:
+                    news.append(StreakGrew(user.id, streak))
             if recorded.user.attributes_changed:
                 candidates += await tx.qualifying_achievements(tenant, user.pk)
+            await tx.announce(tenant, news, now)
             unlocks = await _complete(tx, tenant, user, candidates, now)
             outcome = EventOutcome(
                 event_id=recorded.event_id,
@@ -120,7 +127,7 @@ class EventEngine:
                 await tx.store_idempotent_response(
                     tenant, command.idempotency_key, idempotency.dump_outcome(outcome)
                 )
-        self._on_commit(Committed(events=1, completions=len(unlocks)))
+        self._on_commit(Committed(1, len(unlocks), len(unlocks) + len(news)))
         return outcome
 
     async def complete_achievement(
@@ -139,6 +146,8 @@ class EventEngine:
             if achievement.status is not AchievementStatus.ACTIVE:
                 raise BadUserInput("only ACTIVE achievements can be completed")
             upserted = await tx.upsert_user(tenant, command.user, now)
+            news = _user_news(upserted)
+            await tx.announce(tenant, news, now)
             user = upserted.user
             if not attainable(achievement, user.attributes):
                 raise BadUserInput("the user's attributes do not meet the achievement's")
@@ -160,8 +169,8 @@ class EventEngine:
                 outcome = CompletionOutcome(
                     unlock=unlock, newly_completed=False, also_completed=tuple(others)
                 )
-        announced = len(outcome.also_completed) + (1 if outcome.newly_completed else 0)
-        self._on_commit(Committed(events=0, completions=announced))
+        completed = len(outcome.also_completed) + (1 if outcome.newly_completed else 0)
+        self._on_commit(Committed(0, completed, completed + len(news)))
         return outcome
 
     async def identify_user(self, caller: Caller, profile: UserProfile) -> User:
@@ -169,8 +178,10 @@ class EventEngine:
         now = self._clock()
         async with self._transactions() as tx:
             upserted = await tx.upsert_user(caller.tenant_id, profile, now)
+            news = _user_news(upserted)
+            await tx.announce(caller.tenant_id, news, now)
             unlocks = await _requalify(tx, caller.tenant_id, upserted, now)
-        self._on_commit(Committed(events=0, completions=len(unlocks)))
+        self._on_commit(Committed(0, len(unlocks), len(unlocks) + len(news)))
         return upserted.user
 
     async def _metric(self, tenant_id: int, key: str) -> Metric:
@@ -179,6 +190,11 @@ class EventEngine:
         if metric is None:
             raise NotFound(f"no metric with key {key!r}", field="metricKey")
         return metric
+
+
+def _user_news(upserted: UpsertedUser) -> list[Announcement]:
+    """`user.created` for a user this operation created."""
+    return [UserCreated(upserted.user.id)] if upserted.created else []
 
 
 def check_profile(profile: UserProfile) -> UserProfile:

@@ -93,6 +93,26 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livemax",
         )
+        self.webhook_attempts = Counter(
+            "laurel_webhook_attempts",
+            "Webhook requests made, by result: success (2xx), gone (410), refused (any other "
+            "status) or no_response (timeout, connection, TLS, blocked address)",
+            ["result"],
+            registry=registry,
+        )
+        self.webhook_pending = Gauge(
+            "laurel_webhook_pending",
+            "Webhook deliveries waiting for an attempt, on enabled endpoints",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
+        self.webhook_overdue = Gauge(
+            "laurel_webhook_overdue_seconds",
+            "How late the most overdue pending delivery is (0 when none is): growth means "
+            "deliveries are not keeping up",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
         self.pool_connections = Gauge(
             "laurel_database_connections",
             "PostgreSQL connections of the pool, open and in use",
@@ -100,6 +120,15 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+
+    def count_webhook_attempt(self, status: int | None) -> None:
+        if status is None:
+            result = "no_response"
+        elif 200 <= status < 300:
+            result = "success"
+        else:
+            result = "gone" if status == 410 else "refused"
+        self.webhook_attempts.labels(result=result).inc()
 
     def exposition(self) -> bytes:
         if self.registry is not None:

@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Protocol
@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.domain.announcements import Published, parse
+from app.domain.announcements import EventType, Published, parse
 from app.domain.ports import DeliveryDeferred
 from app.infra.redis_guard import TIMEOUT, RedisGuard, connect
 
@@ -267,15 +267,19 @@ def create_broker(
 
 
 class SubscriptionFeed:
-    """The outbox consumer that feeds GraphQL subscriptions: each event onto the broker."""
+    """The outbox consumer that feeds GraphQL subscriptions: each event of the types they
+    serve onto the broker (the others, for webhooks only, never cross Redis)."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, types: Collection[EventType]) -> None:
         self._broker = broker
+        self._types = frozenset(types)
 
     async def consume(self, batch: Sequence[Published]) -> None:
         """Every event of the batch is offered, even after one could only be delivered here."""
         deferred: DeliveryDeferred | None = None
         for published in batch:
+            if published.event.type not in self._types:
+                continue
             try:
                 await self._broker.publish(published)
             except DeliveryDeferred as error:

@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.webhooks.retries import DEFAULT_SCHEDULE
+
 DEFAULT_DATABASE_URL = "sqlite://./data/laurel.sqlite3"
 
 
@@ -57,6 +59,26 @@ class Settings(BaseSettings):
     # How often an open WebSocket's credentials are checked again (revocation, expiry).
     credential_recheck_s: float = Field(default=5.0, alias="LAUREL_CREDENTIAL_RECHECK_S", gt=0)
 
+    # Webhooks: the key that seals endpoint secrets (base64 of 32 bytes; several instances must
+    # share it), or the file it is kept in when unset.
+    secret_key: str | None = Field(default=None, alias="LAUREL_SECRET_KEY", repr=False)
+    secret_key_file: str = Field(default="./data/laurel-secret.key", alias="LAUREL_SECRET_KEY_FILE")
+    webhook_allow_private: bool = Field(default=False, alias="LAUREL_WEBHOOK_ALLOW_PRIVATE")
+    webhook_allow_http: bool = Field(default=False, alias="LAUREL_WEBHOOK_ALLOW_HTTP")
+    webhook_timeout_s: float = Field(default=15.0, alias="LAUREL_WEBHOOK_TIMEOUT_S", gt=0)
+    webhook_retry_schedule: str = Field(
+        default=",".join(f"{s:g}" for s in DEFAULT_SCHEDULE),
+        alias="LAUREL_WEBHOOK_RETRY_SCHEDULE",
+    )
+    webhook_retry_jitter: float = Field(default=0.1, alias="LAUREL_WEBHOOK_RETRY_JITTER", ge=0)
+    webhook_disable_after_days: float = Field(
+        default=5.0, alias="LAUREL_WEBHOOK_DISABLE_AFTER_DAYS", gt=0
+    )
+    webhook_log_retention_days: float = Field(
+        default=30.0, alias="LAUREL_WEBHOOK_LOG_RETENTION_DAYS", gt=0
+    )
+    webhook_poll_s: float = Field(default=1.0, alias="LAUREL_WEBHOOK_POLL_S", gt=0)
+
     # Origins whose pages may call Laurel from a browser: comma-separated, `*` for any.
     cors_origins: str = Field(default="", alias="LAUREL_CORS_ORIGINS")
 
@@ -77,6 +99,23 @@ class Settings(BaseSettings):
         if key is not None and (key.count(".") != 1 or not all(key.split("."))):
             raise ValueError("LAUREL_BOOTSTRAP_ADMIN_KEY must look like <prefix>.<secret>")
         return key
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule_shape(cls, schedule: str) -> str:
+        try:
+            delays = [float(part) for part in schedule.split(",")]
+        except ValueError as error:
+            raise ValueError(
+                "LAUREL_WEBHOOK_RETRY_SCHEDULE must be seconds, comma-separated"
+            ) from error
+        if any(not 0 <= delay <= 7 * 86400 for delay in delays):
+            raise ValueError("each retry delay must be between 0 and 604800 seconds")
+        return schedule
+
+    @property
+    def retry_schedule(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.webhook_retry_schedule.split(","))
 
     @property
     def is_sqlite(self) -> bool:

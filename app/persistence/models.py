@@ -254,3 +254,72 @@ class BackdateJob(Model):
     class Meta:
         table = "backdate_job"
         indexes = (Index(fields=("finished_at", "id"), name="backdate_pending"),)
+
+
+# A URL that receives signed deliveries; its secrets are sealed (AES-GCM), never stored plain.
+class WebhookEndpoint(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    url = fields.TextField()
+    description = fields.CharField(max_length=255, null=True)
+    event_types = fields.TextField()
+    payload_format = fields.CharField(max_length=16)
+    status = fields.CharField(max_length=16)
+    disabled_reason = fields.CharField(max_length=16, null=True)
+    created_at = fields.DatetimeField()
+    # Since when it receives: events committed earlier (or while it was disabled) are not sent.
+    enabled_at = fields.DatetimeField()
+    secret = fields.BinaryField()
+    secret_created_at = fields.DatetimeField()
+    previous_secret = fields.BinaryField(null=True)
+    previous_secret_expires_at = fields.DatetimeField(null=True)
+    # The first failed attempt since the last success: FAILING is counted from here.
+    failing_since = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_endpoint"
+        indexes = (Index(fields=("tenant_id", "status"), name="webhook_endpoint_by_tenant"),)
+
+
+# One event for one endpoint; `event_id` (the outbox row) makes queueing exactly once.
+class WebhookDelivery(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
+        "models.WebhookEndpoint", on_delete=fields.CASCADE
+    )
+    event_id = fields.BigIntField(null=True)
+    webhook_id = fields.CharField(max_length=40)
+    event_type = fields.CharField(max_length=64)
+    payload = fields.TextField()
+    status = fields.CharField(max_length=16)
+    created_at = fields.DatetimeField()
+    attempts_made = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    leased_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_delivery"
+        unique_together = (("endpoint", "event_id"),)
+        indexes = (
+            Index(fields=("status", "next_attempt_at"), name="webhook_delivery_due"),
+            Index(fields=("endpoint_id", "id"), name="webhook_delivery_log"),
+            Index(fields=("created_at",), name="webhook_delivery_age"),
+        )
+
+
+class WebhookAttempt(Model):
+    id = fields.BigIntField(primary_key=True)
+    delivery: fields.ForeignKeyRelation[WebhookDelivery] = fields.ForeignKeyField(
+        "models.WebhookDelivery", on_delete=fields.CASCADE
+    )
+    attempted_at = fields.DatetimeField()
+    trigger = fields.CharField(max_length=16)
+    response_status = fields.IntField(null=True)
+    response_body = fields.TextField(null=True)
+    error = fields.TextField(null=True)
+    duration_ms = fields.IntField()
+
+    class Meta:
+        table = "webhook_attempt"
+        indexes = (Index(fields=("delivery_id", "id"), name="webhook_attempt_of"),)

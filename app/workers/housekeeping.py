@@ -1,14 +1,16 @@
-"""Periodic upkeep: purge idempotency keys past their window, so the hot index stays small."""
+"""Periodic upkeep: purge idempotency keys past their window, so the hot index stays small;
+delete webhook deliveries past their retention and erase previous secrets past their overlap."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.domain.idempotency import WINDOW
 from app.domain.ports import Retention
+from app.domain.webhooks.ports import WebhookStore
 from app.workers.background import BackgroundTask
 
 log = logging.getLogger("laurel.housekeeping")
@@ -22,20 +24,28 @@ class Housekeeping(BackgroundTask):
     def __init__(
         self,
         retention: Retention,
+        webhooks: WebhookStore,
         *,
+        webhook_retention: timedelta,
         interval: float = PURGE_INTERVAL,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._retention = retention
+        self._webhooks = webhooks
+        self._webhook_retention = webhook_retention
         self._interval = interval
         self._clock = clock
 
     async def _run(self) -> None:
         while True:
             try:
-                purged = await self._retention.purge_idempotency_keys(self._clock() - WINDOW)
+                now = self._clock()
+                purged = await self._retention.purge_idempotency_keys(now - WINDOW)
                 if purged:
                     log.info("purged %d idempotency keys past their window", purged)
+                deleted = await self._webhooks.purge(now - self._webhook_retention, now)
+                if deleted:
+                    log.info("deleted %d webhook deliveries past their retention", deleted)
             except Exception:
                 log.exception("housekeeping failed; trying again later")
             await asyncio.sleep(self._interval)

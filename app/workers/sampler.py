@@ -1,4 +1,5 @@
-"""Metrics no request moves: the outbox's backlog and lag, the database pool's use.
+"""Metrics no request moves: the outbox's backlog and lag, pending webhook deliveries, the
+database pool's use.
 
 Sampled on a timer rather than at scrape time, so that several processes (which scrape reads
 from files) report them alike.
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from app.domain.ports import OutboxStore
+from app.domain.webhooks.ports import WebhookStore
 from app.infra.metrics import Metrics
 from app.workers.background import BackgroundTask
 
@@ -31,6 +33,7 @@ class MetricsSampler(BackgroundTask):
     def __init__(
         self,
         outbox: OutboxStore,
+        webhooks: WebhookStore,
         database: Pooled,
         metrics: Metrics,
         *,
@@ -38,6 +41,7 @@ class MetricsSampler(BackgroundTask):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._outbox = outbox
+        self._webhooks = webhooks
         self._database = database
         self._metrics = metrics
         self._interval = interval
@@ -55,6 +59,9 @@ class MetricsSampler(BackgroundTask):
         waiting, lag = await self._outbox.backlog(self._clock())
         self._metrics.outbox_backlog.set(waiting)
         self._metrics.outbox_lag.set(lag)
+        pending, overdue = await self._webhooks.pending(self._clock())
+        self._metrics.webhook_pending.set(pending)
+        self._metrics.webhook_overdue.set(overdue)
         use = self._database.pool_use()
         if use is not None:
             self._metrics.pool_connections.labels(state="open").set(use[0])

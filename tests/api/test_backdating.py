@@ -51,8 +51,10 @@ async def pending_jobs(api: Api) -> int:
 
 
 async def outbox_rows(api: Api) -> int:
+    """Completions announced (users created are announced too, and are not counted here)."""
     return await sql_value(
-        f"SELECT COUNT(*) AS n FROM outbox_event WHERE tenant_id = {api.tenant_id}"
+        "SELECT COUNT(*) AS n FROM outbox_event "
+        f"WHERE tenant_id = {api.tenant_id} AND type = 'achievement.completed'"
     )
 
 

@@ -13,6 +13,7 @@ from conftest import Api, eventually
 from app.domain.idempotency import WINDOW as IDEMPOTENCY_WINDOW
 from app.persistence.database import Database
 from app.persistence.idempotency import SqlRetention
+from app.persistence.webhooks import SqlWebhookStore
 from app.workers.housekeeping import Housekeeping
 
 
@@ -83,7 +84,13 @@ async def test_housekeeping_purges_expired_keys_on_its_own(api: Api, database: D
     await api.metric()
     await api.track("u1", 1, idempotencyKey="old-key")
     later = datetime.now(UTC) + timedelta(hours=25)
-    housekeeping = Housekeeping(SqlRetention(database), interval=3600, clock=lambda: later)
+    housekeeping = Housekeeping(
+        SqlRetention(database),
+        SqlWebhookStore(database),
+        webhook_retention=timedelta(days=30),
+        interval=3600,
+        clock=lambda: later,
+    )
 
     async def purged() -> bool:
         return "old-key" not in await stored_keys(database, api)

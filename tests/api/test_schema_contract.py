@@ -147,3 +147,17 @@ def test_the_contract_check_notices_a_broken_schema() -> None:
         )
     )
     assert _problems(broken, contract) == ["User.metricTotal: Float is not compatible with Float!"]
+
+
+# Wave-2 areas that are built, each checked with the files it depends on (the contract's README).
+AREAS = {"webhooks": ["webhooks.graphql"]}
+
+
+@needs_contract
+@pytest.mark.parametrize("area", sorted(AREAS))
+def test_served_schema_implements_each_built_area(area: str) -> None:
+    parts = [CONTRACT.read_text()] + [
+        (CONTRACT.parent / "contract" / name).read_text() for name in AREAS[area]
+    ]
+    served = build_schema(schema_sdl())
+    assert _problems(served, build_schema("\n".join(parts))) == []

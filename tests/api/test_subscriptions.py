@@ -287,8 +287,8 @@ async def test_a_row_committed_but_never_published_is_published_once(
 
 async def unpublished(tenant: Api) -> int:
     rows = await Tortoise.get_connection("default").execute_query_dict(
-        "SELECT COUNT(*) AS n FROM outbox_event "
-        f"WHERE tenant_id = {tenant.tenant_id} AND published_at IS NULL"
+        "SELECT COUNT(*) AS n FROM outbox_event WHERE type = 'achievement.completed' "
+        f"AND tenant_id = {tenant.tenant_id} AND published_at IS NULL"
     )
     return int(rows[0]["n"])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fakes import FakeDatabase, FakeDefinitions, SteppingClock
 
-from app.domain.announcements import AchievementCompleted
+from app.domain.announcements import AchievementCompleted, StreakGrew, UserCreated
 from app.domain.engine import Committed, EventEngine
 from app.domain.errors import BadUserInput, Conflict, NotFound
 from app.domain.model import (
@@ -18,9 +18,11 @@ from app.domain.model import (
     CallerKind,
     CompositeTrigger,
     MetricTrigger,
+    StreakSettings,
 )
 from app.domain.outcomes import CompleteAchievement, TrackEvent
 from app.domain.ports import UserProfile
+from app.domain.streaks import StreakFrequency
 
 TENANT = 1
 SERVER = Caller(tenant_id=TENANT, kind=CallerKind.SERVER)
@@ -57,9 +59,11 @@ class World:
         return [u.achievement.key for u in outcome.unlocks]
 
     def announced(self) -> list[tuple[str, int]]:
+        """The completions announced, as (user, achievement)."""
         events = [p.event for p in self.db.state.outbox]
-        assert all(isinstance(e, AchievementCompleted) for e in events)
-        return [(e.user_id, e.achievement_id) for e in events]
+        return [
+            (e.user_id, e.achievement_id) for e in events if isinstance(e, AchievementCompleted)
+        ]
 
 
 @pytest.fixture
@@ -157,3 +161,19 @@ async def test_a_key_past_its_window_is_a_new_request(world: World) -> None:
     )
     assert (later.replayed, later.total) == (False, 2)
     assert later.event_id != first.event_id
+
+
+async def test_new_users_and_growing_streaks_are_announced_once(world: World) -> None:
+    world.db.state.streak_settings[TENANT] = StreakSettings(
+        StreakFrequency.DAILY, (world.lessons.id,)
+    )
+    await world.track("ada", 1)
+    await world.track("ada", 1)
+    await world.engine.identify_user(SERVER, UserProfile("bob"))
+    await world.engine.identify_user(SERVER, UserProfile("bob", name="Bob"))
+    events = [p.event for p in world.db.state.outbox]
+    assert events[0] == UserCreated("ada")
+    assert isinstance(events[1], StreakGrew) and events[1].type.value == "streak.started"
+    assert events[1].streak.length == 1
+    assert events[2:] == [UserCreated("bob")]
+    assert [c.announced for c in world.committed_log] == [2, 0, 1, 0]

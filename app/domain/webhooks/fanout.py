@@ -1,0 +1,71 @@
+"""Queueing deliveries: each committed event, once, for every endpoint subscribed to its type.
+
+The outbox relay hands each batch over after commit; the bodies are rendered here, once, and
+stored with their deliveries. A repeat of a batch (a relay that died before marking it) queues
+nothing twice: the store keeps one delivery per (event, endpoint). An endpoint receives the
+events committed since it was created or last enabled, not those before.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from app.domain.announcements import AchievementCompleted, Published
+from app.domain.webhooks.model import Endpoint, NewDelivery
+from app.domain.webhooks.payloads import body, data_of, event_type
+from app.domain.webhooks.ports import WebhookStore
+from app.domain.webhooks.signing import message_id
+
+
+async def queue_deliveries(store: WebhookStore, batch: Sequence[Published], now: datetime) -> int:
+    """Returns how many deliveries it queued."""
+    endpoints = await store.subscribed({p.tenant_id for p in batch})
+    by_tenant: dict[int, list[Endpoint]] = defaultdict(list)
+    for endpoint in endpoints:
+        by_tenant[endpoint.tenant_id].append(endpoint)
+    queued: list[NewDelivery] = []
+    for tenant_id, events in _grouped(batch).items():
+        wanted = [
+            (published, receivers)
+            for published in events
+            if (receivers := _receivers(published, by_tenant.get(tenant_id, [])))
+        ]
+        if not wanted:
+            continue
+        subjects = await store.subjects(
+            tenant_id,
+            {p.event.user_id for p, _ in wanted},
+            {
+                p.event.achievement_id
+                for p, _ in wanted
+                if isinstance(p.event, AchievementCompleted)
+            },
+        )
+        for published, receivers in wanted:
+            data = data_of(published.event, subjects)
+            if data is None:
+                continue
+            kind = event_type(published.event)
+            webhook_id = message_id(published.created_at, published.id)
+            payload = body(webhook_id, kind, published.created_at, data)
+            queued += [
+                NewDelivery(tenant_id, r.id, published.id, webhook_id, kind, payload, now)
+                for r in receivers
+            ]
+    await store.enqueue(queued, now)
+    return len(queued)
+
+
+def _receivers(published: Published, endpoints: list[Endpoint]) -> list[Endpoint]:
+    """The endpoints subscribed to the event's type that were enabled when it was committed."""
+    kind = event_type(published.event)
+    return [e for e in endpoints if kind in e.event_types and e.enabled_at <= published.created_at]
+
+
+def _grouped(batch: Sequence[Published]) -> dict[int, list[Published]]:
+    grouped: dict[int, list[Published]] = defaultdict(list)
+    for published in batch:
+        grouped[published.tenant_id].append(published)
+    return grouped

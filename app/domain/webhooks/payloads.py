@@ -1,0 +1,134 @@
+"""Webhook bodies: `{"id", "type", "timestamp", "data"}`, minified UTF-8 JSON.
+
+Data objects use the GraphQL field names, every key present (null where empty), enums as their
+GraphQL names, instants in UTC with milliseconds and `Z`, days as `YYYY-MM-DD`. A body is
+rendered once, when its delivery is queued, and stored: retries and redeliveries send the same
+bytes, so what a receiver verified once stays what the log shows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from app.domain.announcements import AchievementCompleted, Announcement, StreakGrew, UserCreated
+from app.domain.model import (
+    Achievement,
+    CompositeTrigger,
+    MetricTrigger,
+    StreakTrigger,
+    User,
+)
+from app.domain.streaks import StreakView
+from app.domain.webhooks.events import WebhookEventType
+
+Json = dict[str, Any]
+TEST_MESSAGE = "A test event from Laurel: this endpoint receives and verifies deliveries."
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """What the events of a batch refer to, read once for the batch."""
+
+    users: Mapping[str, User] = field(default_factory=dict)
+    achievements: Mapping[int, Achievement] = field(default_factory=dict)
+    metric_keys: Mapping[int, str] = field(default_factory=dict)
+    achievement_keys: Mapping[int, str] = field(default_factory=dict)
+
+
+def event_type(event: Announcement) -> WebhookEventType:
+    return WebhookEventType(event.type.value)
+
+
+def body(message_id: str, kind: WebhookEventType, at: datetime, data: Json) -> str:
+    document = {"id": message_id, "type": kind.value, "timestamp": instant(at), "data": data}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def data_of(event: Announcement, subjects: Subjects) -> Json | None:
+    """None when what the event names is gone (a user or achievement deleted since)."""
+    match event:
+        case AchievementCompleted():
+            user = subjects.users.get(event.user_id)
+            found = subjects.achievements.get(event.achievement_id)
+            if user is None or found is None:
+                return None
+            return {
+                "completionId": str(event.completion_id),
+                "user": user_object(user),
+                "achievement": achievement_object(found, subjects),
+                "achievedAt": instant(event.completed_at),
+            }
+        case UserCreated():
+            user = subjects.users.get(event.user_id)
+            return None if user is None else {"user": user_object(user)}
+        case StreakGrew():
+            user = subjects.users.get(event.user_id)
+            if user is None:
+                return None
+            return {"user": user_object(user), "streak": streak_object(event.streak)}
+
+
+def probe_data(endpoint_id: int) -> Json:
+    """The data of a `webhook.test` event."""
+    return {"endpointId": str(endpoint_id), "message": TEST_MESSAGE}
+
+
+def user_object(user: User) -> Json:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "tz": user.tz,
+        "attributes": [{"key": a.key, "value": a.value} for a in user.attributes],
+        "createdAt": instant(user.created_at),
+    }
+
+
+def achievement_object(found: Achievement, subjects: Subjects) -> Json:
+    data: Json = {
+        "id": str(found.id),
+        "key": found.key,
+        "name": found.name,
+        "description": found.description,
+        "badgeUrl": found.badge_url,
+        "status": found.status.value,
+        "trigger": found.kind.value,
+        "hidden": found.hidden,
+    }
+    match found.trigger:
+        case MetricTrigger(metric_id=metric_id, threshold=threshold, event_attribute=attribute):
+            data["metricKey"] = subjects.metric_keys.get(metric_id)
+            data["metricValue"] = float(threshold)
+            data["eventAttribute"] = (
+                None if attribute is None else {"key": attribute.key, "value": attribute.value}
+            )
+        case StreakTrigger(length=length):
+            data["streakLength"] = length
+        case CompositeTrigger(prerequisite_ids=ids):
+            data["prerequisiteKeys"] = [subjects.achievement_keys.get(i) for i in ids]
+    return data
+
+
+def streak_object(view: StreakView) -> Json:
+    """Laurel has no streak freezes yet: `freezes` is 0."""
+    return {
+        "length": view.length,
+        "frequency": view.frequency.value,
+        "started": day(view.started),
+        "periodStart": day(view.period_start),
+        "periodEnd": day(view.period_end),
+        "expires": instant(view.expires) if view.expires else None,
+        "freezes": 0,
+    }
+
+
+def instant(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
