@@ -29,10 +29,14 @@ from app.api.limits import Limits
 from app.api.middleware import Gate, RatePolicies, TransportMiddleware
 from app.api.schema import build_schema
 from app.api.sockets import OpenSockets
+from app.api.trophy import webhooks as trophy_webhooks
 from app.api.view import LaurelGraphQL
 from app.domain.engine import Committed, EventEngine
 from app.domain.webhooks.admin import WebhookAdmin
 from app.domain.webhooks.delivery import Deliverer
+from app.domain.webhooks.model import PayloadFormat
+from app.domain.webhooks.payloads import Render
+from app.domain.webhooks.payloads import standard as standard_body
 from app.domain.webhooks.retries import RetryPolicy
 from app.domain.webhooks.urls import DestinationPolicy
 from app.infra.auth import Credentials
@@ -69,6 +73,12 @@ from app.workers.sampler import MetricsSampler
 from app.workers.webhooks import WebhookDispatcher, WebhookFanout
 
 log = logging.getLogger("laurel")
+
+# Webhook bodies by payload format: Laurel's own, and Trophy's for receivers moving from it.
+FORMATS: dict[PayloadFormat, Render] = {
+    PayloadFormat.STANDARD: standard_body,
+    PayloadFormat.TROPHY: trophy_webhooks.body,
+}
 
 # How long past an attempt's time limit its lease lasts: a crash mid-attempt delays that
 # delivery by at most the limit and this margin, after which another instance retries it.
@@ -305,7 +315,7 @@ async def _webhooks(
     )
     return Webhooks(
         admin=WebhookAdmin(store, box, deliverer, destinations, clock=clock),
-        fanout=WebhookFanout(store, on_queued=dispatcher.wake, clock=clock),
+        fanout=WebhookFanout(store, FORMATS, on_queued=dispatcher.wake, clock=clock),
         dispatcher=dispatcher,
         sender=sender,
     )

@@ -1,24 +1,27 @@
 """Webhook requests over HTTP: the destination checked after resolution, no redirects, a time
 limit, and only the start of the answer read.
 
-Connections are opened by `CheckedBackend`, which resolves the host itself and connects only to
-an address the destination policy allows: the check and the connection use the same address,
-so a name that resolves differently in between (DNS rebinding) reaches nothing it should not.
-TLS still verifies the certificate against the URL's host. No Laurel credential is ever sent.
+Names are resolved by `CheckedResolver`, which hands the connector only the addresses the
+destination policy allows: the check and the connection use the same address, so a name that
+resolves differently in between (DNS rebinding) reaches nothing it should not. Literal
+addresses, which need no resolution, are checked before the request. TLS verifies the
+certificate against the URL's host. No Laurel credential is ever sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from urllib.parse import urlsplit
 
-import httpcore
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from app.domain.webhooks.retries import AttemptResult
 from app.domain.webhooks.urls import DestinationPolicy, address_allowed
@@ -35,29 +38,19 @@ async def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-class BlockedAddress(Exception):
-    """The host resolves to no address the policy allows, or does not resolve."""
+class BlockedAddress(OSError):
+    """The host resolves to no address the policy allows, or does not resolve. An OSError, so
+    that the connector reports it as a failed connection."""
 
 
-class CheckedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(
-        self,
-        policy: DestinationPolicy,
-        resolver: Resolver,
-        inner: httpcore.AsyncNetworkBackend | None = None,
-    ) -> None:
+class CheckedResolver(AbstractResolver):
+    def __init__(self, policy: DestinationPolicy, resolver: Resolver) -> None:
         self._policy = policy
         self._resolve = resolver
-        self._inner = inner or httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         try:
             addresses = await self._resolve(host, port)
         except OSError as error:
@@ -65,12 +58,20 @@ class CheckedBackend(httpcore.AsyncNetworkBackend):
         allowed = [a for a in addresses if address_allowed(a, self._policy)]
         if not allowed:
             raise BlockedAddress(BLOCKED)
-        return await self._inner.connect_tcp(
-            allowed[0], port, timeout, local_address, socket_options
-        )
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=socket.IPPROTO_TCP,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in allowed
+        ]
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    async def close(self) -> None:
+        return None
 
 
 class HttpSender:
@@ -79,53 +80,58 @@ class HttpSender:
     def __init__(
         self, policy: DestinationPolicy, timeout: float, *, resolver: Resolver = resolve
     ) -> None:
+        self._policy = policy
         self._timeout = timeout
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl.create_default_context(),
-            max_connections=256,
-            max_keepalive_connections=64,
-            keepalive_expiry=30.0,
-            network_backend=CheckedBackend(policy, resolver),
-        )
+        self._resolver = CheckedResolver(policy, resolver)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        """Made on first use, inside the running event loop."""
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=self._resolver,
+                use_dns_cache=False,
+                limit=256,
+                ssl=ssl.create_default_context(),
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            )
+        return self._session
 
     async def close(self) -> None:
-        await self._pool.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     async def send(self, url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
         started = time.monotonic()
         try:
             result = await asyncio.wait_for(self._post(url, headers, body), self._timeout)
-        except (TimeoutError, httpcore.TimeoutException):
+        except TimeoutError:
             result = AttemptResult(None, f"timeout after {self._timeout:g} s")
-        except BlockedAddress as error:
-            result = AttemptResult(None, str(error))
-        except httpcore.ConnectError as error:
+        except aiohttp.ClientConnectorError as error:
             result = AttemptResult(None, _connect_error(error))
-        except (httpcore.NetworkError, httpcore.ProtocolError, OSError) as error:
+        except (aiohttp.ClientError, OSError) as error:
             result = AttemptResult(None, f"{type(error).__name__}: {error}"[:KEPT])
         elapsed = int((time.monotonic() - started) * 1000)
         return AttemptResult(result.status, result.error, result.retry_after, result.body, elapsed)
 
     async def _post(self, url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
-        timeouts = {"connect": self._timeout, "read": self._timeout, "write": self._timeout}
-        async with self._pool.stream(
-            "POST",
-            url,
-            headers=list(headers.items()),
-            content=body,
-            extensions={"timeout": timeouts},
+        host = (urlsplit(url).hostname or "").strip("[]")
+        if _is_literal(host) and not address_allowed(host, self._policy):
+            return AttemptResult(None, BLOCKED)
+        async with self._client().post(
+            url, data=body, headers=headers, allow_redirects=False
         ) as response:
-            read = bytearray()
-            async for chunk in response.aiter_stream():
-                read += chunk
-                if len(read) >= MAX_READ:
-                    break
-        answer = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
-        return AttemptResult(
-            response.status,
-            body=bytes(read[:KEPT]).decode("utf-8", "replace") if read else None,
-            retry_after=retry_after(answer.get("retry-after")),
-        )
+            read = await response.content.read(MAX_READ)
+            return AttemptResult(
+                response.status,
+                body=read[:KEPT].decode("utf-8", "replace") if read else None,
+                retry_after=retry_after(response.headers.get("retry-after")),
+            )
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -143,12 +149,20 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _connect_error(error: httpcore.ConnectError) -> str:
-    cause: BaseException | None = error
-    while cause is not None and not isinstance(cause, ssl.SSLError | ConnectionRefusedError):
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, ssl.SSLError):
-        return f"TLS error: {cause.reason or cause}"[:KEPT]
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _connect_error(error: aiohttp.ClientConnectorError) -> str:
+    cause = error.os_error
+    if isinstance(cause, BlockedAddress):
+        return str(cause)
+    if isinstance(error, aiohttp.ClientSSLError) or isinstance(cause, ssl.SSLError):
+        return f"TLS error: {getattr(cause, 'reason', None) or cause}"[:KEPT]
     if isinstance(cause, ConnectionRefusedError):
         return "connection refused"
-    return f"connection failed: {error}"[:KEPT]
+    return f"connection failed: {cause or error}"[:KEPT]

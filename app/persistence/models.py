@@ -303,6 +303,11 @@ class WebhookDelivery(Model):
         unique_together = (("endpoint", "event_id"),)
         indexes = (
             Index(fields=("status", "next_attempt_at"), name="webhook_delivery_due"),
+            Index(
+                fields=("endpoint_id", "status", "next_attempt_at"),
+                name="webhook_delivery_due_per_endpoint",
+            ),
+            Index(fields=("leased_until",), name="webhook_delivery_leased"),
             Index(fields=("endpoint_id", "id"), name="webhook_delivery_log"),
             Index(fields=("created_at",), name="webhook_delivery_age"),
         )

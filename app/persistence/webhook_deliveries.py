@@ -9,7 +9,7 @@ after the request has finished; no transaction is open while it runs.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
@@ -29,6 +29,7 @@ from app.persistence.codec import USER_COLUMNS, as_datetime, placeholders, user_
 from app.persistence.database import Connection, Database, Row
 from app.persistence.webhook_endpoints import (
     ENDPOINT_COLUMNS,
+    disable,
     endpoint_from_row,
     sealed_from_row,
 )
@@ -36,6 +37,23 @@ from app.persistence.webhook_endpoints import (
 # An arbitrary constant naming the claim among PostgreSQL advisory locks.
 CLAIM_LOCK_ID = 0x1A07E2
 ROWS_PER_INSERT = 500
+# Each enabled endpoint's earliest due deliveries, one index probe per endpoint: PostgreSQL
+# runs a LATERAL subquery per endpoint; SQLite, which has no LATERAL, looks the rows up by the
+# ids a correlated subquery gives (PostgreSQL would scan the table for that form).
+_DUE = (
+    "FROM webhook_delivery d WHERE d.endpoint_id = e.id AND d.status = 'PENDING' "
+    "AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2"
+)
+EARLIEST_DUE_PG = (
+    "SELECT x.id, x.endpoint_id FROM webhook_endpoint e CROSS JOIN LATERAL "
+    f"(SELECT d.id, d.endpoint_id, d.next_attempt_at {_DUE}) x "
+    "WHERE e.status = 'ENABLED' ORDER BY x.next_attempt_at, x.id"
+)
+EARLIEST_DUE_SQLITE = (
+    "SELECT x.id, x.endpoint_id FROM webhook_endpoint e JOIN webhook_delivery x "
+    f"ON x.id IN (SELECT d.id {_DUE}) "
+    "WHERE e.status = 'ENABLED' ORDER BY x.next_attempt_at, x.id"
+)
 PURGE_BATCH = 1000
 DELIVERY_COLUMNS = (
     "d.id, d.tenant_id, d.endpoint_id, d.webhook_id, d.event_type, d.status, d.payload, "
@@ -135,27 +153,30 @@ class DeliveryRows:
                     for p in a.trigger.prerequisite_ids
                 }
             )
-            metric_keys = await self._keys(conn, "metric", tenant_id, metric_ids)
+            metrics = await self._keys(conn, "metric", tenant_id, metric_ids)
             achievement_keys = await self._keys(conn, "achievement", tenant_id, prerequisite_ids)
         return Subjects(
             users={u["external_id"]: user_from_row(u) for u in users},
             achievements={a.id: a for a in achievements},
-            metric_keys=metric_keys,
-            achievement_keys=achievement_keys,
+            metric_keys={i: key for i, (key, _) in metrics.items()},
+            metric_names={i: name for i, (_, name) in metrics.items()},
+            achievement_keys={i: key for i, (key, _) in achievement_keys.items()},
         )
 
     @staticmethod
     async def _keys(
         conn: Connection, table: str, tenant_id: int, ids: Sequence[int]
-    ) -> dict[int, str]:
+    ) -> dict[int, tuple[str, str]]:
+        """Key and name by id."""
         if not ids:
             return {}
         rows = await conn.fetch(
-            f"SELECT id, key FROM {table} WHERE tenant_id = $1 AND id IN ({placeholders(ids)})",
+            f"SELECT id, key, name FROM {table} "
+            f"WHERE tenant_id = $1 AND id IN ({placeholders(ids)})",
             tenant_id,
             *ids,
         )
-        return {int(r["id"]): r["key"] for r in rows}
+        return {int(r["id"]): (r["key"], r["name"]) for r in rows}
 
     async def enqueue(self, deliveries: Sequence[NewDelivery], due: datetime) -> None:
         if not deliveries:
@@ -219,29 +240,38 @@ class DeliveryRows:
     async def claim_due(
         self, now: datetime, lease: timedelta, per_endpoint: int, limit: int
     ) -> list[Due]:
+        """For each enabled endpoint, its earliest due deliveries (an index probe each, however
+        long any backlog is, so one slow endpoint never holds up another), less those it has in
+        flight. A claimed delivery's next attempt moves to the lease's end: a crash mid-attempt
+        makes it due again then, for any instance."""
+        until = now + lease
         async with self._db.transaction() as conn:
-            if conn.dialect == "postgres":
+            pg = conn.dialect == "postgres"
+            if pg:
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK_ID)
-            picked = await conn.fetch(
-                "WITH ready AS (SELECT d.id, d.endpoint_id, ROW_NUMBER() OVER "
-                "(PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS place "
-                "FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id "
-                "WHERE d.status = 'PENDING' AND e.status = 'ENABLED' AND d.next_attempt_at <= $1 "
-                "AND (d.leased_until IS NULL OR d.leased_until < $1)), "
-                "busy AS (SELECT endpoint_id, COUNT(*) AS leased FROM webhook_delivery "
-                "WHERE status = 'PENDING' AND leased_until >= $1 GROUP BY endpoint_id) "
-                "SELECT r.id FROM ready r LEFT JOIN busy b ON b.endpoint_id = r.endpoint_id "
-                "WHERE r.place <= $2 - COALESCE(b.leased, 0) ORDER BY r.id LIMIT $3",
-                now,
-                per_endpoint,
-                limit,
+            candidates = await conn.fetch(
+                EARLIEST_DUE_PG if pg else EARLIEST_DUE_SQLITE, now, per_endpoint
             )
-            ids = [int(r["id"]) for r in picked]
+            if not candidates:
+                return []
+            # Counted here, not grouped in SQL: the range on the lease index stays a range.
+            leased = await conn.fetch(
+                "SELECT endpoint_id FROM webhook_delivery WHERE leased_until > $1", now
+            )
+            room = Counter({int(r["endpoint_id"]): per_endpoint for r in candidates})
+            room.subtract(int(r["endpoint_id"]) for r in leased)
+            ids: list[int] = []
+            for row in candidates:
+                endpoint_id = int(row["endpoint_id"])
+                if room[endpoint_id] > 0 and len(ids) < limit:
+                    room[endpoint_id] -= 1
+                    ids.append(int(row["id"]))
             if not ids:
                 return []
             await conn.execute(
-                f"UPDATE webhook_delivery SET leased_until = $1 WHERE id IN ({placeholders(ids)})",
-                now + lease,
+                "UPDATE webhook_delivery SET leased_until = $1, next_attempt_at = $1 "
+                f"WHERE id IN ({placeholders(ids)})",
+                until,
                 *ids,
             )
             rows = await conn.fetch(
@@ -250,21 +280,19 @@ class DeliveryRows:
         return [_due(r) for r in rows]
 
     async def next_due(self) -> datetime | None:
-        """When the earliest pending delivery on an enabled endpoint falls due."""
+        """When the earliest pending delivery falls due (those of disabled endpoints wait with
+        no time)."""
         async with self._db.connection() as conn:
             row = await conn.fetchrow(
-                "SELECT MIN(d.next_attempt_at) AS due FROM webhook_delivery d "
-                "JOIN webhook_endpoint e ON e.id = d.endpoint_id "
-                "WHERE d.status = 'PENDING' AND e.status = 'ENABLED' AND d.leased_until IS NULL"
+                "SELECT MIN(next_attempt_at) AS due FROM webhook_delivery WHERE status = 'PENDING'"
             )
         return as_datetime(row["due"]) if row and row["due"] else None
 
     async def pending(self, now: datetime) -> tuple[int, float]:
         async with self._db.connection() as conn:
             row = await conn.fetchrow(
-                "SELECT COUNT(*) AS waiting, MIN(d.next_attempt_at) AS due "
-                "FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id "
-                "WHERE d.status = 'PENDING' AND e.status = 'ENABLED'"
+                "SELECT COUNT(*) AS waiting, MIN(next_attempt_at) AS due FROM webhook_delivery "
+                "WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL"
             )
         if row is None or not row["waiting"]:
             return 0, 0.0
@@ -272,16 +300,21 @@ class DeliveryRows:
         return int(row["waiting"]), max(0.0, late)
 
     async def delivery(self, tenant_id: int, delivery_id: int) -> Due | None:
+        """With its attempts."""
         async with self._db.connection() as conn:
             row = await conn.fetchrow(
                 f"{JOINED} WHERE d.tenant_id = $1 AND d.id = $2", tenant_id, delivery_id
             )
-        return _due(row) if row else None
+            attempts = await _attempts_of(conn, [delivery_id]) if row else {}
+        return _due(row, attempts.get(delivery_id, ())) if row else None
 
-    async def record(self, due: Due, outcome: Outcome) -> Delivery:
+    async def record(self, due: Due, outcome: Outcome) -> None:
         delivery, attempt = due.delivery, outcome.attempt
-        succeeded = outcome.status is DeliveryStatus.SUCCEEDED
         async with self._db.transaction() as conn:
+            endpoint = await conn.fetchrow(
+                "SELECT status FROM webhook_endpoint WHERE id = $1", delivery.endpoint_id
+            )
+            enabled = endpoint is not None and endpoint["status"] == "ENABLED"
             await conn.execute(
                 "INSERT INTO webhook_attempt (delivery_id, attempted_at, trigger, "
                 "response_status, response_body, error, duration_ms) "
@@ -299,26 +332,29 @@ class DeliveryRows:
                 "attempts_made = attempts_made + 1, leased_until = NULL WHERE id = $1",
                 delivery.id,
                 outcome.status.value,
-                outcome.next_attempt_at,
+                outcome.next_attempt_at if enabled and outcome.disable is None else None,
             )
-            await conn.execute(
-                "UPDATE webhook_endpoint SET failing_since = "
-                + ("NULL" if succeeded else "COALESCE(failing_since, $2)")
-                + " WHERE id = $1",
-                delivery.endpoint_id,
-                *(() if succeeded else (attempt.attempted_at,)),
-            )
+            await self._count_failure(conn, delivery.endpoint_id, outcome)
             if outcome.disable is not None:
-                await conn.execute(
-                    "UPDATE webhook_endpoint SET status = 'DISABLED', disabled_reason = $2 "
-                    "WHERE id = $1 AND status = 'ENABLED'",
-                    delivery.endpoint_id,
-                    outcome.disable.value,
-                )
-            row = await conn.fetchrow(f"{JOINED} WHERE d.id = $1", delivery.id)
-            assert row is not None
-            attempts = await _attempts_of(conn, [delivery.id])
-        return _delivery(row, attempts[delivery.id])
+                await disable(conn, delivery.endpoint_id, outcome.disable)
+
+    @staticmethod
+    async def _count_failure(conn: Connection, endpoint_id: int, outcome: Outcome) -> None:
+        """Writes the endpoint row only when its failure count starts or ends, so that
+        concurrent attempts do not queue on it."""
+        if outcome.status is DeliveryStatus.SUCCEEDED:
+            await conn.execute(
+                "UPDATE webhook_endpoint SET failing_since = NULL "
+                "WHERE id = $1 AND failing_since IS NOT NULL",
+                endpoint_id,
+            )
+        else:
+            await conn.execute(
+                "UPDATE webhook_endpoint SET failing_since = $2 "
+                "WHERE id = $1 AND failing_since IS NULL",
+                endpoint_id,
+                outcome.attempt.attempted_at,
+            )
 
     async def deliveries(
         self,

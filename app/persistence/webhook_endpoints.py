@@ -16,7 +16,7 @@ from app.domain.webhooks.model import (
 )
 from app.domain.webhooks.ports import EndpointDraft, SealedSecrets, SealFor
 from app.persistence.codec import as_datetime, placeholders
-from app.persistence.database import Database, Row
+from app.persistence.database import Connection, Database, Row
 
 ENDPOINT_COLUMNS = (
     "id, tenant_id, url, description, event_types, payload_format, status, disabled_reason, "
@@ -53,6 +53,22 @@ def sealed_from_row(row: Row) -> SealedSecrets:
         current=bytes(row["secret"]),
         previous=bytes(row["previous_secret"]) if row["previous_secret"] else None,
         previous_expires_at=as_datetime(expires) if expires else None,
+    )
+
+
+async def disable(conn: Connection, endpoint_id: int, reason: DisabledReason) -> None:
+    """Its pending deliveries wait with no time until it is enabled again. An endpoint
+    disabled already keeps its reason."""
+    await conn.execute(
+        "UPDATE webhook_endpoint SET status = 'DISABLED', disabled_reason = $2 "
+        "WHERE id = $1 AND status = 'ENABLED'",
+        endpoint_id,
+        reason.value,
+    )
+    await conn.execute(
+        "UPDATE webhook_delivery SET next_attempt_at = NULL "
+        "WHERE endpoint_id = $1 AND status = 'PENDING' AND leased_until IS NULL",
+        endpoint_id,
     )
 
 
@@ -155,13 +171,13 @@ class EndpointRows:
         from `now` on, and makes pending deliveries due now."""
         async with self._db.transaction() as conn:
             if status is EndpointStatus.DISABLED:
-                await conn.execute(
-                    "UPDATE webhook_endpoint SET status = 'DISABLED', disabled_reason = $3 "
-                    "WHERE tenant_id = $1 AND id = $2",
+                owned = await conn.fetchrow(
+                    "SELECT id FROM webhook_endpoint WHERE tenant_id = $1 AND id = $2",
                     tenant_id,
                     endpoint_id,
-                    reason.value if reason else None,
                 )
+                if owned is not None:
+                    await disable(conn, endpoint_id, reason or DisabledReason.MANUAL)
             else:
                 await conn.execute(
                     "UPDATE webhook_endpoint SET status = 'ENABLED', disabled_reason = NULL, "

@@ -55,7 +55,7 @@ async def test_only_admin_keys_touch_webhooks(
     [
         ({"eventTypes": []}, "eventTypes"),
         ({"description": "x" * 256}, "description"),
-        ({"payloadFormat": "TROPHY"}, "payloadFormat"),
+        ({"payloadFormat": "TROPHY"}, "eventTypes"),  # Trophy has no user.created
         ({"url": "ftp://example.com/hook"}, "url"),
         ({"url": "https:///no-host"}, "url"),
         ({"url": "https://user:secret@example.com/hook"}, "url"),

@@ -31,23 +31,26 @@ def crash_database(app: Any) -> Iterator[str]:
         yield url
 
 
-async def start(url: str) -> LiveServer:
-    return await asyncio.to_thread(LiveServer, url, KEY, SLOW_RETRIES)
+async def start(url: str, log: Path) -> LiveServer:
+    return await asyncio.to_thread(LiveServer, url, KEY, SLOW_RETRIES, log)
 
 
-async def test_pending_deliveries_arrive_after_a_kill_with_their_ids(crash_database: str) -> None:
+async def test_pending_deliveries_arrive_after_a_kill_with_their_ids(
+    crash_database: str, tmp_path: Path
+) -> None:
     receiver = Receiver()
     await receiver.start()
     receiver.answer(Reply(500, b"not yet"))
-    server = await start(crash_database)
+    server = await start(crash_database, tmp_path / "first.log")
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             api = Api(client, KEY, 0)
-            await api.data(
+            created = await api.data(
                 "mutation($u: String!) { createWebhookEndpoint(input: {url: $u, "
                 "eventTypes: [USER_CREATED]}) { secret } }",
                 {"u": receiver.url},
             )
+            secret = created["createWebhookEndpoint"]["secret"]
             await api.metric("lessons")
             for n in range(5):
                 await api.track(f"user-{n}", 1)
@@ -61,7 +64,7 @@ async def test_pending_deliveries_arrive_after_a_kill_with_their_ids(crash_datab
     assert len(first_ids) == 5
 
     receiver.answer(Reply(200))
-    restarted = await start(crash_database)
+    restarted = await start(crash_database, tmp_path / "second.log")
     try:
 
         async def all_arrived() -> bool:
@@ -74,6 +77,9 @@ async def test_pending_deliveries_arrive_after_a_kill_with_their_ids(crash_datab
         await receiver.stop()
     later = receiver.received[len(refused) :]
     assert {r.json["data"]["user"]["id"] for r in later} >= {f"user-{n}" for n in range(5)}
+    logs = (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
+    assert "webhook" in logs  # the log was written
+    assert secret not in logs and "whsec_" not in logs
 
 
 def test_a_server_with_endpoints_and_no_secret_key_refuses_to_start(

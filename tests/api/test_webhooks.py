@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import Api, eventually
+from conftest import Api, TestClock, eventually
 from standardwebhooks import Webhook, WebhookVerificationError
 from test_metrics import scrape, value
+from trophy import WebhooksAchievementCompletedPayload, WebhooksStreakStartedPayload
 from webhook_receiver import Receiver, Reply
 
 ENDPOINT = """
@@ -386,21 +390,66 @@ async def test_streaks_announce_when_they_start_and_grow(api: Api, receiver: Rec
 
 
 async def test_attempts_are_counted_by_result(api: Api, receiver: Receiver) -> None:
+    """Test events are attempted by the instance that serves the request: this one."""
+
     def attempts(text: str, result: str) -> float:
         return value(text, "laurel_webhook_attempts_total", result=result)
 
     before = await scrape(api.client)
-    await create_endpoint(api, receiver.url)
+    endpoint_id, _ = await create_endpoint(api, receiver.url)
     receiver.answer(Reply(500), Reply(200))
-    await first_lesson(api)
-    await api.track("ada", 1)
-    await receiver.wait_for(2)
-
-    async def counted() -> bool:
-        now = await scrape(api.client)
-        return attempts(now, "success") - attempts(before, "success") >= 1
-
-    await eventually(counted, what="the attempts being counted")
+    send = "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { status } }"
+    for expected in ("FAILED", "SUCCEEDED"):
+        sent = await api.data(send, {"e": endpoint_id})
+        assert sent["sendTestWebhook"]["status"] == expected
     after = await scrape(api.client)
-    assert attempts(after, "refused") - attempts(before, "refused") >= 1
+    assert attempts(after, "refused") - attempts(before, "refused") == 1
+    assert attempts(after, "success") - attempts(before, "success") == 1
     assert "laurel_webhook_pending" in after and "laurel_webhook_overdue_seconds" in after
+
+
+async def test_an_endpoint_failing_for_days_is_disabled(
+    api: Api, receiver: Receiver, clock: TestClock
+) -> None:
+    """Test events are attempted by this instance, whose clock the test moves."""
+    endpoint_id, _ = await create_endpoint(api, receiver.url)
+    receiver.answer(Reply(500))
+    send = "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { status } }"
+    await api.data(send, {"e": endpoint_id})
+    with clock.moved(timedelta(days=4, hours=23)):
+        await api.data(send, {"e": endpoint_id})
+    assert (await endpoint_state(api, endpoint_id))["status"] == "ENABLED"
+    with clock.moved(timedelta(days=5)):
+        await api.data(send, {"e": endpoint_id})
+    state = await endpoint_state(api, endpoint_id)
+    assert (state["status"], state["disabledReason"]) == ("DISABLED", "FAILING")
+    await set_status(api, endpoint_id, "ENABLED")  # the count starts afresh
+    with clock.moved(timedelta(days=5, hours=1)):
+        await api.data(send, {"e": endpoint_id})
+    assert (await endpoint_state(api, endpoint_id))["status"] == "ENABLED"
+
+
+async def test_trophy_format_endpoints_get_trophys_bodies_and_signature(
+    api: Api, receiver: Receiver
+) -> None:
+    await first_lesson(api)
+    await api.data(
+        'mutation { configureStreak(input: {frequency: DAILY, metricKeys: ["lessons"]}) '
+        "{ frequency } }"
+    )
+    _, secret = await create_endpoint(
+        api, receiver.url, ["ACHIEVEMENT_COMPLETED", "STREAK_STARTED"], payloadFormat="TROPHY"
+    )
+    await api.track("ada", 1)
+    [completed] = await receiver.wait_for(1, "achievement.completed")
+    [started] = await receiver.wait_for(1, "streak.started")
+    for request in (completed, started):
+        mac = hmac.new(secret.encode(), request.body, hashlib.sha256).digest()
+        assert request.headers["x-trophy-signature"] == base64.b64encode(mac).decode()
+        Webhook(secret).verify(request.body, request.headers)
+    achievement = WebhooksAchievementCompletedPayload.model_validate(completed.json)
+    assert (achievement.user.id, achievement.achievement.key) == ("ada", "first")
+    assert achievement.achievement.achieved_at is not None
+    assert achievement.achievement.metric_name == "lessons"
+    streak = WebhooksStreakStartedPayload.model_validate(started.json)
+    assert (streak.streak.length, streak.streak.frequency) == (1, "daily")

@@ -8,9 +8,7 @@ import stat
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpcore
 import pytest
 import pytest_asyncio
 from webhook_receiver import Receiver, Reply
@@ -18,7 +16,7 @@ from webhook_receiver import Receiver, Reply
 from app.domain.webhooks.ports import SecretUnavailable
 from app.domain.webhooks.urls import DestinationPolicy
 from app.infra.secret_box import AesGcmBox, SecretKey
-from app.infra.webhook_sender import BlockedAddress, CheckedBackend, HttpSender, retry_after
+from app.infra.webhook_sender import BlockedAddress, CheckedResolver, HttpSender, retry_after
 
 OPEN = DestinationPolicy(allow_http=True, allow_private=True)
 STRICT = DestinationPolicy(allow_http=True)
@@ -50,25 +48,20 @@ async def test_a_name_resolving_to_loopback_is_blocked_before_connecting(
     assert receiver.received == []
 
 
-class Recording(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
-        self.hosts: list[str] = []
-
-    async def connect_tcp(self, host: str, port: int, *args: object, **kw: object) -> Any:
-        self.hosts.append(host)
-        raise httpcore.ConnectError("recorded")
-
-
-async def test_the_connection_goes_to_an_allowed_address_among_those_resolved() -> None:
-    inner = Recording()
+async def test_the_connector_gets_only_the_allowed_addresses_among_those_resolved() -> None:
     resolver = resolving_to("10.0.0.1", "93.184.216.34", "127.0.0.1")
-    backend = CheckedBackend(STRICT, resolver, inner)  # type: ignore[arg-type]
-    with pytest.raises(httpcore.ConnectError):
-        await backend.connect_tcp("hooks.example.com", 443)
-    assert inner.hosts == ["93.184.216.34"]
+    checked = CheckedResolver(STRICT, resolver)  # type: ignore[arg-type]
+    assert [r["host"] for r in await checked.resolve("hooks.example.com", 443)] == ["93.184.216.34"]
     with pytest.raises(BlockedAddress):
-        await CheckedBackend(STRICT, resolving_to("10.0.0.1"), inner).connect_tcp("h", 443)  # type: ignore[arg-type]
-    assert inner.hosts == ["93.184.216.34"]
+        await CheckedResolver(STRICT, resolving_to("10.0.0.1")).resolve("h", 443)  # type: ignore[arg-type]
+
+
+async def test_a_literal_private_address_is_blocked_at_the_attempt(receiver: Receiver) -> None:
+    sender = HttpSender(STRICT, 2)
+    result = await sender.send(receiver.url, {}, BODY)
+    await sender.close()
+    assert (result.status, result.error) == (None, "blocked address")
+    assert receiver.received == []
 
 
 async def test_the_connection_goes_to_the_checked_address_with_the_urls_host(

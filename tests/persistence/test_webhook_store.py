@@ -63,8 +63,11 @@ async def test_claims_lease_at_most_so_many_per_endpoint(database: Database, ten
         if d.endpoint.id == endpoint_id
     )
     attempt = Attempt(LATER, AttemptTrigger.SCHEDULED, 200, "ok", None, 5)
-    done = await store.record(due, Outcome(attempt, DeliveryStatus.SUCCEEDED, None, None, None))
-    assert done.status is DeliveryStatus.SUCCEEDED and len(done.attempts) == 1
+    await store.record(due, Outcome(attempt, DeliveryStatus.SUCCEEDED, None, None, None))
+    done = await store.delivery(tenant, due.delivery.id)
+    assert done is not None
+    assert done.delivery.status is DeliveryStatus.SUCCEEDED
+    assert [a.response_status for a in done.delivery.attempts] == [200]
 
 
 async def test_a_disabled_endpoints_deliveries_wait(database: Database, tenant: int) -> None:

@@ -114,7 +114,7 @@ def event(
 ) -> Json:
     streak = NO_STREAK
     if outcome.streak is not None:
-        streak = {**_streak(outcome.streak), "extended": outcome.streak_extended}
+        streak = {**streak_fields(outcome.streak), "extended": outcome.streak_extended}
     body: Json = {
         "eventId": str(outcome.event_id),
         "metricId": str(found.id),
@@ -142,7 +142,7 @@ def completion(
 
 def streak(view: StreakView, history: Iterable[StreakPeriod]) -> Json:
     return {
-        **_streak(view),
+        **streak_fields(view),
         "extended": None,
         "streakHistory": [
             {
@@ -181,7 +181,8 @@ def _trigger_fields(trigger: Trigger, metric_names: Mapping[int, str]) -> Json:
             return {}
 
 
-def _streak(view: StreakView) -> Json:
+def streak_fields(view: StreakView) -> Json:
+    """Trophy's BaseStreakResponse."""
     return {
         "length": view.length,
         "frequency": view.frequency.value.lower(),

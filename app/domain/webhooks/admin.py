@@ -169,7 +169,8 @@ class WebhookAdmin:
             raise NotFound(f"no webhook delivery with id {delivery_id}", field="deliveryId")
         if not due.endpoint.enabled:
             raise BadUserInput("the endpoint is disabled: enable it to redeliver")
-        return await self._deliverer.attempt(due, AttemptTrigger.REDELIVERY)
+        await self._deliverer.attempt(due, AttemptTrigger.REDELIVERY)
+        return await self._reread(tenant_id, delivery_id)
 
     async def send_test(self, tenant_id: int, endpoint_id: int) -> Delivery:
         endpoint = await self.endpoint(tenant_id, endpoint_id)
@@ -181,16 +182,27 @@ class WebhookAdmin:
             NewDelivery(tenant_id, endpoint_id, None, webhook_id, kind, payload, now)
         )
         secrets = await self._store.secrets(tenant_id, endpoint_id)
-        return await self._deliverer.attempt(Due(delivery, endpoint, secrets), AttemptTrigger.TEST)
+        await self._deliverer.attempt(Due(delivery, endpoint, secrets), AttemptTrigger.TEST)
+        return await self._reread(tenant_id, delivery.id)
+
+    async def _reread(self, tenant_id: int, delivery_id: int) -> Delivery:
+        """The delivery as its attempt left it."""
+        due = await self._store.delivery(tenant_id, delivery_id)
+        if due is None:
+            raise NotFound(f"webhook delivery {delivery_id} is gone", field="deliveryId")
+        return due.delivery
 
     def _checked(self, draft: EndpointDraft) -> EndpointDraft:
         check_url(draft.url, self._destinations)
         if not draft.event_types:
             raise BadUserInput("eventTypes must list at least one type", field="eventTypes")
         check_text(draft.description, "description", MAX_DESCRIPTION)
-        if draft.payload_format is PayloadFormat.TROPHY:
+        if (
+            draft.payload_format is PayloadFormat.TROPHY
+            and WebhookEventType.USER_CREATED in draft.event_types
+        ):
             raise BadUserInput(
-                "the TROPHY payload format is not available yet; use STANDARD",
-                field="payloadFormat",
+                "Trophy has no user.created event: TROPHY-format endpoints cannot receive it",
+                field="eventTypes",
             )
         return replace(draft, event_types=tuple(dict.fromkeys(draft.event_types)))

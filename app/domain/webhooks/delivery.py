@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
-from app.domain.webhooks.model import Attempt, AttemptTrigger, Delivery, Signing
+from app.domain.webhooks.model import Attempt, AttemptTrigger, PayloadFormat, Signing
 from app.domain.webhooks.ports import (
     Due,
     Outcome,
@@ -22,7 +22,7 @@ from app.domain.webhooks.ports import (
     WebhookStore,
 )
 from app.domain.webhooks.retries import AttemptResult, RetryPolicy, after_attempt
-from app.domain.webhooks.signing import signature_header
+from app.domain.webhooks.signing import signature_header, trophy_signature
 
 
 def secret_context(tenant_id: int, endpoint_id: int) -> bytes:
@@ -59,7 +59,7 @@ class Deliverer:
         self._rng = rng
         self._on_attempt = on_attempt
 
-    async def attempt(self, due: Due, trigger: AttemptTrigger) -> Delivery:
+    async def attempt(self, due: Due, trigger: AttemptTrigger) -> None:
         """Scheduled attempts retry on failure; redeliveries and tests are single attempts."""
         delivery, endpoint = due.delivery, due.endpoint
         started = self._clock()
@@ -78,13 +78,15 @@ class Deliverer:
                 signing.active(started), delivery.webhook_id, timestamp, body
             ),
         }
+        if endpoint.payload_format is PayloadFormat.TROPHY:
+            headers["x-trophy-signature"] = trophy_signature(signing.current, body)
         result = await self._sender.send(endpoint.url, headers, body)
         self._on_attempt(result)
         return await self._record(due, trigger, started, result)
 
     async def _record(
         self, due: Due, trigger: AttemptTrigger, started: datetime, result: AttemptResult
-    ) -> Delivery:
+    ) -> None:
         now = self._clock()
         state = after_attempt(
             result,
@@ -106,4 +108,4 @@ class Deliverer:
         outcome = Outcome(
             attempt, state.status, state.next_attempt_at, state.disable, state.failing_since
         )
-        return await self._store.record(due, outcome)
+        await self._store.record(due, outcome)

@@ -9,18 +9,23 @@ events committed since it was created or last enabled, not those before.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from app.domain.announcements import AchievementCompleted, Published
-from app.domain.webhooks.model import Endpoint, NewDelivery
-from app.domain.webhooks.payloads import body, data_of, event_type
+from app.domain.webhooks.model import Endpoint, NewDelivery, PayloadFormat
+from app.domain.webhooks.payloads import Render, event_type
 from app.domain.webhooks.ports import WebhookStore
 from app.domain.webhooks.signing import message_id
 
 
-async def queue_deliveries(store: WebhookStore, batch: Sequence[Published], now: datetime) -> int:
-    """Returns how many deliveries it queued."""
+async def queue_deliveries(
+    store: WebhookStore,
+    batch: Sequence[Published],
+    now: datetime,
+    formats: Mapping[PayloadFormat, Render],
+) -> int:
+    """Returns how many deliveries it queued. Each body is rendered once per format in use."""
     endpoints = await store.subscribed({p.tenant_id for p in batch})
     by_tenant: dict[int, list[Endpoint]] = defaultdict(list)
     for endpoint in endpoints:
@@ -44,16 +49,23 @@ async def queue_deliveries(store: WebhookStore, batch: Sequence[Published], now:
             },
         )
         for published, receivers in wanted:
-            data = data_of(published.event, subjects)
-            if data is None:
-                continue
             kind = event_type(published.event)
             webhook_id = message_id(published.created_at, published.id)
-            payload = body(webhook_id, kind, published.created_at, data)
-            queued += [
-                NewDelivery(tenant_id, r.id, published.id, webhook_id, kind, payload, now)
-                for r in receivers
-            ]
+            bodies: dict[PayloadFormat, str | None] = {}
+            for receiver in receivers:
+                shape = receiver.payload_format
+                if shape not in bodies:
+                    render = formats[shape]
+                    bodies[shape] = render(
+                        webhook_id, published.event, published.created_at, subjects
+                    )
+                payload = bodies[shape]
+                if payload is not None:
+                    queued.append(
+                        NewDelivery(
+                            tenant_id, receiver.id, published.id, webhook_id, kind, payload, now
+                        )
+                    )
     await store.enqueue(queued, now)
     return len(queued)
 

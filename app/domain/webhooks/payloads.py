@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain.announcements import AchievementCompleted, Announcement, StreakGrew, UserCreated
 from app.domain.model import (
@@ -36,7 +36,23 @@ class Subjects:
     users: Mapping[str, User] = field(default_factory=dict)
     achievements: Mapping[int, Achievement] = field(default_factory=dict)
     metric_keys: Mapping[int, str] = field(default_factory=dict)
+    metric_names: Mapping[int, str] = field(default_factory=dict)
     achievement_keys: Mapping[int, str] = field(default_factory=dict)
+
+
+class Render(Protocol):
+    """A body format: the body of `event` for an endpoint, or None when the format has no
+    body for that event (or what it names is gone)."""
+
+    def __call__(
+        self, message_id: str, event: Announcement, at: datetime, subjects: Subjects
+    ) -> str | None: ...
+
+
+def standard(message_id: str, event: Announcement, at: datetime, subjects: Subjects) -> str | None:
+    """The STANDARD format: `{"id", "type", "timestamp", "data"}`."""
+    data = data_of(event, subjects)
+    return None if data is None else body(message_id, event_type(event), at, data)
 
 
 def event_type(event: Announcement) -> WebhookEventType:

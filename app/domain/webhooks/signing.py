@@ -39,6 +39,13 @@ def signature_header(keys: Iterable[str], message_id: str, timestamp: int, body:
     return " ".join(sign(key, message_id, timestamp, body) for key in keys)
 
 
+def trophy_signature(secret: str, body: bytes) -> str:
+    """Trophy's `X-Trophy-Signature`: base64 of HMAC-SHA256 keyed with the whole secret as
+    shown, over the body alone (no id, no time: it can be replayed, so only TROPHY-format
+    endpoints get it, beside the Standard Webhooks headers)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
 def message_id(at: datetime, entropy: int | None = None) -> str:
     """An event's own number as `entropy` gives it the same id however often it is rendered
     (hashed, so ids do not reveal counts); None draws the bits at random (test messages)."""

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('next_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('leased_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'webhook_delivery', 'app': 'models', 'unique_together': (('endpoint', 'event_id'),), 'indexes': [Index(fields=['status', 'next_attempt_at'], name='webhook_delivery_due'), Index(fields=['endpoint_id', 'id'], name='webhook_delivery_log'), Index(fields=['created_at'], name='webhook_delivery_age')], 'pk_attr': 'id'},
+            options={'table': 'webhook_delivery', 'app': 'models', 'unique_together': (('endpoint', 'event_id'),), 'indexes': [Index(fields=['status', 'next_attempt_at'], name='webhook_delivery_due'), Index(fields=['endpoint_id', 'status', 'next_attempt_at'], name='webhook_delivery_due_per_endpoint'), Index(fields=['leased_until'], name='webhook_delivery_leased'), Index(fields=['endpoint_id', 'id'], name='webhook_delivery_log'), Index(fields=['created_at'], name='webhook_delivery_age')], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
