@@ -23,6 +23,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.api import graphiql, subscriptions, trophy
+from app.api.badges import schema as badge_routes
 from app.api.context import Services
 from app.api.errors import http_error
 from app.api.limits import Limits
@@ -42,6 +43,7 @@ from app.domain.webhooks.urls import DestinationPolicy
 from app.infra.auth import Credentials
 from app.infra.definitions import CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
+from app.infra.images import PillowHeaders
 from app.infra.logging import configure_logging
 from app.infra.metrics import CONTENT_TYPE_LATEST, Metrics
 from app.infra.pubsub import SubscriptionFeed, create_broker
@@ -51,6 +53,7 @@ from app.infra.secret_box import AesGcmBox, SecretKey
 from app.infra.settings import Settings, get_settings
 from app.infra.webhook_sender import HttpSender
 from app.persistence.backdating import BackdateRows
+from app.persistence.badges import SqlBadgeStore
 from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import SqliteDatabase, open_database
@@ -188,6 +191,9 @@ def create_app(
                 wake_backdating=backdating.wake,
                 webhooks=webhooks.admin,
                 wake_webhooks=webhooks.dispatcher.wake,
+                badges=SqlBadgeStore(database),
+                image_headers=PillowHeaders(),
+                public_url=settings.public_url.rstrip("/") if settings.public_url else None,
                 clock=clock,
                 metrics=metrics,
                 sockets=sockets,
@@ -228,6 +234,7 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/metrics", serve_metrics),
+            Route("/badges/{name}", badge_routes.serve, methods=["GET"]),
             Mount(trophy.PREFIX, app=trophy_facade),
             graphiql.assets(),
         ],

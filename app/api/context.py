@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.api.loaders import Loaders
     from app.api.middleware import Gate
     from app.api.sockets import OpenSockets
+    from app.domain.badges import BadgeStore, ImageHeaders
     from app.domain.engine import EventEngine
     from app.domain.ports import ConfigStore, ReadStore
     from app.domain.webhooks.admin import WebhookAdmin
@@ -42,6 +43,9 @@ class Services:
     wake_backdating: Callable[[], None]
     webhooks: WebhookAdmin
     wake_webhooks: Callable[[], None]
+    badges: BadgeStore
+    image_headers: ImageHeaders
+    public_url: str | None
     clock: Callable[[], datetime]
     metrics: Metrics
     sockets: OpenSockets

@@ -7,6 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.api.achievements.schema import AchievementMutations, AchievementQueries
+from app.api.badges.schema import BadgeMutations
 from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
 from app.api.limits import Limits
@@ -30,6 +31,7 @@ Mutation = merge_types(
         StreakMutations,
         KeyMutations,
         WebhookMutations,
+        BadgeMutations,
     ),
 )
 

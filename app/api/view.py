@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import ExecutionResult
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -36,6 +37,11 @@ from app.domain.model import Caller
 
 log = logging.getLogger("laurel.websocket")
 
+# Multipart requests (badge uploads) may be larger than others, and must carry an API key: a
+# header no cross-site form can send, so a browser page cannot post one on a user's behalf.
+MULTIPART_MAX_BYTES = 2 * 1024 * 1024
+MULTIPART_NEEDS_KEY = "multipart requests must send an X-API-Key header"
+
 
 class LaurelGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = LaurelTransportWs
@@ -48,7 +54,12 @@ class LaurelGraphQL(GraphQL[Context, None]):
         allowed_origins: Collection[str] = (),
         **options: Any,
     ) -> None:
-        super().__init__(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], **options)
+        super().__init__(
+            schema,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            multipart_uploads_enabled=True,
+            **options,
+        )
         self.max_body_bytes = max_body_bytes
         # Strawberry checks WebSocket origins (CORS does not cover them) against this list;
         # pages on Laurel's own origin and clients that send no Origin are always let in.
@@ -69,17 +80,26 @@ class LaurelGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        record = record_of(Request(scope=scope))
+        request = Request(scope=scope)
+        record = record_of(request)
+        multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+        limit = MULTIPART_MAX_BYTES if multipart else self.max_body_bytes
         try:
-            limited = limit_body(scope, receive, self.max_body_bytes)
+            if multipart and "x-api-key" not in request.headers:
+                raise HTTPException(400, MULTIPART_NEEDS_KEY)
+            limited = limit_body(scope, receive, limit)
             response = await self.run(Request(scope=scope, receive=limited))
         except HTTPException as exc:
             record.note_code(ErrorCode.BAD_REQUEST.value)
             response = error_response(exc.reason, ErrorCode.BAD_REQUEST)
             response.status_code = exc.status_code
+        except StarletteHTTPException as exc:  # a multipart body Starlette cannot parse
+            record.note_code(ErrorCode.BAD_REQUEST.value)
+            response = error_response(str(exc.detail), ErrorCode.BAD_REQUEST)
+            response.status_code = exc.status_code
         except BodyTooLarge:
             record.note_code(ErrorCode.PAYLOAD_TOO_LARGE.value)
-            message = f"the request body is over {self.max_body_bytes} bytes"
+            message = f"the request body is over {limit} bytes"
             response = error_response(message, ErrorCode.PAYLOAD_TOO_LARGE)
         except ClientDisconnect:
             # Nobody is left to answer: the request log's line (status 499) is all there is.

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.domain.badges import check_badge_url
 from app.domain.errors import BadUserInput, NotFound
 from app.domain.model import (
     Achievement,
@@ -102,7 +103,7 @@ async def create_achievement(
     check_key(key)
     check_name(name)
     check_text(description, "description")
-    check_text(badge_url, "badgeUrl", 2048)
+    check_badge_url(badge_url)
     attributes = check_attributes(user_attributes, "userAttributes")
     if await store.achievement_by_key(tenant_id, key) is not None:
         raise BadUserInput(f"an achievement with key {key!r} exists already", field="key")
@@ -219,7 +220,7 @@ async def update_achievement(
     if changes.name is not None:
         check_name(changes.name)
     check_text(changes.description, "description")
-    check_text(changes.badge_url, "badgeUrl", 2048)
+    check_badge_url(changes.badge_url)
     trigger = _changed_trigger(current.trigger, changes)
     updated = dataclasses.replace(
         current,

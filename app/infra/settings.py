@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     )
     webhook_poll_s: float = Field(default=1.0, alias="LAUREL_WEBHOOK_POLL_S", gt=0)
 
+    # Base of hosted badge URLs (https://laurel.example.com); unset: the upload request's origin.
+    public_url: str | None = Field(default=None, alias="LAUREL_PUBLIC_URL")
+
     # Origins whose pages may call Laurel from a browser: comma-separated, `*` for any.
     cors_origins: str = Field(default="", alias="LAUREL_CORS_ORIGINS")
 

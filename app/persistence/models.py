@@ -328,3 +328,21 @@ class WebhookAttempt(Model):
     class Meta:
         table = "webhook_attempt"
         indexes = (Index(fields=("delivery_id", "id"), name="webhook_attempt_of"),)
+
+
+# An image Laurel hosts, kept in the database so that every instance serves it.
+class BadgeImage(Model):
+    id = fields.CharField(max_length=32, primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    sha256 = fields.CharField(max_length=64)
+    content_type = fields.CharField(max_length=32)
+    extension = fields.CharField(max_length=8)
+    size = fields.IntField()
+    width = fields.IntField()
+    height = fields.IntField()
+    data = fields.BinaryField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "badge_image"
+        unique_together = (("tenant", "sha256"),)

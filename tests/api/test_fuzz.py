@@ -21,6 +21,8 @@ SCALARS = {
         ["2026-01-01T00:00:00Z", "1970-01-01T00:00:00+00:00", "9999-12-31T23:59:59Z", "x"]
     ).map(nodes.String),
     "Date": st.sampled_from(["2026-01-01", "0001-01-01", "x"]).map(nodes.String),
+    # A file cannot travel in a JSON request: whatever stands in for one must be refused.
+    "Upload": st.sampled_from(["file", ""]).map(nodes.String),
 }
 FUZZ = settings(
     max_examples=100,

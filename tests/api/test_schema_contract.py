@@ -150,7 +150,7 @@ def test_the_contract_check_notices_a_broken_schema() -> None:
 
 
 # Wave-2 areas that are built, each checked with the files it depends on (the contract's README).
-AREAS = {"webhooks": ["webhooks.graphql"]}
+AREAS = {"webhooks": ["webhooks.graphql"], "badges": ["badges.graphql"]}
 
 
 @needs_contract
