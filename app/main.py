@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app.api import graphiql, subscriptions, trophy, wall
+from app.api import admin, graphiql, subscriptions, trophy, wall
 from app.api.badges import schema as badge_routes
 from app.api.context import Services
 from app.api.errors import http_error
@@ -238,6 +238,7 @@ def create_app(
             Mount(trophy.PREFIX, app=trophy_facade),
             graphiql.assets(),
             *wall.routes(),
+            *admin.routes(),
         ],
         middleware=[
             # Outermost, so that preflights are answered before anything asks for credentials.
