@@ -7,6 +7,7 @@ builds a fresh set per message, because a WebSocket context lives as long as the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -48,6 +49,20 @@ class Loaders:
     def tenant_metrics(self) -> DataLoader[int, list[model.Metric]]:
         async def load(tenant_ids: Sequence[int]) -> list[list[model.Metric]]:
             return [await self._reads.tenant_metrics(t) for t in tenant_ids]
+
+        return DataLoader(load)
+
+    @cached_property
+    def completions_by_day(self) -> DataLoader[tuple[int, date], dict[date, int]]:
+        """Keyed by (achievement id, first day): one query per first day asked for."""
+
+        async def load(keys: Sequence[tuple[int, date]]) -> list[dict[date, int]]:
+            found: dict[tuple[int, date], dict[date, int]] = {}
+            for since in {s for _, s in keys}:
+                ids = [a for a, s in keys if s == since]
+                counts = await self._reads.completions_by_day(self._tenant_id, ids, since)
+                found.update({(a, since): counts.get(a, {}) for a in ids})
+            return [found[k] for k in keys]
 
         return DataLoader(load)
 

@@ -295,6 +295,12 @@ class ReadStore(Protocol):
         """The local days on which the user had a qualifying event."""
         ...
 
+    async def completions_by_day(
+        self, tenant_id: int, achievement_ids: Sequence[int], since: date
+    ) -> dict[int, dict[date, int]]:
+        """Completions per UTC day from `since` on, by achievement (days without any left out)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BackdateJob:

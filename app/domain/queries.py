@@ -8,10 +8,11 @@ I/O.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from app.domain.errors import BadUserInput
 from app.domain.model import (
     Achievement,
     AchievementStatus,
@@ -219,3 +220,22 @@ def streak_history(
         history.append(StreakPeriod(start, period_end(start, frequency), length))
         start = previous_period(start, frequency)
     return history[::-1]
+
+
+MAX_CHART_DAYS = 366
+
+
+def chart_days(days: int, now: datetime) -> tuple[date, date]:
+    """The first and last UTC day of a `days`-long chart ending today."""
+    if not 1 <= days <= MAX_CHART_DAYS:
+        raise BadUserInput(f"days must be between 1 and {MAX_CHART_DAYS}", field="days")
+    last = now.astimezone(UTC).date()
+    return last - timedelta(days=days - 1), last
+
+
+def daily_series(counts: Mapping[date, int], first: date, last: date) -> list[tuple[date, int]]:
+    """Every day from `first` to `last`, with 0 where nothing was completed."""
+    span = (last - first).days + 1
+    return [
+        (first + timedelta(days=n), counts.get(first + timedelta(days=n), 0)) for n in range(span)
+    ]

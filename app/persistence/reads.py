@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from app.domain import model
@@ -83,6 +83,31 @@ class SqlReadStore:
         async with self._db.connection() as conn:
             rows = await conn.fetch("SELECT day FROM streak_day WHERE user_id = $1", user_pk)
         return [as_date(r["day"]) for r in rows]
+
+    async def completions_by_day(
+        self, tenant_id: int, achievement_ids: Sequence[int], since: date
+    ) -> dict[int, dict[date, int]]:
+        if not achievement_ids:
+            return {}
+        async with self._db.connection() as conn:
+            day = (
+                "(completed_at AT TIME ZONE 'UTC')::date"
+                if conn.dialect == "postgres"
+                else "substr(completed_at, 1, 10)"
+            )
+            rows = await conn.fetch(
+                f"SELECT achievement_id, {day} AS day, COUNT(*) AS n FROM completion "
+                f"WHERE tenant_id = $1 AND achievement_id IN ({placeholders(achievement_ids)}) "
+                f"AND completed_at >= ${len(achievement_ids) + 2} "
+                f"GROUP BY achievement_id, {day}",
+                tenant_id,
+                *achievement_ids,
+                datetime.combine(since, time(), UTC),
+            )
+        found: dict[int, dict[date, int]] = defaultdict(dict)
+        for row in rows:
+            found[int(row["achievement_id"])][as_date(row["day"])] = int(row["n"])
+        return found
 
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]:
         """Users, completions, totals, streak runs: four or five queries for any number of users."""

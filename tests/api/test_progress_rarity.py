@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -227,3 +227,30 @@ async def test_backdated_completions_are_counted(api: Api) -> None:
     await eventually(counted, what="backdating")
     assert (await progress(api, "u3"))["late"] == (2, 2, 100, True)
     assert (await progress(api, "u2"))["late"] == (1, 2, 50, False)
+
+
+async def test_completions_are_counted_per_day(api: Api, clock: TestClock) -> None:
+    await api.achievement("feedback", {"api": True})
+    complete = (
+        'mutation($u: String!) { completeAchievement(input: {achievementKey: "feedback", '
+        "user: {id: $u}}) { newlyCompleted } }"
+    )
+    with clock.moved(timedelta(days=-3)):
+        await api.data(complete, {"u": "early"})
+    for user in ("a", "b"):
+        await api.data(complete, {"u": user})
+    chart = await api.data(
+        '{ achievement(key: "feedback") { ... on Achievement { completionsByDay(days: 7) '
+        "{ day completions } } } }"
+    )
+    series = chart["achievement"]["completionsByDay"]
+    today = datetime.now(UTC).date()
+    assert [s["day"] for s in series] == [str(today - timedelta(days=n)) for n in range(6, -1, -1)]
+    assert [s["completions"] for s in series] == [0, 0, 0, 1, 0, 0, 2]
+    for days in (0, 367):
+        code = await api.error_code(
+            'query($d: Int!) { achievement(key: "feedback") { ... on Achievement { '
+            "completionsByDay(days: $d) { day } } } }",
+            {"d": days},
+        )
+        assert code == "BAD_USER_INPUT"

@@ -421,3 +421,35 @@ async def test_the_payload_says_when_an_event_made_the_streak_longer(api: Api) -
     now = min(noon, datetime.now(UTC))
     assert await extended(api, "ext", now, idempotencyKey="x") == (True, 2)
     assert await extended(api, "ext", now, idempotencyKey="x") == (True, 2)  # a replay
+
+
+async def test_the_history_lists_periods_current_first(api: Api) -> None:
+    await api.metric("lessons")
+    await configure(api, "DAILY")
+    for ago in (4, 2, 1):
+        await track(api, "hana", days_ago(ago))
+    history = await api.data(
+        'query { user(id: "hana") { streak { freezes history(periods: 5) '
+        "{ periodStart periodEnd length usedFreeze } } } }"
+    )
+    streak = history["user"]["streak"]
+    assert streak["freezes"] is None  # freezes are off
+    periods = streak["history"]
+    first_day = today()
+    assert [p["periodStart"] for p in periods] == [
+        str(first_day - timedelta(days=n)) for n in range(5)
+    ]
+    assert [p["length"] for p in periods] == [2, 2, 1, 0, 1]
+    assert not any(p["usedFreeze"] for p in periods)
+    payload = await api.data(
+        "mutation($i: TrackEventInput!) { trackEvent(input: $i) { currentStreak "
+        "{ length history(periods: 1) { length } } } }",
+        {"i": {"metricKey": "lessons", "user": {"id": "hana"}, "value": 1}},
+    )
+    assert payload["trackEvent"]["currentStreak"]["history"] == [{"length": 3}]
+    for periods_asked in (0, 101):
+        code = await api.error_code(
+            'query($p: Int!) { user(id: "hana") { streak { history(periods: $p) { length } } } }',
+            {"p": periods_asked},
+        )
+        assert code == "BAD_USER_INPUT"

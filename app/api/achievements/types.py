@@ -6,7 +6,7 @@ resolution is by Python type.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -75,6 +75,24 @@ class AchievementFields:
     async def rarity(self, info: Info) -> float:
         users = await info.context.loaders.user_count.load(info.context.caller.tenant_id)
         return rarity(self.model.completions, users)
+
+    @strawberry.field(
+        description="Completions per UTC day over the last `days` days (1 to 366), today last, "
+        "0 on days without any; backdated completions count on the day they were made."
+    )
+    async def completions_by_day(self, info: Info, days: int = 30) -> list[DailyCompletions]:
+        first, last = queries.chart_days(days, info.context.services.clock())
+        counts = await info.context.loaders.completions_by_day.load((self.model.id, first))
+        return [
+            DailyCompletions(day=d, completions=n)
+            for d, n in queries.daily_series(counts, first, last)
+        ]
+
+
+@strawberry.type(description="Completions of an achievement on one UTC day.")
+class DailyCompletions:
+    day: date
+    completions: int
 
 
 @strawberry.type

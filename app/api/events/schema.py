@@ -19,7 +19,7 @@ class EventMutations:
     async def track_event(self, info: Info, input: TrackEventInput) -> TrackEventPayload:
         caller = permissions.key_holder(info)
         outcome = await info.context.services.engine.track_event(caller, input.to_domain())
-        return TrackEventPayload.of(outcome, input.idempotency_key)
+        return TrackEventPayload.of(outcome, input.idempotency_key, input.user.id)
 
     @strawberry.mutation
     async def complete_achievement(

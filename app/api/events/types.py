@@ -68,13 +68,15 @@ class TrackEventPayload:
     )
 
     @classmethod
-    def of(cls, outcome: EventOutcome, idempotency_key: str | None) -> TrackEventPayload:
+    def of(
+        cls, outcome: EventOutcome, idempotency_key: str | None, user_id: str
+    ) -> TrackEventPayload:
         return cls(
             event_id=strawberry.ID(str(outcome.event_id)),
             metric_key=outcome.metric_key,
             total=outcome.total,
             achievements=[unlocked(u) for u in outcome.unlocks],
-            current_streak=Streak.of(outcome.streak) if outcome.streak else None,
+            current_streak=Streak.of(outcome.streak, user_id) if outcome.streak else None,
             idempotency_key=idempotency_key,
             idempotent_replayed=outcome.replayed,
             streak_extended=outcome.streak_extended,

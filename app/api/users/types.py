@@ -77,7 +77,7 @@ class User:
     @strawberry.field(description="Null when the tenant has no streak configured.")
     async def streak(self, info: Info) -> Streak | None:
         view = await self._streak(info, await self._standing(info))
-        return Streak.of(view) if view else None
+        return Streak.of(view, self.model.id) if view else None
 
     async def _standing(self, info: Info) -> Standing | None:
         standing: Standing | None = await info.context.loaders.standing_by_user_id.load(
