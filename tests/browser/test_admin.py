@@ -76,6 +76,21 @@ async def test_a_programme_set_up_in_the_dashboard_reaches_the_wall(
         await expect(row.locator("img.thumb")).to_have_js_property("naturalWidth", 80)
         await browser.screenshot("admin-achievements-1280.png")
 
+        await row.get_by_role("button", name="Details of five").click()
+        detail = page.get_by_role("region", name="Achievement five")
+        await expect(detail.locator("canvas").first).to_be_visible()
+        await expect(detail.locator("figcaption")).to_contain_text("0 in all")
+        edit = detail.get_by_role("form", name="Edit achievement")
+        await edit.get_by_label("Threshold").fill("0")
+        await edit.get_by_role("button", name="Save changes").click()
+        await expect(
+            edit.locator(".field", has=page.get_by_label("Threshold")).locator(".error")
+        ).to_contain_text("greater than 0")
+        await edit.get_by_label("Threshold").fill("3")
+        await edit.get_by_label("Description").fill("Three lessons, in fact")
+        await edit.get_by_role("button", name="Save changes").click()
+        await expect(edit.get_by_role("status")).to_have_text("Saved.")
+
         token = (await live_api.data('mutation { createUserToken(userId: "ada") { token } }'))[
             "createUserToken"
         ]["token"]
@@ -88,12 +103,29 @@ async def test_a_programme_set_up_in_the_dashboard_reaches_the_wall(
         await live_api.track("ada", 2)
         await expect(wall.locator(".toast")).to_contain_text("Five lessons")
         await expect(badge).to_have_class("badge completed")
+        await expect(badge).to_contain_text("Three lessons, in fact")
+
+        await page.reload()
+        await page.get_by_role("button", name="Details of five").click()
+        detail = page.get_by_role("region", name="Achievement five")
+        await expect(detail.locator("figcaption")).to_contain_text("1 in all")
+        await browser.screenshot("admin-achievement-detail-1280.png")
+
+        await page.get_by_role("link", name="Streak").click()
+        await page.get_by_label("Lessons").check()
+        await page.get_by_role("button", name="Save streak settings").click()
+        await expect(page.get_by_text("Now: daily, on lessons.")).to_be_visible()
+        await live_api.track("ada", 1)
 
         await page.get_by_role("link", name="Users").click()
         await page.get_by_label("User ID").fill("ada")
         await page.get_by_role("button", name="Look up").click()
         await expect(page.locator(".profile")).to_contain_text("Five lessons")
         await expect(page.locator(".profile")).to_contain_text("Earned")
+        calendar = page.get_by_role("list", name="Streak periods, oldest first")
+        await expect(calendar.locator("li")).to_have_count(28)
+        await expect(calendar.locator("li.active")).to_have_count(1)
+        await expect(calendar.locator("li").last).to_have_class("active")
         await browser.screenshot("admin-users-1280.png")
         for name, shot in (("Streak", "streak"), ("API keys", "keys"), ("Webhooks", "webhooks")):
             await page.get_by_role("link", name=name).click()

@@ -1,6 +1,7 @@
 // Metrics and achievements: lists, creation, status changes and badge uploads.
 import { html, useEffect, useState } from "./htm-preact-3.1.1.module.js";
 import { gql, upload } from "./api.js";
+import { AchievementDetail } from "./detail.js";
 import { Field, Problems, Screen, percent, useSubmit } from "./ui.js";
 
 const METRICS = "{ metrics { key name unit } }";
@@ -95,13 +96,15 @@ function StatusChoice({ achievement, onChanged }) {
 export function Achievements() {
   const [achievements, reload, failure] = useLoad(ACHIEVEMENTS, (d) => d.achievements);
   const [metrics] = useLoad(METRICS, (d) => d.metrics);
+  const [open, setOpen] = useState(null);
+  const shown = (achievements || []).find((a) => a.key === open);
   return html`<${Screen} title="Achievements">
     <${Problems} messages=${failure ? [failure] : []} />
     <table>
       <thead><tr>
         <th scope="col">Badge</th><th scope="col">Key</th><th scope="col">Name</th>
         <th scope="col">Trigger</th><th scope="col">Status</th>
-        <th scope="col">Completions</th><th scope="col">Rarity</th>
+        <th scope="col">Completions</th><th scope="col">Rarity</th><th scope="col"></th>
       </tr></thead>
       <tbody>
         ${(achievements || []).map(
@@ -113,10 +116,13 @@ export function Achievements() {
             <td><${StatusChoice} achievement=${a} onChanged=${reload} /></td>
             <td class="number">${a.completions}</td>
             <td class="number">${percent(a.rarity)}</td>
+            <td><button type="button" onClick=${() => setOpen(a.key)}
+              aria-label=${`Details of ${a.key}`}>Details</button></td>
           </tr>`,
         )}
       </tbody>
     </table>
+    ${shown ? html`<${AchievementDetail} key=${shown.key} achievement=${shown} onChanged=${reload} />` : null}
     <${NewAchievement} metrics=${metrics || []} achievements=${achievements || []} onCreated=${reload} />
   </${Screen}>`;
 }
