@@ -127,9 +127,13 @@ async def test_a_programme_set_up_in_the_dashboard_reaches_the_wall(
         await expect(calendar.locator("li.active")).to_have_count(1)
         await expect(calendar.locator("li").last).to_have_class("active")
         await browser.screenshot("admin-users-1280.png")
-        for name, shot in (("Streak", "streak"), ("API keys", "keys"), ("Webhooks", "webhooks")):
+        for name, shot, ready in (
+            ("Streak", "streak", "Now: daily, on lessons."),
+            ("API keys", "keys", "Rotating the secret"),
+            ("Webhooks", "webhooks", "Event types"),
+        ):
             await page.get_by_role("link", name=name).click()
-            await expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+            await expect(page.get_by_text(ready)).to_be_visible()
             await browser.screenshot(f"admin-{shot}-1280.png")
         assert browser.refused == []
 
@@ -142,6 +146,18 @@ async def test_a_programme_set_up_in_the_dashboard_reaches_the_wall(
         await narrow.page.get_by_role("button", name="Look up").click()
         await expect(narrow.page.locator(".profile")).to_contain_text("Five lessons")
         await narrow.screenshot("admin-users-375.png")
+        for name, shot, ready in (
+            ("Metrics", "metrics", "Lessons"),
+            ("Streak", "streak", "Now: daily, on lessons."),
+            ("API keys", "keys", "Rotating the secret"),
+            ("Webhooks", "webhooks", "Event types"),
+        ):
+            await narrow.page.get_by_role("link", name=name).click()
+            await expect(narrow.page.get_by_text(ready).first).to_be_visible()
+            await narrow.screenshot(f"admin-{shot}-375.png")
+        await narrow.page.get_by_role("button", name="Sign out").click()
+        await expect(narrow.page.get_by_label("API key")).to_be_visible()
+        await narrow.screenshot("admin-sign-in-375.png")
 
 
 async def test_webhook_endpoints_are_managed_in_the_dashboard(
