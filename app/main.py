@@ -32,6 +32,7 @@ from app.api.schema import build_schema
 from app.api.sockets import OpenSockets
 from app.api.trophy import webhooks as trophy_webhooks
 from app.api.view import LaurelGraphQL
+from app.domain.badges import BadgeFiles
 from app.domain.engine import Committed, EventEngine
 from app.domain.webhooks.admin import WebhookAdmin
 from app.domain.webhooks.delivery import Deliverer
@@ -41,6 +42,7 @@ from app.domain.webhooks.payloads import standard as standard_body
 from app.domain.webhooks.retries import RetryPolicy
 from app.domain.webhooks.urls import DestinationPolicy
 from app.infra.auth import Credentials
+from app.infra.badge_files import BucketFiles, DirectoryFiles
 from app.infra.definitions import CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
 from app.infra.images import PillowHeaders
@@ -191,7 +193,7 @@ def create_app(
                 wake_backdating=backdating.wake,
                 webhooks=webhooks.admin,
                 wake_webhooks=webhooks.dispatcher.wake,
-                badges=SqlBadgeStore(database),
+                badges=SqlBadgeStore(database, badge_files(settings)),
                 image_headers=PillowHeaders(),
                 public_url=settings.public_url.rstrip("/") if settings.public_url else None,
                 clock=clock,
@@ -261,6 +263,21 @@ def create_app(
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
+
+
+def badge_files(settings: Settings) -> BadgeFiles | None:
+    """None: the bytes stay in the database rows."""
+    if settings.badge_storage == "directory":
+        return DirectoryFiles(settings.badge_directory)
+    if settings.badge_storage == "s3":
+        if not settings.badge_bucket:
+            raise RuntimeError("LAUREL_BADGE_STORAGE=s3 needs LAUREL_BADGE_S3_BUCKET")
+        return BucketFiles(
+            settings.badge_bucket,
+            endpoint_url=settings.badge_s3_endpoint,
+            region=settings.badge_s3_region,
+        )
+    return None
 
 
 def observe(committed: Committed, relay: OutboxRelay, metrics: Metrics) -> None:

@@ -59,6 +59,14 @@ class ImageHeaders(Protocol):
         ...
 
 
+class BadgeFiles(Protocol):
+    """Where the bytes of badges live when not in the database: a directory or a bucket.
+    Names are the badges' file names, random and never reused."""
+
+    async def put(self, name: str, data: bytes, content_type: str) -> None: ...
+    async def get(self, name: str) -> bytes | None: ...
+
+
 class BadgeStore(Protocol):
     async def keep(self, tenant_id: int, badge: Badge, data: bytes) -> Badge:
         """Stores it, or returns the badge the tenant already has for these bytes."""

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     )
     webhook_poll_s: float = Field(default=1.0, alias="LAUREL_WEBHOOK_POLL_S", gt=0)
 
+    # Where badge bytes live: in the database (every instance serves them, backups hold them),
+    # a directory shared by every instance, or an S3-compatible bucket.
+    badge_storage: str = Field(
+        default="database", alias="LAUREL_BADGE_STORAGE", pattern=r"^(database|directory|s3)$"
+    )
+    badge_directory: str = Field(default="./data/badges", alias="LAUREL_BADGE_DIRECTORY")
+    badge_bucket: str | None = Field(default=None, alias="LAUREL_BADGE_S3_BUCKET")
+    badge_s3_endpoint: str | None = Field(default=None, alias="LAUREL_BADGE_S3_ENDPOINT_URL")
+    badge_s3_region: str | None = Field(default=None, alias="LAUREL_BADGE_S3_REGION")
     # Base of hosted badge URLs (https://laurel.example.com); unset: the upload request's origin.
     public_url: str | None = Field(default=None, alias="LAUREL_PUBLIC_URL")
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import Api, new_tenant
+from conftest import Api, LiveServer, new_tenant, throwaway_database
 from PIL import Image
 
 UPLOAD = (
@@ -136,3 +139,32 @@ async def test_badge_urls_must_be_http(api: Api, url: str) -> None:
 async def test_a_value_standing_in_for_the_file_is_refused(api: Api) -> None:
     code = await api.error_code('mutation { uploadBadge(file: "x") { url } }')
     assert code == "BAD_USER_INPUT"
+
+
+@pytest.fixture(scope="module")
+def directory_server(app: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Badges on disk, on a database of its own (so no other server reads those rows)."""
+    folder = tmp_path_factory.mktemp("badges")
+    with throwaway_database("laurel_badges") as url:
+        server = LiveServer(
+            url,
+            "badges.key",
+            env={"LAUREL_BADGE_STORAGE": "directory", "LAUREL_BADGE_DIRECTORY": str(folder)},
+        )
+        server.folder = folder  # type: ignore[attr-defined]
+        yield server
+        server.stop()
+
+
+async def test_badges_can_live_in_a_directory(directory_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=directory_server.url) as client:
+        owner = Api(client, "badges.key", 0)
+        data = image(colour="orchid")
+        badge = await uploaded(owner, data)
+        name = badge["url"].rsplit("/", 1)[1]
+        folder: Path = directory_server.folder  # type: ignore[attr-defined]
+        assert (folder / name).read_bytes() == data
+        served = await client.get(f"/badges/{name}")
+        assert (served.status_code, served.content) == (200, data)
+        assert await uploaded(owner, data) == badge
+        assert await asyncio.to_thread(lambda: [p.name for p in folder.iterdir()]) == [name]
