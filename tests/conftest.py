@@ -258,6 +258,17 @@ async def new_tenant(client: httpx.AsyncClient, name: str = "t") -> Api:
 
 
 @pytest_asyncio.fixture
+async def receiver() -> AsyncIterator[Any]:
+    """A webhook receiver on 127.0.0.1 (tests/webhook_receiver.py), stopped after the test."""
+    from webhook_receiver import Receiver
+
+    server = Receiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture
 async def api(http: httpx.AsyncClient) -> Api:
     return await new_tenant(http)
 

@@ -37,14 +37,6 @@ query($e: ID!, $s: WebhookDeliveryStatus) {
 
 
 @pytest_asyncio.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    server = Receiver()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest_asyncio.fixture
 async def witness() -> AsyncIterator[Receiver]:
     """A second endpoint's receiver: once it has an event, that event's deliveries are queued
     for every endpoint, so a test can tell that another endpoint was passed over."""

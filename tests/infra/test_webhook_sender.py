@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from webhook_receiver import Receiver, Reply
 
 from app.domain.webhooks.ports import SecretUnavailable
@@ -21,14 +19,6 @@ from app.infra.webhook_sender import BlockedAddress, CheckedResolver, HttpSender
 OPEN = DestinationPolicy(allow_http=True, allow_private=True)
 STRICT = DestinationPolicy(allow_http=True)
 BODY = b'{"id":"msg_x"}'
-
-
-@pytest_asyncio.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    server = Receiver()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def resolving_to(*addresses: str) -> object:

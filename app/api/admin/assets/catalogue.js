@@ -1,8 +1,8 @@
 // Metrics and achievements: lists, creation, status changes and badge uploads.
 import { html, useEffect, useState } from "./htm-preact-3.1.1.module.js";
-import { gql, upload } from "./api.js";
+import { gql } from "./api.js";
 import { AchievementDetail } from "./detail.js";
-import { Field, Problems, Screen, percent, useSubmit } from "./ui.js";
+import { BadgeField, Field, Problems, Screen, percent, useSubmit } from "./ui.js";
 
 const METRICS = "{ metrics { key name unit } }";
 const ACHIEVEMENTS = `{ achievements {
@@ -145,7 +145,6 @@ function trigger(form) {
 
 function NewAchievement({ metrics, achievements, onCreated }) {
   const [form, setForm] = useState(EMPTY);
-  const [uploadProblem, setUploadProblem] = useState(null);
   const { submit, busy, fields, general } = useSubmit(async () => {
     const input = {
       key: form.key, name: form.name, description: form.description || null,
@@ -161,17 +160,6 @@ function NewAchievement({ metrics, achievements, onCreated }) {
       ? [...form.prerequisites, key]
       : form.prerequisites.filter((k) => k !== key);
     setForm({ ...form, prerequisites: chosen });
-  };
-  const sendBadge = async (event) => {
-    const file = event.target.files[0];
-    if (!file) return;
-    try {
-      const data = await upload("mutation($file: Upload!) { uploadBadge(file: $file) { url } }", file);
-      setForm({ ...form, badgeUrl: data.uploadBadge.url });
-      setUploadProblem(null);
-    } catch (error) {
-      setUploadProblem(error.message);
-    }
   };
   return html`<form class="panel" onSubmit=${submit} aria-label="New achievement">
     <h2>New achievement</h2>
@@ -215,10 +203,8 @@ function NewAchievement({ metrics, achievements, onCreated }) {
           ${a.name} (${a.key})</label>`)}
         ${fields["trigger.composite"] ? html`<p class="error" role="alert">${fields["trigger.composite"]}</p>` : null}
       </fieldset>`}
-    <${Field} label="Badge" error=${fields.badgeUrl || uploadProblem} hint="PNG, JPEG, GIF or WebP, at most 1 MiB">
-      ${(id) => html`<input id=${id} name="badge" type="file" accept="image/png,image/jpeg,image/gif,image/webp" onChange=${sendBadge} />`}
-    </${Field}>
-    ${form.badgeUrl ? html`<img class="preview" src=${form.badgeUrl} alt="Badge preview" />` : null}
+    <${BadgeField} url=${form.badgeUrl} error=${fields.badgeUrl}
+      onUploaded=${(badgeUrl) => setForm({ ...form, badgeUrl })} />
     <label class="check"><input type="checkbox" name="hidden" checked=${form.hidden}
       onChange=${(e) => setForm({ ...form, hidden: e.target.checked })} /> Hidden until earned</label>
     <button type="submit" disabled=${busy}>Create achievement</button>

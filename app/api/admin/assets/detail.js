@@ -1,8 +1,8 @@
 // One achievement: its completions over the last 30 days as a chart, and an edit form.
 import { html, useEffect, useRef, useState } from "./htm-preact-3.1.1.module.js";
 import uPlot from "./uPlot-1.6.32.esm.js";
-import { gql, upload } from "./api.js";
-import { Field, Problems, useSubmit } from "./ui.js";
+import { gql } from "./api.js";
+import { BadgeField, Field, Problems, useSubmit } from "./ui.js";
 
 const CHART = `query($k: String!) { achievement(key: $k) {
   ... on Achievement { completionsByDay(days: 30) { day completions } }
@@ -68,12 +68,6 @@ export function AchievementDetail({ achievement, onChanged }) {
     setSaved(false);
     setForm({ ...form, [name]: event.target.value });
   };
-  const sendBadge = async (event) => {
-    const file = event.target.files[0];
-    if (!file) return;
-    const data = await upload("mutation($file: Upload!) { uploadBadge(file: $file) { url } }", file);
-    setForm({ ...form, badgeUrl: data.uploadBadge.url });
-  };
   return html`<section class="panel detail" aria-label=${`Achievement ${achievement.key}`}>
     <h2>${achievement.name} <code>${achievement.key}</code></h2>
     <${Chart} series=${series} />
@@ -91,10 +85,8 @@ export function AchievementDetail({ achievement, onChanged }) {
       ${achievement.trigger === "STREAK" && html`<${Field} label="Length" error=${fields.streakLength}>
         ${(id) => html`<input id=${id} name="streakLength" type="number" value=${form.streakLength} onInput=${set("streakLength")} />`}
       </${Field}>`}
-      <${Field} label="Badge" error=${fields.badgeUrl}>
-        ${(id) => html`<input id=${id} name="badge" type="file" accept="image/png,image/jpeg,image/gif,image/webp" onChange=${sendBadge} />`}
-      </${Field}>
-      ${form.badgeUrl ? html`<img class="preview" src=${form.badgeUrl} alt="Badge preview" />` : null}
+      <${BadgeField} url=${form.badgeUrl} error=${fields.badgeUrl}
+        onUploaded=${(badgeUrl) => setForm({ ...form, badgeUrl })} />
       <label class="check"><input type="checkbox" checked=${form.hidden}
         onChange=${(e) => setForm({ ...form, hidden: e.target.checked })} /> Hidden until earned</label>
       <button type="submit" disabled=${busy}>Save changes</button>

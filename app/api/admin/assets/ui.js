@@ -1,7 +1,7 @@
 // Shared pieces: labelled fields that show the server's message for them, a form's other
 // errors, and a hook that runs a mutation and keeps its refusal.
 import { html, useState } from "./htm-preact-3.1.1.module.js";
-import { Refused } from "./api.js";
+import { Refused, upload } from "./api.js";
 
 let ids = 0;
 
@@ -22,7 +22,8 @@ export function Problems({ messages }) {
   return html`<div class="problems" role="alert">${messages.map((m) => html`<p>${m}</p>`)}</div>`;
 }
 
-// Runs `action`; a refusal is kept as {fields, general} for the form to show, nothing else.
+// Runs `action`; a refusal (or a failure to reach the server) is kept as {fields, general}
+// for the form to show.
 export function useSubmit(action, fieldsKnown = []) {
   const [refusal, setRefusal] = useState({ fields: {}, general: [] });
   const [busy, setBusy] = useState(false);
@@ -33,7 +34,10 @@ export function useSubmit(action, fieldsKnown = []) {
       await action();
       setRefusal({ fields: {}, general: [] });
     } catch (error) {
-      if (!(error instanceof Refused)) throw error;
+      if (!(error instanceof Refused)) {
+        setRefusal({ fields: {}, general: [error.message] });
+        return;
+      }
       const fields = error.byField;
       const unplaced = Object.entries(fields)
         .filter(([field]) => !fieldsKnown.includes(field))
@@ -54,3 +58,23 @@ export function Screen({ title, children }) {
 }
 
 export const percent = (value) => `${value >= 10 || value === 0 ? Math.round(value) : value.toFixed(1)}%`;
+
+// A badge image: uploaded as soon as it is chosen, previewed, its URL handed to the form.
+export function BadgeField({ url, error, onUploaded }) {
+  const [problem, setProblem] = useState(null);
+  const send = async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    try {
+      const data = await upload("mutation($file: Upload!) { uploadBadge(file: $file) { url } }", file);
+      setProblem(null);
+      onUploaded(data.uploadBadge.url);
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  };
+  return html`<${Field} label="Badge" error=${error || problem} hint="PNG, JPEG, GIF or WebP, at most 1 MiB">
+      ${(id) => html`<input id=${id} name="badge" type="file" accept="image/png,image/jpeg,image/gif,image/webp" onChange=${send} />`}
+    </${Field}>
+    ${url ? html`<img class="preview" src=${url} alt="Badge preview" />` : null}`;
+}
