@@ -7,9 +7,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import version
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -22,6 +20,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from app import wiring
 from app.api import admin, graphiql, subscriptions, trophy, wall
 from app.api.badges import schema as badge_routes
 from app.api.context import Services
@@ -30,19 +29,9 @@ from app.api.limits import Limits
 from app.api.middleware import Gate, RatePolicies, TransportMiddleware
 from app.api.schema import build_schema
 from app.api.sockets import OpenSockets
-from app.api.trophy import webhooks as trophy_webhooks
 from app.api.view import LaurelGraphQL
-from app.domain.badges import BadgeFiles
 from app.domain.engine import Committed, EventEngine
-from app.domain.webhooks.admin import WebhookAdmin
-from app.domain.webhooks.delivery import Deliverer
-from app.domain.webhooks.model import PayloadFormat
-from app.domain.webhooks.payloads import Render
-from app.domain.webhooks.payloads import standard as standard_body
-from app.domain.webhooks.retries import RetryPolicy
-from app.domain.webhooks.urls import DestinationPolicy
 from app.infra.auth import Credentials
-from app.infra.badge_files import BucketFiles, DirectoryFiles
 from app.infra.definitions import CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
 from app.infra.images import PillowHeaders
@@ -51,9 +40,7 @@ from app.infra.metrics import CONTENT_TYPE_LATEST, Metrics
 from app.infra.pubsub import SubscriptionFeed, create_broker
 from app.infra.ratelimit import Policy, build_rate_limiter
 from app.infra.redis_guard import RedisGuard
-from app.infra.secret_box import AesGcmBox, SecretKey
 from app.infra.settings import Settings, get_settings
-from app.infra.webhook_sender import HttpSender
 from app.persistence.backdating import BackdateRows
 from app.persistence.badges import SqlBadgeStore
 from app.persistence.config import sqlite_file, tortoise_config
@@ -75,19 +62,8 @@ from app.workers.collector import GarbageCollector
 from app.workers.housekeeping import Housekeeping
 from app.workers.relay import OutboxRelay
 from app.workers.sampler import MetricsSampler
-from app.workers.webhooks import WebhookDispatcher, WebhookFanout
 
 log = logging.getLogger("laurel")
-
-# Webhook bodies by payload format: Laurel's own, and Trophy's for receivers moving from it.
-FORMATS: dict[PayloadFormat, Render] = {
-    PayloadFormat.STANDARD: standard_body,
-    PayloadFormat.TROPHY: trophy_webhooks.body,
-}
-
-# How long past an attempt's time limit its lease lasts: a crash mid-attempt delays that
-# delivery by at most the limit and this margin, after which another instance retries it.
-LEASE_MARGIN_S = 10.0
 
 
 def create_app(
@@ -156,7 +132,7 @@ def create_app(
             await broker.start()
             outbox = SqlOutboxStore(database)
             webhook_store = SqlWebhookStore(database)
-            webhooks = await _webhooks(settings, webhook_store, metrics, clock)
+            webhooks = await wiring.webhooks(settings, webhook_store, metrics, clock)
             relay = OutboxRelay(
                 outbox,
                 [SubscriptionFeed(broker, subscriptions.SERVED), webhooks.fanout],
@@ -193,7 +169,7 @@ def create_app(
                 wake_backdating=backdating.wake,
                 webhooks=webhooks.admin,
                 wake_webhooks=webhooks.dispatcher.wake,
-                badges=SqlBadgeStore(database, badge_files(settings)),
+                badges=SqlBadgeStore(database, wiring.badge_files(settings)),
                 image_headers=PillowHeaders(),
                 public_url=settings.public_url.rstrip("/") if settings.public_url else None,
                 clock=clock,
@@ -265,86 +241,12 @@ def create_app(
     )
 
 
-def badge_files(settings: Settings) -> BadgeFiles | None:
-    """None: the bytes stay in the database rows."""
-    if settings.badge_storage == "directory":
-        return DirectoryFiles(settings.badge_directory)
-    if settings.badge_storage == "s3":
-        if not settings.badge_bucket:
-            raise RuntimeError("LAUREL_BADGE_STORAGE=s3 needs LAUREL_BADGE_S3_BUCKET")
-        return BucketFiles(
-            settings.badge_bucket,
-            endpoint_url=settings.badge_s3_endpoint,
-            region=settings.badge_s3_region,
-        )
-    return None
-
-
 def observe(committed: Committed, relay: OutboxRelay, metrics: Metrics) -> None:
     """After each committed operation: count it, and wake the relay for what it announced."""
     metrics.events.inc(committed.events)
     metrics.completions.inc(committed.completions)
     if committed.announced:
         relay.wake()
-
-
-@dataclass(frozen=True, slots=True)
-class Webhooks:
-    admin: WebhookAdmin
-    fanout: WebhookFanout
-    dispatcher: WebhookDispatcher
-    sender: HttpSender
-
-
-async def _webhooks(
-    settings: Settings, store: SqlWebhookStore, metrics: Metrics, clock: Callable[[], datetime]
-) -> Webhooks:
-    """Refuses to start when endpoints exist and their secrets could not be opened."""
-    key = SecretKey(settings.secret_key, settings.secret_key_file)
-    if not key.available and await store.any_endpoint():
-        raise RuntimeError(
-            "webhook endpoints exist but there is no secret key to open their secrets: set "
-            f"LAUREL_SECRET_KEY, or restore {settings.secret_key_file}"
-        )
-    destinations = DestinationPolicy(
-        allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private
-    )
-    if destinations.allow_http:
-        log.warning("LAUREL_WEBHOOK_ALLOW_HTTP is on: webhooks may be sent over plain http")
-    if destinations.allow_private:
-        log.warning(
-            "LAUREL_WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to loopback, private and "
-            "link-local addresses"
-        )
-    box = AesGcmBox(key)
-    sender = HttpSender(destinations, settings.webhook_timeout_s)
-    policy = RetryPolicy(
-        schedule=settings.retry_schedule,
-        jitter=settings.webhook_retry_jitter,
-        disable_after=timedelta(days=settings.webhook_disable_after_days),
-    )
-    deliverer = Deliverer(
-        store,
-        sender,
-        box,
-        policy,
-        user_agent=f"Laurel-Webhooks/{version('laurel-server')}",
-        clock=clock,
-        on_attempt=lambda result: metrics.count_webhook_attempt(result.status),
-    )
-    dispatcher = WebhookDispatcher(
-        store,
-        deliverer,
-        lease=timedelta(seconds=settings.webhook_timeout_s + LEASE_MARGIN_S),
-        poll_interval=settings.webhook_poll_s,
-        clock=clock,
-    )
-    return Webhooks(
-        admin=WebhookAdmin(store, box, deliverer, destinations, clock=clock),
-        fanout=WebhookFanout(store, FORMATS, on_queued=dispatcher.wake, clock=clock),
-        dispatcher=dispatcher,
-        sender=sender,
-    )
 
 
 def redis_guard(settings: Settings, metrics: Metrics, use: str) -> RedisGuard:
