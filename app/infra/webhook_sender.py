@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import socket
 import ssl
 import time
@@ -24,7 +23,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from app.domain.webhooks.retries import AttemptResult
-from app.domain.webhooks.urls import DestinationPolicy, address_allowed
+from app.domain.webhooks.urls import DestinationPolicy, address_allowed, literal_address
 
 MAX_READ = 64 * 1024
 KEPT = 1024
@@ -120,8 +119,8 @@ class HttpSender:
         return AttemptResult(result.status, result.error, result.retry_after, result.body, elapsed)
 
     async def _post(self, url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
-        host = (urlsplit(url).hostname or "").strip("[]")
-        if _is_literal(host) and not address_allowed(host, self._policy):
+        literal = literal_address(urlsplit(url).hostname or "")
+        if literal is not None and not address_allowed(literal, self._policy):
             return AttemptResult(None, BLOCKED)
         async with self._client().post(
             url, data=body, headers=headers, allow_redirects=False
@@ -147,14 +146,6 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def _is_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _connect_error(error: aiohttp.ClientConnectorError) -> str:

@@ -4,14 +4,13 @@ receiver written for Trophy keeps working. Laurel's own types (user.created) hav
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from app.api.trophy import wire
 from app.domain.announcements import AchievementCompleted, Announcement, StreakGrew
 from app.domain.queries import UserAchievementView
 from app.domain.triggers import completed_progress
-from app.domain.webhooks.payloads import Subjects
+from app.domain.webhooks.payloads import Subjects, minified
 
 
 def body(message_id: str, event: Announcement, at: datetime, subjects: Subjects) -> str | None:
@@ -36,4 +35,4 @@ def body(message_id: str, event: Announcement, at: datetime, subjects: Subjects)
             document = {"type": event.type.value, "user": wire.user(user), "streak": streak}
         case _:
             return None
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return minified(document)

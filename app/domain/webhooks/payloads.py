@@ -60,7 +60,11 @@ def event_type(event: Announcement) -> WebhookEventType:
 
 
 def body(message_id: str, kind: WebhookEventType, at: datetime, data: Json) -> str:
-    document = {"id": message_id, "type": kind.value, "timestamp": instant(at), "data": data}
+    return minified({"id": message_id, "type": kind.value, "timestamp": instant(at), "data": data})
+
+
+def minified(document: Json) -> str:
+    """How every body format is encoded: UTF-8 as it is (no \\u escapes), no spaces."""
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -43,7 +43,7 @@ def check_url(url: str, policy: DestinationPolicy) -> str:
     if parts.username is not None or parts.password is not None:
         raise BadUserInput("url must not carry a user name or password", field=FIELD)
     host = parts.hostname.rstrip(".").lower()
-    literal = _literal_address(host)
+    literal = literal_address(host)
     refused = host == "localhost" or host.endswith(".localhost")
     if literal is not None:
         refused = not address_allowed(literal, policy)
@@ -66,7 +66,8 @@ def address_allowed(address: str, policy: DestinationPolicy) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def _literal_address(host: str) -> str | None:
+def literal_address(host: str) -> str | None:
+    """The address a URL's host names literally (`10.0.0.1`, `[::1]`), None for a name."""
     try:
         return str(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
