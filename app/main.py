@@ -62,6 +62,7 @@ from app.workers.collector import GarbageCollector
 from app.workers.housekeeping import Housekeeping
 from app.workers.relay import OutboxRelay
 from app.workers.sampler import MetricsSampler
+from app.workers.streak_clock import StreakClock
 
 log = logging.getLogger("laurel")
 
@@ -146,6 +147,12 @@ def create_app(
                 poll_interval=settings.backdate_poll_s,
                 settle=timedelta(seconds=settings.backdate_settle_s),
             )
+            streak_clock = StreakClock(
+                Transactions(database, SqlTransaction),
+                interval=settings.streak_clock_s,
+                on_announced=relay.wake,
+                clock=clock,
+            )
             # `laurel serve` ends them before uvicorn drops its connections (with 1012).
             sockets = OpenSockets(settings.max_sockets_per_credential)
             config_store = TortoiseConfigStore()
@@ -167,6 +174,7 @@ def create_app(
                 reads=SqlReadStore(database),
                 broker=broker,
                 wake_backdating=backdating.wake,
+                wake_streak_clock=streak_clock.wake,
                 webhooks=webhooks.admin,
                 wake_webhooks=webhooks.dispatcher.wake,
                 badges=SqlBadgeStore(database, wiring.badge_files(settings)),
@@ -183,6 +191,7 @@ def create_app(
             workers: list[BackgroundTask] = [
                 relay,
                 backdating,
+                streak_clock,
                 webhooks.dispatcher,
                 Housekeeping(
                     SqlRetention(database),

@@ -41,6 +41,7 @@ class Services:
     reads: ReadStore
     broker: Broker
     wake_backdating: Callable[[], None]
+    wake_streak_clock: Callable[[], None]
     webhooks: WebhookAdmin
     wake_webhooks: Callable[[], None]
     badges: BadgeStore

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from app.domain.streaks import StreakFrequency, StreakView
+from app.domain.streaks import StreakView
 
 
 class EventType(enum.StrEnum):
@@ -26,6 +26,9 @@ class EventType(enum.StrEnum):
     ACHIEVEMENT_COMPLETED = "achievement.completed"
     STREAK_STARTED = "streak.started"
     STREAK_EXTENDED = "streak.extended"
+    STREAK_LOST = "streak.lost"
+    STREAK_FREEZE_CONSUMED = "streak.freeze_consumed"
+    STREAK_FREEZE_EARNED = "streak.freeze_earned"
     USER_CREATED = "user.created"
 
 
@@ -81,38 +84,112 @@ class StreakGrew:
         return EventType.STREAK_STARTED if self.streak.length == 1 else EventType.STREAK_EXTENDED
 
     def to_data(self) -> dict[str, Any]:
-        view = self.streak
-        return {
-            "userId": self.user_id,
-            "length": view.length,
-            "frequency": view.frequency.value,
-            "started": view.started.isoformat() if view.started else None,
-            "periodStart": view.period_start.isoformat(),
-            "periodEnd": view.period_end.isoformat(),
-            "expires": view.expires.isoformat() if view.expires else None,
-        }
+        return {"userId": self.user_id, **self.streak.to_data()}
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> StreakGrew:
-        started, expires = data["started"], data["expires"]
-        view = StreakView(
+        return cls(user_id=str(data["userId"]), streak=StreakView.from_data(data))
+
+
+@dataclass(frozen=True, slots=True)
+class StreakLost:
+    """A period ended with no qualifying event and no freeze: the streak of `length` is gone."""
+
+    user_id: str
+    length: int
+    lost_at: datetime
+    type: ClassVar[EventType] = EventType.STREAK_LOST
+
+    def to_data(self) -> dict[str, Any]:
+        return {"userId": self.user_id, "length": self.length, "lostAt": self.lost_at.isoformat()}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> StreakLost:
+        return cls(
+            user_id=str(data["userId"]),
             length=int(data["length"]),
-            frequency=StreakFrequency(data["frequency"]),
-            started=date.fromisoformat(started) if started else None,
-            period_start=date.fromisoformat(str(data["periodStart"])),
-            period_end=date.fromisoformat(str(data["periodEnd"])),
-            expires=datetime.fromisoformat(expires) if expires else None,
+            lost_at=datetime.fromisoformat(str(data["lostAt"])),
         )
-        return cls(user_id=str(data["userId"]), streak=view)
 
 
-Announcement = AchievementCompleted | UserCreated | StreakGrew
+@dataclass(frozen=True, slots=True)
+class FreezesConsumed:
+    """Freezes covered missed periods, `period_start` to `period_end`; `streak.freezes` is
+    what is left."""
+
+    user_id: str
+    consumed: int
+    period_start: date
+    period_end: date
+    streak: StreakView
+    type: ClassVar[EventType] = EventType.STREAK_FREEZE_CONSUMED
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "userId": self.user_id,
+            "consumed": self.consumed,
+            "frozenStart": self.period_start.isoformat(),
+            "frozenEnd": self.period_end.isoformat(),
+            **self.streak.to_data(),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> FreezesConsumed:
+        return cls(
+            user_id=str(data["userId"]),
+            consumed=int(data["consumed"]),
+            period_start=date.fromisoformat(str(data["frozenStart"])),
+            period_end=date.fromisoformat(str(data["frozenEnd"])),
+            streak=StreakView.from_data(data),
+        )
+
+
+class FreezeSource(enum.StrEnum):
+    START = "START"
+    AUTO_EARN = "AUTO_EARN"
+    GRANT = "GRANT"
+
+
+@dataclass(frozen=True, slots=True)
+class FreezesEarned:
+    """A grant added `earned` freezes (what the cap left of it); `freezes` is the new balance."""
+
+    user_id: str
+    earned: int
+    freezes: int
+    source: FreezeSource
+    type: ClassVar[EventType] = EventType.STREAK_FREEZE_EARNED
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "userId": self.user_id,
+            "earned": self.earned,
+            "freezes": self.freezes,
+            "source": self.source.value,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> FreezesEarned:
+        return cls(
+            user_id=str(data["userId"]),
+            earned=int(data["earned"]),
+            freezes=int(data["freezes"]),
+            source=FreezeSource(data["source"]),
+        )
+
+
+Announcement = (
+    AchievementCompleted | UserCreated | StreakGrew | StreakLost | FreezesConsumed | FreezesEarned
+)
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
     EventType.ACHIEVEMENT_COMPLETED: AchievementCompleted.from_data,
     EventType.USER_CREATED: UserCreated.from_data,
     EventType.STREAK_STARTED: StreakGrew.from_data,
     EventType.STREAK_EXTENDED: StreakGrew.from_data,
+    EventType.STREAK_LOST: StreakLost.from_data,
+    EventType.STREAK_FREEZE_CONSUMED: FreezesConsumed.from_data,
+    EventType.STREAK_FREEZE_EARNED: FreezesEarned.from_data,
 }
 
 

@@ -14,6 +14,7 @@ from app.domain.model import (
     ApiTrigger,
     Attribute,
     CompositeTrigger,
+    FreezeRules,
     Metric,
     MetricTrigger,
     StreakSettings,
@@ -270,9 +271,21 @@ async def set_achievement_status(
     )
 
 
+MAX_FREEZES = 100
+MAX_AUTO_EARN_INTERVAL = 365
+
+
 async def configure_streak(
-    store: ConfigStore, tenant_id: int, *, frequency: StreakFrequency, metric_keys: Sequence[str]
+    store: ConfigStore,
+    tenant_id: int,
+    *,
+    frequency: StreakFrequency,
+    metric_keys: Sequence[str],
+    freezes: FreezeRules | None = None,
 ) -> StreakSettings:
+    """Replaces the whole streak configuration: without `freezes`, freezes are off."""
+    if freezes is not None:
+        check_freeze_rules(freezes)
     if not metric_keys:
         raise BadUserInput("a streak needs at least one metric", field="metricKeys")
     known = {m.key: m.id for m in await store.metrics(tenant_id)}
@@ -280,7 +293,31 @@ async def configure_streak(
     if unknown:
         raise BadUserInput(f"unknown metrics: {', '.join(unknown)}", field="metricKeys")
     settings = StreakSettings(
-        frequency=frequency, metric_ids=tuple(dict.fromkeys(known[k] for k in metric_keys))
+        frequency=frequency,
+        metric_ids=tuple(dict.fromkeys(known[k] for k in metric_keys)),
+        freezes=freezes,
     )
-    await store.configure_streak(tenant_id, settings)
-    return settings
+    return await store.configure_streak(tenant_id, settings)
+
+
+def check_freeze_rules(rules: FreezeRules) -> None:
+    if not 1 <= rules.max_count <= MAX_FREEZES:
+        raise BadUserInput(
+            f"maxCount must be between 1 and {MAX_FREEZES}", field="freezes.maxCount"
+        )
+    if not 0 <= rules.start_count <= rules.max_count:
+        raise BadUserInput("startCount must be between 0 and maxCount", field="freezes.startCount")
+    if (rules.auto_interval is None) != (rules.auto_amount is None):
+        raise BadUserInput(
+            "set autoEarnInterval and autoEarnAmount together or neither",
+            field="freezes.autoEarnInterval",
+        )
+    if rules.auto_interval is not None and not 1 <= rules.auto_interval <= MAX_AUTO_EARN_INTERVAL:
+        raise BadUserInput(
+            f"autoEarnInterval must be between 1 and {MAX_AUTO_EARN_INTERVAL} days",
+            field="freezes.autoEarnInterval",
+        )
+    if rules.auto_amount is not None and not 1 <= rules.auto_amount <= rules.max_count:
+        raise BadUserInput(
+            "autoEarnAmount must be between 1 and maxCount", field="freezes.autoEarnAmount"
+        )

@@ -3,6 +3,8 @@
 Each runs as one write transaction owned here, over the `Transaction` port; what it completes
 goes through `completion.complete`, the one completion path, and is announced in the same
 transaction. Exactly-once comes from the storage's unique keys, never from a check-then-write.
+Definitions (metrics, the streak settings) are read before the transaction opens, never inside
+it: on SQLite a transaction must not wait on another connection.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from app.domain import idempotency
-from app.domain.announcements import Announcement, StreakGrew, UserCreated
+from app.domain.announcements import Announcement, UserCreated
 from app.domain.completion import Grant, complete
 from app.domain.errors import BadUserInput, NotFound
-from app.domain.model import Achievement, AchievementStatus, Caller, Metric, User
+from app.domain.model import (
+    Achievement,
+    AchievementStatus,
+    Caller,
+    Metric,
+    StreakSettings,
+    User,
+)
 from app.domain.outcomes import (
     CompleteAchievement,
     CompletionOutcome,
@@ -31,7 +40,13 @@ from app.domain.ports import (
     UpsertedUser,
     UserProfile,
 )
-from app.domain.streak_tracking import advance_streak, extended, streak_view
+from app.domain.streak_tracking import (
+    advance_streak,
+    grant_freezes,
+    open_streak,
+    refresh_streak,
+)
+from app.domain.streaks import StreakView
 from app.domain.triggers import ApiTrigger, completed_progress
 from app.domain.validation import (
     MAX_EMAIL,
@@ -98,18 +113,16 @@ class EventEngine:
                 NewEvent(tenant, metric.id, command.value, command.attributes, occurred_at, now),
             )
             user = recorded.user.user
-            news = _user_news(recorded.user)
+            news = await _user_news(tx, tenant, recorded.user, settings, now)
             candidates = list(recorded.crossed)
             streak, streak_extended = None, False
             if settings is not None:
                 progress = await advance_streak(
-                    tx, tenant, user, settings, metric.id, command.value, occurred_at
+                    tx, tenant, user, settings, metric.id, command.value, occurred_at, now
                 )
                 candidates += progress.reached
-                streak = streak_view(progress.run, settings, now, user.tz)
-                streak_extended = extended(progress, settings, now, user.tz)
-                if streak_extended:
-                    news.append(StreakGrew(user.id, streak))
+                streak, streak_extended = progress.view, progress.extended
+                news += progress.news
             if recorded.user.attributes_changed:
                 candidates += await tx.qualifying_achievements(tenant, user.pk)
             await tx.announce(tenant, news, now)
@@ -137,6 +150,7 @@ class EventEngine:
         check_key(command.achievement_key, "achievementKey")
         command = replace(command, user=check_profile(command.user))
         now = self._clock()
+        settings = await self._definitions.streak_settings(tenant)
         async with self._transactions() as tx:
             achievement = await tx.achievement_by_key(tenant, command.achievement_key)
             if achievement is None:
@@ -146,12 +160,12 @@ class EventEngine:
             if achievement.status is not AchievementStatus.ACTIVE:
                 raise BadUserInput("only ACTIVE achievements can be completed")
             upserted = await tx.upsert_user(tenant, command.user, now)
-            news = _user_news(upserted)
+            news = await _user_news(tx, tenant, upserted, settings, now)
             await tx.announce(tenant, news, now)
             user = upserted.user
             if not attainable(achievement, user.attributes):
                 raise BadUserInput("the user's attributes do not meet the achievement's")
-            others = await _requalify(tx, tenant, upserted, now)
+            others = await _requalify(tx, tenant, upserted, settings, now)
             made = await _complete(tx, tenant, user, [achievement], now)
             if made:
                 outcome = CompletionOutcome(
@@ -176,13 +190,32 @@ class EventEngine:
     async def identify_user(self, caller: Caller, profile: UserProfile) -> User:
         profile = check_profile(profile)
         now = self._clock()
+        tenant = caller.tenant_id
+        settings = await self._definitions.streak_settings(tenant)
         async with self._transactions() as tx:
-            upserted = await tx.upsert_user(caller.tenant_id, profile, now)
-            news = _user_news(upserted)
-            await tx.announce(caller.tenant_id, news, now)
-            unlocks = await _requalify(tx, caller.tenant_id, upserted, now)
+            upserted = await tx.upsert_user(tenant, profile, now)
+            news = await _user_news(tx, tenant, upserted, settings, now)
+            await tx.announce(tenant, news, now)
+            unlocks = await _requalify(tx, tenant, upserted, settings, now)
         self._on_commit(Committed(0, len(unlocks), len(unlocks) + len(news)))
         return upserted.user
+
+    async def grant_streak_freezes(self, caller: Caller, user_id: str, count: int) -> StreakView:
+        """`count` freezes for an existing user, never above the cap."""
+        check_user_id(user_id)
+        tenant = caller.tenant_id
+        settings = await self._definitions.streak_settings(tenant)
+        if settings is None or settings.freezes is None:
+            raise BadUserInput("streak freezes are off", field="userId")
+        now = self._clock()
+        async with self._transactions() as tx:
+            user = await tx.lock_user(tenant, user_id)
+            if user is None:
+                raise NotFound(f"no user with id {user_id!r}", field="userId")
+            progress = await grant_freezes(tx, tenant, user, settings, count, now)
+            await tx.announce(tenant, progress.news, now)
+        self._on_commit(Committed(0, 0, len(progress.news)))
+        return progress.view
 
     async def _metric(self, tenant_id: int, key: str) -> Metric:
         check_key(key, "metricKey")
@@ -192,9 +225,20 @@ class EventEngine:
         return metric
 
 
-def _user_news(upserted: UpsertedUser) -> list[Announcement]:
-    """`user.created` for a user this operation created."""
-    return [UserCreated(upserted.user.id)] if upserted.created else []
+async def _user_news(
+    tx: Transaction,
+    tenant_id: int,
+    upserted: UpsertedUser,
+    settings: StreakSettings | None,
+    now: datetime,
+) -> list[Announcement]:
+    """`user.created` for a user this operation created, and their START freezes."""
+    if not upserted.created:
+        return []
+    news: list[Announcement] = [UserCreated(upserted.user.id)]
+    if settings is not None:
+        news += await open_streak(tx, tenant_id, upserted.user, settings, now)
+    return news
 
 
 def check_profile(profile: UserProfile) -> UserProfile:
@@ -239,12 +283,20 @@ def _check_occurred_at(occurred_at: datetime, now: datetime) -> datetime:
 
 
 async def _requalify(
-    tx: Transaction, tenant_id: int, upserted: UpsertedUser, now: datetime
+    tx: Transaction,
+    tenant_id: int,
+    upserted: UpsertedUser,
+    settings: StreakSettings | None,
+    now: datetime,
 ) -> list[Unlock]:
-    """New attributes may make a user meet achievements whose bar they had reached already."""
+    """New attributes may make a user meet achievements whose bar they had reached already;
+    a streak stored under older settings is evaluated first, so its length is today's."""
     if not upserted.attributes_changed:
         return []
-    candidates = await tx.qualifying_achievements(tenant_id, upserted.user.pk)
+    candidates: list[Achievement] = []
+    if settings is not None:
+        candidates += await refresh_streak(tx, tenant_id, upserted.user, settings, now)
+    candidates += await tx.qualifying_achievements(tenant_id, upserted.user.pk)
     return await _complete(tx, tenant_id, upserted.user, candidates, now)
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from app.domain.errors import Conflict
 from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
 from app.domain.ports import CatalogueReads, IdempotencyClaim
 from app.domain.progress import Progress
-from app.domain.streaks import StreakFrequency, StreakView
+from app.domain.streaks import StreakView
 from app.domain.validation import check_idempotency_key
 
 WINDOW = timedelta(hours=24)
@@ -86,16 +85,7 @@ def dump_outcome(outcome: EventOutcome) -> str:
                 for u in outcome.unlocks
             ],
             "streakExtended": outcome.streak_extended,
-            "streak": None
-            if streak is None
-            else {
-                "length": streak.length,
-                "frequency": streak.frequency.value,
-                "started": streak.started.isoformat() if streak.started else None,
-                "periodStart": streak.period_start.isoformat(),
-                "periodEnd": streak.period_end.isoformat(),
-                "expires": streak.expires.isoformat() if streak.expires else None,
-            },
+            "streak": None if streak is None else streak.to_data(),
         },
         separators=(",", ":"),
     )
@@ -121,21 +111,8 @@ async def load_outcome(reads: CatalogueReads, tenant_id: int, response: str) -> 
         metric_key=data["metricKey"],
         total=data["total"],
         unlocks=unlocks,
-        streak=_streak(data["streak"]),
+        streak=StreakView.from_data(data["streak"]) if data["streak"] else None,
         streak_extended=bool(data.get("streakExtended", False)),
         idempotency_key=None,
         replayed=True,
-    )
-
-
-def _streak(data: dict[str, Any] | None) -> StreakView | None:
-    if data is None:
-        return None
-    return StreakView(
-        length=data["length"],
-        frequency=StreakFrequency(data["frequency"]),
-        started=date.fromisoformat(data["started"]) if data["started"] else None,
-        period_start=date.fromisoformat(data["periodStart"]),
-        period_end=date.fromisoformat(data["periodEnd"]),
-        expires=datetime.fromisoformat(data["expires"]) if data["expires"] else None,
     )

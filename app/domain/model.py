@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.attributes import Attribute
+from app.domain.streak_ledger import FreezeRules
 from app.domain.streaks import StreakFrequency
 from app.domain.triggers import (
     ApiTrigger,
@@ -30,6 +31,7 @@ __all__ = [
     "Caller",
     "CallerKind",
     "CompositeTrigger",
+    "FreezeRules",
     "Metric",
     "MetricTrigger",
     "StreakFrequency",
@@ -128,5 +130,11 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class StreakSettings:
+    """`version` grows with every configureStreak: a user's stored streak evaluated under an
+    older one is evaluated again, so that changes to metrics, frequency and freezes apply to the
+    whole history."""
+
     frequency: StreakFrequency
     metric_ids: tuple[int, ...]
+    freezes: FreezeRules | None = None
+    version: int = 0

@@ -24,7 +24,7 @@ from app.domain.model import (
     Trigger,
     User,
 )
-from app.domain.streaks import StreakFrequency, StreakRun
+from app.domain.streak_ledger import ApiGrant, Ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,11 @@ class ConfigStore(Definitions, Protocol):
     async def save_achievement(
         self, tenant_id: int, achievement: Achievement, *, backdate: bool
     ) -> Achievement: ...
-    async def configure_streak(self, tenant_id: int, settings: StreakSettings) -> None: ...
+    async def configure_streak(self, tenant_id: int, settings: StreakSettings) -> StreakSettings:
+        """Stores the settings under a new version (returned), marks every user's stored streak
+        for re-evaluation under it and, with freezes on, gives users without one a state to
+        evaluate, so that the streak clock grants and announces for them too."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +163,21 @@ class Completion:
 
 @dataclass(frozen=True, slots=True)
 class StreakState:
-    """The latest run and the longest ever, as computed for `frequency` (None: no state yet)."""
+    """A user's streak ledger as evaluated under settings `version`; `ledger` is None for a
+    state made to be evaluated (freezes turned on for a user with no streak yet)."""
 
-    run: StreakRun | None
-    longest: int
-    frequency: StreakFrequency | None = None
+    ledger: Ledger | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStreak:
+    """A user's stored streak as the read side gets it: with the days and grants to evaluate it
+    from when the stored ledger is not current (older settings, or none)."""
+
+    state: StreakState | None
+    days: Sequence[date] = ()
+    grants: Sequence[ApiGrant] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,10 +243,28 @@ class CompletionWrites(Protocol):
 
 
 class StreakWrites(Protocol):
-    async def streak_state(self, user_pk: int) -> StreakState: ...
-    async def add_streak_day(self, tenant_id: int, user_pk: int, day: date) -> bool: ...
-    async def streak_days(self, user_pk: int) -> list[date]: ...
-    async def save_streak_state(self, tenant_id: int, user_pk: int, state: StreakState) -> None: ...
+    async def streak_state(self, user_pk: int) -> StreakState | None: ...
+    async def add_streak_day(self, tenant_id: int, user_pk: int, metric_id: int, day: date) -> bool:
+        """Days are kept per metric, so that a change to the streak's metrics is retroactive;
+        True when this (metric, day) is new."""
+        ...
+
+    async def streak_days(self, user_pk: int, metric_ids: Sequence[int]) -> list[date]:
+        """The distinct days with an event on one of `metric_ids`."""
+        ...
+
+    async def freeze_grants(self, user_pk: int) -> list[ApiGrant]: ...
+    async def add_freeze_grant(self, tenant_id: int, user_pk: int, grant: ApiGrant) -> None: ...
+    async def save_streak_state(
+        self, tenant_id: int, user_pk: int, state: StreakState, due_at: datetime | None
+    ) -> None:
+        """`due_at`: when the streak clock next has something to judge or grant."""
+        ...
+
+    async def lock_user(self, tenant_id: int, user_id: str) -> User | None:
+        """The user, locked until the transaction ends, as an event on them would."""
+        ...
+
     async def streak_achievements_between(
         self, tenant_id: int, above: int, up_to: int
     ) -> list[Achievement]: ...
@@ -276,7 +308,7 @@ class Standing:
     user: User
     completed_at: dict[int, datetime]
     totals: dict[tuple[int, Attribute | None], float]
-    streak: StreakRun | None
+    streak: StoredStreak | None
 
 
 class ReadStore(Protocol):
@@ -291,9 +323,11 @@ class ReadStore(Protocol):
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]: ...
     async def tenant_achievements(self, tenant_id: int) -> list[Achievement]: ...
     async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...
-    async def streak_days(self, user_pk: int) -> list[date]:
-        """The local days on which the user had a qualifying event."""
+    async def streak_days(self, user_pk: int, metric_ids: Sequence[int]) -> list[date]:
+        """The local days on which the user had an event on one of `metric_ids`."""
         ...
+
+    async def freeze_grants(self, user_pk: int) -> list[ApiGrant]: ...
 
     async def completions_by_day(
         self, tenant_id: int, achievement_ids: Sequence[int], since: date

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from app.domain import streak_ledger
 from app.domain.errors import BadUserInput
 from app.domain.model import (
     Achievement,
@@ -22,17 +23,11 @@ from app.domain.model import (
     StreakSettings,
     User,
 )
-from app.domain.ports import Standing
+from app.domain.ports import Standing, StoredStreak
 from app.domain.progress import Progress
-from app.domain.streaks import (
-    StreakFrequency,
-    StreakView,
-    current_streak,
-    local_date,
-    period_end,
-    period_start,
-    previous_period,
-)
+from app.domain.streak_ledger import ApiGrant, HistoryPeriod
+from app.domain.streak_tracking import context, current_ledger
+from app.domain.streaks import StreakView, local_date
 from app.domain.triggers import UserStanding, completed_progress, progress
 from app.domain.visibility import (
     as_seen_by,
@@ -117,13 +112,23 @@ def prerequisites(
 
 
 def user_streak(
-    settings: StreakSettings | None, standing: Standing | None, tz: str, now: datetime
+    settings: StreakSettings | None, standing: Standing | None, now: datetime
 ) -> StreakView | None:
-    """None when the tenant has no streak configured."""
-    if settings is None:
+    """None when the tenant has no streak configured; the rule as of now, whether or not the
+    streak clock has judged the periods that ended since the user's last event."""
+    if settings is None or standing is None:
         return None
-    run = standing.streak if standing else None
-    return current_streak(run, settings.frequency, now, tz)
+    user = standing.user
+    ctx = context(settings, user)
+    stored = standing.streak or StoredStreak(None)
+    ledger = current_ledger(stored.state, settings)
+    if ledger is None:
+        ledger, _ = streak_ledger.evaluate(
+            ctx, stored.days, stored.grants, local_date(now, user.tz)
+        )
+    else:
+        ledger, _ = streak_ledger.up_to_now(ledger, ctx, now, user.tz)
+    return streak_ledger.view(ledger, ctx, now, user.tz)
 
 
 def user_achievements(
@@ -192,34 +197,25 @@ def unlocked(achievement: Achievement, caller: Caller, at: datetime) -> UserAchi
     )
 
 
-@dataclass(frozen=True, slots=True)
-class StreakPeriod:
-    """One period of a user's streak history: its days, and the streak's length at its end."""
-
-    start: date
-    end: date
-    length: int
+MAX_HISTORY = 100
 
 
 def streak_history(
-    days: Iterable[date], frequency: StreakFrequency, now: datetime, tz: str, periods: int
-) -> list[StreakPeriod]:
-    """The last `periods` periods, oldest first, up to the current one. A period with a
-    qualifying day ends a run of that many periods; the current one, still open, carries the run
-    before it; any other period without one has length 0."""
-    active = {period_start(d, frequency) for d in days}
-    current = period_start(local_date(now, tz), frequency)
-    history = []
-    start = current
-    for _ in range(periods):
-        probe = start if start in active or start != current else previous_period(start, frequency)
-        length = 0
-        while probe in active:
-            length += 1
-            probe = previous_period(probe, frequency)
-        history.append(StreakPeriod(start, period_end(start, frequency), length))
-        start = previous_period(start, frequency)
-    return history[::-1]
+    settings: StreakSettings,
+    user: User,
+    days: Sequence[date],
+    grants: Sequence[ApiGrant],
+    now: datetime,
+    periods: int,
+    *,
+    most: int = MAX_HISTORY,
+) -> list[HistoryPeriod]:
+    """The last `periods` periods (1 to `most`), the current one first, evaluated from the
+    user's days and grants (exactly what the stored ledger holds, period by period)."""
+    if not 1 <= periods <= most:
+        raise BadUserInput(f"periods must be between 1 and {most}", field="periods")
+    ctx = context(settings, user)
+    return streak_ledger.history(ctx, days, grants, now, user.tz, periods)
 
 
 MAX_CHART_DAYS = 366

@@ -8,9 +8,10 @@ local date straight from ``local_date`` without normalising it first.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 _ONE_DAY = timedelta(days=1)
@@ -108,71 +109,6 @@ def _first_instant_on_or_after(
 
 
 @dataclass(frozen=True, slots=True)
-class StreakRun:
-    """A maximal-at-the-end run of consecutive active periods, identified by period starts."""
-
-    start: date
-    last: date
-    length: int
-
-
-def extend_run(run: StreakRun | None, period: date, frequency: StreakFrequency) -> StreakRun | None:
-    """Fold one in-order event into ``run`` in O(1).
-
-    Returns None for an event older than ``run.last``: it may bridge a gap, so only a
-    recomputation over all periods (``latest_run``) can tell.
-    """
-    period = period_start(period, frequency)
-    if run is None:
-        return StreakRun(period, period, 1)
-    if period < run.last:
-        return None
-    if period == run.last:
-        return run
-    if period == next_period(run.last, frequency):
-        return StreakRun(run.start, period, run.length + 1)
-    return StreakRun(period, period, 1)
-
-
-def _normalised(periods: Iterable[date], frequency: StreakFrequency) -> set[date]:
-    return {period_start(day, frequency) for day in periods}
-
-
-def _count_from(
-    starts: set[date],
-    origin: date,
-    frequency: StreakFrequency,
-    step: Callable[[date, StreakFrequency], date],
-) -> tuple[int, date]:
-    """Walk away from ``origin`` while periods stay active; returns the count and the farthest."""
-    count, edge = 0, origin
-    while (candidate := step(edge, frequency)) in starts:
-        count, edge = count + 1, candidate
-    return count, edge
-
-
-def latest_run(periods: Iterable[date], frequency: StreakFrequency) -> StreakRun | None:
-    """Recompute from scratch; the fallback when events arrive out of order."""
-    starts = _normalised(periods, frequency)
-    if not starts:
-        return None
-    last = max(starts)
-    before, first = _count_from(starts, last, frequency, previous_period)
-    return StreakRun(first, last, before + 1)
-
-
-def run_length_containing(periods: Iterable[date], period: date, frequency: StreakFrequency) -> int:
-    """A backfilled event can join two runs; STREAK achievements must see the merged length."""
-    starts = _normalised(periods, frequency)
-    origin = period_start(period, frequency)
-    if origin not in starts:
-        return 0
-    before, _ = _count_from(starts, origin, frequency, previous_period)
-    after, _ = _count_from(starts, origin, frequency, next_period)
-    return before + 1 + after
-
-
-@dataclass(frozen=True, slots=True)
 class StreakView:
     """What the GraphQL ``Streak`` type shows, computed for one moment and zone."""
 
@@ -182,28 +118,36 @@ class StreakView:
     period_start: date
     period_end: date
     expires: datetime | None
+    freezes: int | None = None
+    """Freezes held now; None while freezes are off."""
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready, for the outbox and stored idempotent responses."""
+        return {
+            "length": self.length,
+            "frequency": self.frequency.value,
+            "started": self.started.isoformat() if self.started else None,
+            "periodStart": self.period_start.isoformat(),
+            "periodEnd": self.period_end.isoformat(),
+            "expires": self.expires.isoformat() if self.expires else None,
+            "freezes": self.freezes,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> StreakView:
+        started, expires = data["started"], data["expires"]
+        return cls(
+            length=int(data["length"]),
+            frequency=StreakFrequency(data["frequency"]),
+            started=date.fromisoformat(started) if started else None,
+            period_start=date.fromisoformat(str(data["periodStart"])),
+            period_end=date.fromisoformat(str(data["periodEnd"])),
+            expires=datetime.fromisoformat(expires) if expires else None,
+            freezes=data.get("freezes"),
+        )
 
 
 def last_day_to_extend(view: StreakView) -> date | None:
     """The last local day on which a qualifying event still keeps the streak: the day before it
     lapses. ``expires`` is expressed in the user's zone, so its date is the user's date."""
     return view.expires.date() - _ONE_DAY if view.expires else None
-
-
-def current_streak(
-    run: StreakRun | None, frequency: StreakFrequency, now: datetime, tz: str
-) -> StreakView:
-    """The streak as seen at ``now`` in ``tz``.
-
-    A run stays live until the period after its last one is over, so the current period may
-    still be empty. A run ending after the current period (an ``occurredAt`` slightly in the
-    future, or a zone change since) is live too: it cannot have lapsed yet.
-    """
-    current = period_start(local_date(now, tz), frequency)
-    end = period_end(current, frequency)
-    if run is None or run.last < previous_period(current, frequency):
-        return StreakView(0, frequency, None, current, end, None)
-    lapse = next_period(next_period(run.last, frequency), frequency)
-    return StreakView(
-        run.length, frequency, run.start, current, end, period_start_instant(lapse, tz)
-    )

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.domain import model
 from app.domain.errors import BadUserInput
 from app.domain.ports import AchievementDraft
-from app.domain.streaks import StreakFrequency
 from app.persistence import models
 from app.persistence.codec import achievement_from_row, dump_attributes
+from app.persistence.streaks import settings_columns, settings_from_row
 from app.persistence.triggers import trigger_columns
 
 
@@ -116,21 +117,29 @@ class TortoiseConfigStore:
         return (await self._assemble([row]))[0]
 
     async def streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
-        row = await models.StreakConfig.get_or_none(tenant_id=tenant_id)
-        if row is None:
-            return None
-        return model.StreakSettings(
-            frequency=StreakFrequency(row.frequency), metric_ids=tuple(json.loads(row.metric_ids))
-        )
+        rows = await models.StreakConfig.filter(tenant_id=tenant_id).values()
+        return settings_from_row(rows[0]) if rows else None
 
-    async def configure_streak(self, tenant_id: int, settings: model.StreakSettings) -> None:
-        await models.StreakConfig.update_or_create(
-            tenant_id=tenant_id,
-            defaults={
-                "frequency": settings.frequency.value,
-                "metric_ids": json.dumps(list(settings.metric_ids)),
-            },
-        )
+    async def configure_streak(
+        self, tenant_id: int, settings: model.StreakSettings
+    ) -> model.StreakSettings:
+        now = datetime.now(UTC)
+        async with in_transaction() as conn:
+            # A write first: on SQLite it waits for the write lock, where a read upgraded to a
+            # write later fails at once while another process writes.
+            await _reevaluate_all(conn, tenant_id, now)
+            row = (
+                await models.StreakConfig.select_for_update()
+                .using_db(conn)
+                .get_or_none(tenant_id=tenant_id)
+            )
+            version = row.version + 1 if row else 1
+            columns = {**settings_columns(settings), "version": version}
+            if row is None:
+                await models.StreakConfig.create(tenant_id=tenant_id, using_db=conn, **columns)
+            else:
+                await models.StreakConfig.filter(id=row.id).using_db(conn).update(**columns)
+        return dataclasses.replace(settings, version=version)
 
     async def _assemble(self, rows: Iterable[models.Achievement]) -> list[model.Achievement]:
         rows = list(rows)
@@ -171,3 +180,20 @@ def _row_dict(row: models.Achievement) -> dict[str, object]:
 
 def _metric(row: models.Metric) -> model.Metric:
     return model.Metric(id=row.id, key=row.key, name=row.name, unit=row.unit)
+
+
+async def _reevaluate_all(conn: BaseDBAsyncClient, tenant_id: int, now: datetime) -> None:
+    """Every user gets a state due for the streak clock, which evaluates it under the new
+    settings: days stored before (of metrics just added, say) count, and with freezes on the
+    clock grants for users who never had a streak too. A user with no state has had no event
+    since. Raw SQL: due times are compared as the engine stores them."""
+    first, second = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?", "?")
+    await conn.execute_query(
+        f"UPDATE streak_state SET due_at = {first} WHERE tenant_id = {second}", [now, tenant_id]
+    )
+    await conn.execute_query(
+        "INSERT INTO streak_state (tenant_id, user_id, version, balance, chain_active, "
+        f"longest, due_at) SELECT tenant_id, id, -1, 0, 0, 0, {first} FROM app_user "
+        f"WHERE tenant_id = {second} ON CONFLICT (user_id) DO NOTHING",
+        [now, tenant_id],
+    )

@@ -205,39 +205,71 @@ class StreakConfig(Model):
     )
     frequency = fields.CharField(max_length=16)
     metric_ids = fields.TextField(default="[]")
+    # Grows with every configureStreak; states evaluated under another version are re-evaluated.
+    version = fields.IntField(default=0)
+    freeze_start = fields.IntField(null=True)
+    freeze_max = fields.IntField(null=True)
+    freeze_auto_interval = fields.IntField(null=True)
+    freeze_auto_amount = fields.IntField(null=True)
 
     class Meta:
         table = "streak_config"
 
 
-# A local calendar day on which the user had a qualifying event; periods derive from days.
-class StreakDay(Model):
+# A local calendar day on which the user had an event with a positive value on a metric; the
+# streak's periods derive from the days of its metrics. Days from before metrics were recorded
+# have no metric and count for any streak configuration.
+class MetricDay(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    metric: fields.ForeignKeyNullableRelation[Metric] = fields.ForeignKeyField(
+        "models.Metric", null=True
+    )
+    day = fields.DateField()
+
+    class Meta:
+        table = "metric_day"
+        unique_together = (("user", "day", "metric"),)
+
+
+# A grantStreakFreezes call, kept so that a re-evaluation counts it at its day.
+class FreezeGrant(Model):
     id = fields.BigIntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
     day = fields.DateField()
+    count = fields.IntField()
 
     class Meta:
-        table = "streak_day"
-        unique_together = (("user", "day"),)
+        table = "streak_freeze_grant"
+        indexes = (Index(fields=("user_id", "day"), name="freeze_grant_by_user"),)
 
 
-# The user's latest run, kept so that an in-order event updates it in O(1).
+# The user's streak ledger (see app/domain/streak_ledger.py), so that an in-order event updates
+# it in O(1); `due_at` is when the streak clock next has a period to judge or a grant to make.
 class StreakState(Model):
     id = fields.IntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="streak_state"
     )
-    frequency = fields.CharField(max_length=16)
-    run_start = fields.DateField(null=True)
-    run_last = fields.DateField(null=True)
-    run_length = fields.IntField(default=0)
+    version = fields.IntField(default=-1)
+    settled = fields.DateField(null=True)
+    earned_through = fields.DateField(null=True)
+    balance = fields.IntField(default=0)
+    chain_start = fields.DateField(null=True)
+    chain_last = fields.DateField(null=True)
+    chain_active = fields.IntField(default=0)
     longest = fields.IntField(default=0)
+    due_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "streak_state"
-        indexes = (Index(fields=("tenant_id", "longest"), name="streak_by_longest"),)
+        indexes = (
+            Index(fields=("tenant_id", "longest"), name="streak_by_longest"),
+            Index(fields=("due_at",), name="streak_by_due"),
+        )
 
 
 # Pending backdating of one achievement, resumable from `cursor` (the last user pk done).

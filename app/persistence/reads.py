@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from app.domain import model
-from app.domain.ports import Standing
-from app.domain.streaks import StreakFrequency, StreakRun, latest_run
+from app.domain.ports import Standing, StoredStreak
+from app.domain.streak_ledger import ApiGrant
 from app.persistence.catalogue import achievements_by_ids, achievements_where
 from app.persistence.codec import (
     USER_COLUMNS,
@@ -18,9 +17,17 @@ from app.persistence.codec import (
     as_datetime,
     metric_from_row,
     placeholders,
+    prefixed,
     user_from_row,
 )
 from app.persistence.database import Connection, Database
+from app.persistence.streaks import (
+    CONFIG_COLUMNS,
+    STATE_COLUMNS,
+    days_condition,
+    settings_from_row,
+    state_from_row,
+)
 
 
 class SqlReadStore:
@@ -70,19 +77,23 @@ class SqlReadStore:
     async def streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
         async with self._db.connection() as conn:
             row = await conn.fetchrow(
-                "SELECT frequency, metric_ids FROM streak_config WHERE tenant_id = $1", tenant_id
+                f"SELECT {CONFIG_COLUMNS} FROM streak_config WHERE tenant_id = $1", tenant_id
             )
-        if row is None:
-            return None
-        return model.StreakSettings(
-            frequency=StreakFrequency(row["frequency"]),
-            metric_ids=tuple(json.loads(row["metric_ids"])),
-        )
+        return None if row is None else settings_from_row(row)
 
-    async def streak_days(self, user_pk: int) -> list[date]:
+    async def streak_days(self, user_pk: int, metric_ids: Sequence[int]) -> list[date]:
         async with self._db.connection() as conn:
-            rows = await conn.fetch("SELECT day FROM streak_day WHERE user_id = $1", user_pk)
+            rows = await conn.fetch(
+                "SELECT DISTINCT day FROM metric_day "
+                f"WHERE user_id = $1 AND {days_condition(metric_ids, 2)}",
+                user_pk,
+                *metric_ids,
+            )
         return [as_date(r["day"]) for r in rows]
+
+    async def freeze_grants(self, user_pk: int) -> list[ApiGrant]:
+        async with self._db.connection() as conn:
+            return (await _grants_of(conn, [user_pk])).get(user_pk, [])
 
     async def completions_by_day(
         self, tenant_id: int, achievement_ids: Sequence[int], since: date
@@ -134,55 +145,69 @@ class SqlReadStore:
                 f"WHERE user_id IN ({marks})",
                 *pks,
             )
-            streaks = await conn.fetch(
-                "SELECT s.user_id, s.frequency, s.run_start, s.run_last, s.run_length, "
-                "c.frequency AS configured FROM streak_state s "
-                "LEFT JOIN streak_config c ON c.tenant_id = s.tenant_id "
-                f"WHERE s.user_id IN ({marks})",
-                *pks,
-            )
-            runs = await _current_runs(conn, streaks)
-        return _assemble_standings(users, completions, totals, runs)
+            streaks = await _stored_streaks(conn, tenant_id, pks)
+        return _assemble_standings(users, completions, totals, streaks)
 
 
-async def _current_runs(conn: Connection, streaks: list[dict[str, Any]]) -> dict[int, StreakRun]:
-    """Runs stored for a frequency the tenant has since changed are rebuilt from the days.
-
-    The event path rewrites a user's run on their next event; until then the stored one would
-    be wrong. One extra query covers every such user, so reads stay constant in queries.
-    """
-    runs: dict[int, StreakRun] = {}
-    stale: dict[int, StreakFrequency] = {}
-    for row in streaks:
-        if row["configured"] is not None and row["configured"] != row["frequency"]:
-            stale[row["user_id"]] = StreakFrequency(row["configured"])
-        elif row["run_last"] is not None:
-            runs[row["user_id"]] = StreakRun(
-                start=as_date(row["run_start"]),
-                last=as_date(row["run_last"]),
-                length=int(row["run_length"]),
-            )
-    if not stale:
-        return runs
+async def _stored_streaks(
+    conn: Connection, tenant_id: int, pks: Sequence[int]
+) -> dict[int, StoredStreak]:
+    """Stored ledgers; for those evaluated under older settings (the streak clock re-evaluates
+    them soon after a change), also the days and grants to evaluate them from now. Two more
+    queries cover every such user, so reads stay constant in queries."""
     rows = await conn.fetch(
-        f"SELECT user_id, day FROM streak_day WHERE user_id IN ({placeholders(list(stale), 1)})",
+        f"SELECT s.user_id, {prefixed('s', STATE_COLUMNS)}, c.version AS configured "
+        "FROM streak_state s JOIN streak_config c ON c.tenant_id = s.tenant_id "
+        f"WHERE s.user_id IN ({placeholders(pks, 1)})",
+        *pks,
+    )
+    states = {int(r["user_id"]): state_from_row(r) for r in rows}
+    stale = [
+        int(r["user_id"])
+        for r in rows
+        if r["settled"] is None or int(r["version"]) != int(r["configured"])
+    ]
+    if not stale:
+        return {pk: StoredStreak(state) for pk, state in states.items()}
+    config = await conn.fetchrow(
+        f"SELECT {CONFIG_COLUMNS} FROM streak_config WHERE tenant_id = $1", tenant_id
+    )
+    assert config is not None, "the states were joined to it"
+    metric_ids = settings_from_row(config).metric_ids
+    day_rows = await conn.fetch(
+        "SELECT DISTINCT user_id, day FROM metric_day "
+        f"WHERE user_id IN ({placeholders(stale, 1)}) "
+        f"AND {days_condition(metric_ids, len(stale) + 1)}",
         *stale,
+        *metric_ids,
     )
     days: dict[int, list[date]] = defaultdict(list)
+    for row in day_rows:
+        days[int(row["user_id"])].append(as_date(row["day"]))
+    grants = await _grants_of(conn, stale)
+    return {
+        pk: StoredStreak(state, days.get(pk, []), grants.get(pk, []))
+        for pk, state in states.items()
+    }
+
+
+async def _grants_of(conn: Connection, pks: Sequence[int]) -> dict[int, list[ApiGrant]]:
+    rows = await conn.fetch(
+        "SELECT user_id, day, count FROM streak_freeze_grant "
+        f"WHERE user_id IN ({placeholders(pks, 1)}) ORDER BY day, id",
+        *pks,
+    )
+    found: dict[int, list[ApiGrant]] = defaultdict(list)
     for row in rows:
-        days[row["user_id"]].append(as_date(row["day"]))
-    for user_pk, frequency in stale.items():
-        run = latest_run(days[user_pk], frequency)
-        if run is not None:
-            runs[user_pk] = run
-    return runs
+        found[int(row["user_id"])].append(ApiGrant(as_date(row["day"]), int(row["count"])))
+    return found
 
 
 def _assemble_standings(
     users: list[dict[str, Any]],
     completions: list[dict[str, Any]],
     totals: list[dict[str, Any]],
-    runs: dict[int, StreakRun],
+    streaks: dict[int, StoredStreak],
 ) -> dict[str, Standing]:
     completed: dict[int, dict[int, Any]] = defaultdict(dict)
     for row in completions:
@@ -198,6 +223,6 @@ def _assemble_standings(
             user=user,
             completed_at=completed.get(user.pk, {}),
             totals=sums.get(user.pk, {}),
-            streak=runs.get(user.pk),
+            streak=streaks.get(user.pk),
         )
     return result

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from app.domain.backdating import SETTLE, BackdateFailed, run_backdate_batch
 from app.domain.ports import BackdateStoreFactory
-from app.workers.background import BackgroundTask
+from app.workers.background import WakeableTask
 
 log = logging.getLogger("laurel.backdating")
 
@@ -23,7 +23,7 @@ POLL_INTERVAL = 2.0
 RETRY_AFTER = 30.0
 
 
-class BackdateWorker(BackgroundTask):
+class BackdateWorker(WakeableTask):
     name = "laurel-backdating"
 
     def __init__(
@@ -35,26 +35,20 @@ class BackdateWorker(BackgroundTask):
         settle: timedelta = SETTLE,
     ) -> None:
         """`settle` is how long a job waits before its first batch (see `SETTLE`)."""
+        super().__init__()
         self._stores = stores
         self._poll_interval = poll_interval
         self._settle = settle
         self._retry_after = retry_after
-        self._wakeup = asyncio.Event()
         self._failed: dict[int, float] = {}
-
-    def wake(self) -> None:
-        self._wakeup.set()
 
     async def _run(self) -> None:
         while True:
             self._wakeup.clear()
             await self._drain()
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
-            except TimeoutError:
-                continue
-            # A fresh job is not claimed before it has settled (see SETTLE); wait that out.
-            await asyncio.sleep(self._settle.total_seconds())
+            if await self._round_done(self._poll_interval):
+                # A fresh job is not claimed before it has settled (see SETTLE); wait that out.
+                await asyncio.sleep(self._settle.total_seconds())
 
     async def _drain(self) -> None:
         """Batch after batch until no job is pending; never lets an error end the task."""

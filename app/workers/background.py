@@ -30,3 +30,23 @@ class BackgroundTask(ABC):
     @abstractmethod
     async def _run(self) -> None:
         """Runs until cancelled; must survive its own failures."""
+
+
+class WakeableTask(BackgroundTask):
+    """A task that polls for work queued anywhere and can be woken early by this instance (a
+    commit that queued some), so that local work starts at once and remote work within a poll."""
+
+    def __init__(self) -> None:
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def _round_done(self, seconds: float) -> bool:
+        """After a round that began with `_wakeup.clear()` (so a wake during it is kept): waits
+        `seconds` or until woken, whichever comes first; True when woken."""
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True

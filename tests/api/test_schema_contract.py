@@ -150,7 +150,11 @@ def test_the_contract_check_notices_a_broken_schema() -> None:
 
 
 # Wave-2 areas that are built, each checked with the files it depends on (the contract's README).
-AREAS = {"webhooks": ["webhooks.graphql"], "badges": ["badges.graphql"]}
+AREAS = {
+    "webhooks": ["webhooks.graphql"],
+    "badges": ["badges.graphql"],
+    "streak-freezes": ["streak-freezes.graphql"],
+}
 
 
 @needs_contract

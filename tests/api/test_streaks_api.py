@@ -355,7 +355,11 @@ async def test_a_non_qualifying_event_after_a_frequency_change_shows_the_new_str
     payload = await track(api, "u", metric="logins")
     assert payload["currentStreak"]["length"] == 3
     assert payload["currentStreak"]["frequency"] == "WEEKLY"
-    assert [a["achievement"]["key"] for a in payload["achievements"]] == ["three"]
+    # The streak clock re-evaluates the user after the change and completes "three" silently,
+    # like backdating; an event that gets there first completes it itself.
+    assert [a["achievement"]["key"] for a in payload["achievements"]] in ([], ["three"])
+    view = await user_view(api, "u")
+    assert [a["achievement"]["key"] for a in view["achievements"] if a["achievedAt"]] == ["three"]
     assert await streak_of(api, "u") == payload["currentStreak"]
 
 

@@ -372,7 +372,7 @@ async def test_streaks_announce_when_they_start_and_grow(api: Api, receiver: Rec
         "periodStart": today.isoformat(),
         "periodEnd": today.isoformat(),
         "expires": f"{today + timedelta(days=2)}T00:00:00.000Z",
-        "freezes": 0,
+        "freezes": None,
     }
     assert started.json["data"]["streak"]["length"] == 1
     assert started.json["data"]["user"]["id"] == "ada"

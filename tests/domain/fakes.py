@@ -40,6 +40,7 @@ from app.domain.ports import (
     UpsertedUser,
     UserProfile,
 )
+from app.domain.streak_ledger import ApiGrant
 from app.domain.triggers import UserStanding
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -57,8 +58,9 @@ class State:
     events: list[NewEvent] = field(default_factory=list)
     completions: dict[tuple[int, int], Completion] = field(default_factory=dict)
     backdated: set[int] = field(default_factory=set)
-    streak_days: dict[int, set[date]] = field(default_factory=dict)
+    streak_days: dict[int, set[tuple[int, date]]] = field(default_factory=dict)
     streak_states: dict[int, StreakState] = field(default_factory=dict)
+    freeze_grants: dict[int, list[ApiGrant]] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], tuple[str, str | None, datetime]] = field(
         default_factory=dict
     )
@@ -113,7 +115,8 @@ class FakeDatabase:
 def standing_of(state: State, user_pk: int) -> UserStanding:
     """The domain's view of one user, for `Trigger.reached`."""
     totals = {(m, a): t for (u, m, a), t in state.totals.items() if u == user_pk}
-    longest = state.streak_states.get(user_pk, StreakState(None, 0)).longest
+    stored = state.streak_states.get(user_pk)
+    longest = stored.ledger.longest if stored and stored.ledger else 0
     completed = {a for (u, a) in state.completions if u == user_pk}
     return UserStanding(totals=totals, longest_streak=longest, completed_ids=completed)
 
@@ -245,21 +248,32 @@ class FakeTransaction:
 
     # StreakWrites
 
-    async def streak_state(self, user_pk: int) -> StreakState:
-        return self.s.streak_states.get(user_pk, StreakState(run=None, longest=0))
+    async def streak_state(self, user_pk: int) -> StreakState | None:
+        return self.s.streak_states.get(user_pk)
 
-    async def add_streak_day(self, tenant_id: int, user_pk: int, day: date) -> bool:
+    async def add_streak_day(self, tenant_id: int, user_pk: int, metric_id: int, day: date) -> bool:
         days = self.s.streak_days.setdefault(user_pk, set())
-        if day in days:
+        if (metric_id, day) in days:
             return False
-        days.add(day)
+        days.add((metric_id, day))
         return True
 
-    async def streak_days(self, user_pk: int) -> list[date]:
-        return sorted(self.s.streak_days.get(user_pk, ()))
+    async def streak_days(self, user_pk: int, metric_ids: Sequence[int]) -> list[date]:
+        return sorted({d for m, d in self.s.streak_days.get(user_pk, ()) if m in metric_ids})
 
-    async def save_streak_state(self, tenant_id: int, user_pk: int, state: StreakState) -> None:
+    async def freeze_grants(self, user_pk: int) -> list[ApiGrant]:
+        return list(self.s.freeze_grants.get(user_pk, []))
+
+    async def add_freeze_grant(self, tenant_id: int, user_pk: int, grant: ApiGrant) -> None:
+        self.s.freeze_grants.setdefault(user_pk, []).append(grant)
+
+    async def save_streak_state(
+        self, tenant_id: int, user_pk: int, state: StreakState, due_at: datetime | None
+    ) -> None:
         self.s.streak_states[user_pk] = state
+
+    async def lock_user(self, tenant_id: int, user_id: str) -> User | None:
+        return self.s.users.get((tenant_id, user_id))
 
     async def streak_achievements_between(
         self, tenant_id: int, above: int, up_to: int

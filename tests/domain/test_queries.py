@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain import queries
+from app.domain.errors import BadUserInput
 from app.domain.model import (
     Achievement,
     AchievementStatus,
@@ -18,6 +20,7 @@ from app.domain.model import (
     CallerKind,
     CompositeTrigger,
     MetricTrigger,
+    StreakSettings,
     StreakTrigger,
     User,
 )
@@ -95,7 +98,7 @@ def test_a_users_list_is_completed_oldest_first_then_attainable_in_creation_orde
 
 
 def test_no_streak_configured_means_no_streak() -> None:
-    assert queries.user_streak(None, None, "UTC", NOW) is None
+    assert queries.user_streak(None, None, NOW) is None
 
 
 TRIGGERS = st.one_of(
@@ -135,15 +138,19 @@ def test_prerequisites_follow_the_catalogue_rules() -> None:
 def test_streak_history_counts_each_periods_run() -> None:
     today = NOW.date()
     days = [today - timedelta(days=n) for n in (1, 2, 4)]
-    history = queries.streak_history(days, StreakFrequency.DAILY, NOW, "UTC", 6)
+    settings = StreakSettings(StreakFrequency.DAILY, (1,))
+    user = User(pk=1, id="u", tz="UTC", attributes=(), created_at=NOW - timedelta(days=9))
+    history = queries.streak_history(settings, user, days, [], NOW, 6)
     assert [(p.start, p.length) for p in history] == [
-        (today - timedelta(days=5), 0),
-        (today - timedelta(days=4), 1),
-        (today - timedelta(days=3), 0),
-        (today - timedelta(days=2), 1),
-        (today - timedelta(days=1), 2),
         (today, 2),  # still open: carries the run that ends yesterday
+        (today - timedelta(days=1), 2),
+        (today - timedelta(days=2), 1),
+        (today - timedelta(days=3), 0),
+        (today - timedelta(days=4), 1),
+        (today - timedelta(days=5), 0),
     ]
-    assert all(p.start == p.end for p in history)
-    with_today = queries.streak_history([*days, today], StreakFrequency.DAILY, NOW, "UTC", 1)
+    assert all(p.start == p.end and not p.used_freeze for p in history)
+    with_today = queries.streak_history(settings, user, [*days, today], [], NOW, 1)
     assert with_today[0].length == 3
+    with pytest.raises(BadUserInput):
+        queries.streak_history(settings, user, days, [], NOW, 101)

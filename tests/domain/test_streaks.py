@@ -1,4 +1,5 @@
-"""Streak arithmetic: calendar edge cases by hand, run bookkeeping against a brute-force model."""
+"""Streak arithmetic: calendar edge cases by hand; lengths, expiry and history without freezes
+against a brute-force model (freezes: test_streak_freezes.py)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.queries import streak_history
+from app.domain.streak_ledger import Context, evaluate, history, view
 from app.domain.streaks import (
     StreakFrequency,
-    StreakRun,
     StreakView,
-    current_streak,
-    extend_run,
-    latest_run,
     local_date,
     next_period,
     period_end,
     period_start,
     period_start_instant,
     previous_period,
-    run_length_containing,
 )
 
 DAILY, WEEKLY, MONTHLY = StreakFrequency.DAILY, StreakFrequency.WEEKLY, StreakFrequency.MONTHLY
@@ -216,92 +212,68 @@ def test_period_start_instant_is_first_instant_of_the_day(day: date, tz: str) ->
     assert start.tzinfo == ZoneInfo(tz)
 
 
-# --- runs -----------------------------------------------------------------------------------
+# --- the streak as seen now ------------------------------------------------------------------
 
 
-def test_extend_run() -> None:
-    first = extend_run(None, date(2026, 5, 11), WEEKLY)
-    assert first == StreakRun(date(2026, 5, 11), date(2026, 5, 11), 1)
-    assert extend_run(first, date(2026, 5, 17), WEEKLY) is first
-    second = extend_run(first, date(2026, 5, 20), WEEKLY)
-    assert second == StreakRun(date(2026, 5, 11), date(2026, 5, 18), 2)
-    assert extend_run(second, date(2026, 6, 1), WEEKLY) == StreakRun(
-        date(2026, 6, 1), date(2026, 6, 1), 1
-    )
-    assert extend_run(second, date(2026, 5, 10), WEEKLY) is None
+def days_between(
+    first: date, last: date, frequency: StreakFrequency = StreakFrequency.DAILY
+) -> set[date]:
+    """One day in each period from `first`'s to `last`'s."""
+    found, day = set(), period_start(first, frequency)
+    while day <= last:
+        found.add(day)
+        day = next_period(day, frequency)
+    return found
 
 
-def test_latest_run_and_backfill_merge() -> None:
-    days = [
-        date(2026, 3, 1),
-        date(2026, 3, 2),
-        date(2026, 3, 4),
-        date(2026, 3, 5),
-        date(2026, 3, 4),
-    ]
-    assert latest_run(days, DAILY) == StreakRun(date(2026, 3, 4), date(2026, 3, 5), 2)
-    assert latest_run([], DAILY) is None
-    assert run_length_containing(days, date(2026, 3, 1), DAILY) == 2
-    assert run_length_containing(days, date(2026, 3, 3), DAILY) == 0
-    merged = [*days, date(2026, 3, 3)]
-    assert run_length_containing(merged, date(2026, 3, 3), DAILY) == 5
-    assert latest_run(merged, DAILY) == StreakRun(date(2026, 3, 1), date(2026, 3, 5), 5)
+def streak_now(days: set[date], frequency: StreakFrequency, now: datetime, tz: str) -> StreakView:
+    """No freezes; the user created on the first day (the creation day plays no part then)."""
+    today = local_date(now, tz)
+    ctx = Context(frequency, None, min(days) if days else today)
+    ledger, _ = evaluate(ctx, days, [], today)
+    return view(ledger, ctx, now, tz)
 
 
-def test_monthly_run_crosses_year() -> None:
-    days = [date(2026, 11, 30), date(2026, 12, 15), date(2027, 1, 1), date(2027, 2, 28)]
-    assert latest_run(days, MONTHLY) == StreakRun(date(2026, 11, 1), date(2027, 2, 1), 4)
-
-
-# --- current_streak -------------------------------------------------------------------------
-
-
-def daily_run(first: date, last: date) -> StreakRun:
-    return StreakRun(first, last, (last - first).days + 1)
-
-
-def test_no_run() -> None:
-    view = current_streak(None, DAILY, utc(2026, 5, 13, 12), "UTC")
-    assert view == StreakView(0, DAILY, None, date(2026, 5, 13), date(2026, 5, 13), None)
+def test_no_days() -> None:
+    found = streak_now(set(), DAILY, utc(2026, 5, 13, 12), "UTC")
+    assert found == StreakView(0, DAILY, None, date(2026, 5, 13), date(2026, 5, 13), None)
 
 
 @pytest.mark.parametrize("last", [date(2026, 5, 13), date(2026, 5, 12)])
 def test_counts_when_current_or_previous_period(last: date) -> None:
-    run = daily_run(date(2026, 5, 10), last)
-    view = current_streak(run, DAILY, utc(2026, 5, 13, 12), "UTC")
-    assert view.length == run.length
-    assert view.started == date(2026, 5, 10)
-    assert view.expires == utc(last.year, last.month, last.day) + timedelta(days=2)
+    found = streak_now(days_between(date(2026, 5, 10), last), DAILY, utc(2026, 5, 13, 12), "UTC")
+    assert found.length == (last - date(2026, 5, 10)).days + 1
+    assert found.started == date(2026, 5, 10)
+    assert found.expires == utc(last.year, last.month, last.day) + timedelta(days=2)
 
 
 @pytest.mark.parametrize("last", [date(2026, 5, 11), date(2026, 4, 1)])
 def test_lost_when_two_or_more_periods_ago(last: date) -> None:
-    view = current_streak(daily_run(date(2026, 3, 1), last), DAILY, utc(2026, 5, 13, 12), "UTC")
-    assert (view.length, view.started, view.expires) == (0, None, None)
-    assert (view.period_start, view.period_end) == (date(2026, 5, 13), date(2026, 5, 13))
+    found = streak_now(days_between(date(2026, 3, 1), last), DAILY, utc(2026, 5, 13, 12), "UTC")
+    assert (found.length, found.started, found.expires) == (0, None, None)
+    assert (found.period_start, found.period_end) == (date(2026, 5, 13), date(2026, 5, 13))
 
 
-def test_run_ending_after_now_is_live() -> None:
-    view = current_streak(
-        daily_run(date(2026, 5, 12), date(2026, 5, 14)), DAILY, utc(2026, 5, 13, 23, 58), "UTC"
-    )
-    assert view.length == 3
-    assert view.expires == utc(2026, 5, 16)
+def test_days_ending_after_now_are_live() -> None:
+    days = days_between(date(2026, 5, 12), date(2026, 5, 14))
+    found = streak_now(days, DAILY, utc(2026, 5, 13, 23, 58), "UTC")
+    assert found.length == 3
+    assert found.expires == utc(2026, 5, 16)
 
 
 def test_zone_decides_whether_the_streak_survives() -> None:
-    run = daily_run(date(2026, 1, 10), date(2026, 1, 14))
+    days = days_between(date(2026, 1, 10), date(2026, 1, 14))
     now = utc(2026, 1, 15, 12)  # Jan 16 01:00 in Auckland, Jan 15 04:00 in Los Angeles
-    assert current_streak(run, DAILY, now, "Pacific/Auckland").length == 0
-    live = current_streak(run, DAILY, now, "America/Los_Angeles")
+    assert streak_now(days, DAILY, now, "Pacific/Auckland").length == 0
+    live = streak_now(days, DAILY, now, "America/Los_Angeles")
     assert live.length == 5
     assert live.expires == utc(2026, 1, 16, 8)
 
 
 def test_weekly_view_and_expiry_across_spring_forward() -> None:
-    run = StreakRun(date(2026, 3, 2), date(2026, 3, 16), 3)
-    view = current_streak(run, WEEKLY, utc(2026, 3, 25, 12), LONDON)
-    assert view == StreakView(
+    days = days_between(date(2026, 3, 2), date(2026, 3, 16), WEEKLY)
+    found = streak_now(days, WEEKLY, utc(2026, 3, 25, 12), LONDON)
+    assert found == StreakView(
         3,
         WEEKLY,
         date(2026, 3, 2),
@@ -309,27 +281,26 @@ def test_weekly_view_and_expiry_across_spring_forward() -> None:
         date(2026, 3, 29),
         period_start_instant(date(2026, 3, 30), LONDON),
     )
-    assert view.expires == utc(2026, 3, 29, 23)
-    assert view.expires is not None and view.expires.utcoffset() == timedelta(hours=1)
+    assert found.expires == utc(2026, 3, 29, 23)
+    assert found.expires is not None and found.expires.utcoffset() == timedelta(hours=1)
 
 
 def test_daily_expiry_across_fall_back() -> None:
-    view = current_streak(
-        daily_run(date(2026, 10, 20), date(2026, 10, 24)), DAILY, utc(2026, 10, 24, 12), LONDON
-    )
-    assert view.expires == utc(2026, 10, 26)
-    assert view.expires is not None and view.expires.utcoffset() == timedelta(0)
+    days = days_between(date(2026, 10, 20), date(2026, 10, 24))
+    found = streak_now(days, DAILY, utc(2026, 10, 24, 12), LONDON)
+    assert found.expires == utc(2026, 10, 26)
+    assert found.expires is not None and found.expires.utcoffset() == timedelta(0)
 
 
 def test_monthly_view_in_leap_february() -> None:
-    run = StreakRun(date(2027, 12, 1), date(2028, 1, 1), 2)
-    view = current_streak(run, MONTHLY, utc(2028, 2, 29, 23, 30), "UTC")
-    assert (view.length, view.period_start, view.period_end) == (
+    days = {date(2027, 12, 1), date(2028, 1, 1)}
+    found = streak_now(days, MONTHLY, utc(2028, 2, 29, 23, 30), "UTC")
+    assert (found.length, found.period_start, found.period_end) == (
         2,
         date(2028, 2, 1),
         date(2028, 2, 29),
     )
-    assert view.expires == utc(2028, 3, 1)
+    assert found.expires == utc(2028, 3, 1)
 
 
 # --- reference model ------------------------------------------------------------------------
@@ -356,14 +327,6 @@ def reference_runs(days: set[date], frequency: StreakFrequency) -> list[list[int
     return runs
 
 
-def as_indexes(run: StreakRun | None, frequency: StreakFrequency) -> tuple[int, int, int] | None:
-    return (
-        None
-        if run is None
-        else (index(run.start, frequency), index(run.last, frequency), run.length)
-    )
-
-
 frequencies = st.sampled_from(list(StreakFrequency))
 # Sparse sets over three years, plus dense clusters so that long runs actually occur.
 date_sets = st.sets(st.dates(LOW, HIGH), max_size=40) | st.dates(LOW, HIGH).flatmap(
@@ -383,60 +346,21 @@ def test_period_arithmetic_matches_indexes(day: date, frequency: StreakFrequency
     assert period_end(start, frequency) + timedelta(days=1) == next_period(start, frequency)
 
 
-@given(date_sets, frequencies)
-def test_latest_run_matches_reference(days: set[date], frequency: StreakFrequency) -> None:
-    runs = reference_runs(days, frequency)
-    expected = (runs[-1][0], runs[-1][-1], len(runs[-1])) if runs else None
-    assert as_indexes(latest_run(days, frequency), frequency) == expected
-
-
-@given(date_sets, st.dates(LOW, HIGH), frequencies)
-def test_run_length_containing_matches_reference(
-    days: set[date], probe: date, frequency: StreakFrequency
-) -> None:
-    target = index(probe, frequency)
-    expected = sum(len(run) for run in reference_runs(days, frequency) if target in run)
-    assert run_length_containing(days, probe, frequency) == expected
-    for day in days:
-        assert run_length_containing(days, day, frequency) >= 1
-
-
-@given(date_sets, frequencies)
-def test_sorted_fold_equals_latest_run(days: set[date], frequency: StreakFrequency) -> None:
-    run: StreakRun | None = None
-    for day in sorted(days):
-        run = extend_run(run, period_start(day, frequency), frequency)
-        assert run is not None
-    assert run == latest_run(days, frequency)
-
-
-@given(date_sets.flatmap(lambda days: st.permutations(sorted(days))), frequencies)
-def test_any_arrival_order_gives_the_same_run(
-    order: list[date], frequency: StreakFrequency
-) -> None:
-    run: StreakRun | None = None
-    for position, day in enumerate(order):
-        run = extend_run(run, period_start(day, frequency), frequency) or latest_run(
-            order[: position + 1], frequency
-        )
-    assert run == latest_run(order, frequency)
-
-
 @given(date_sets, st.dates(LOW, HIGH), frequencies)
 def test_current_length_matches_reference(
     days: set[date], today: date, frequency: StreakFrequency
 ) -> None:
     past = {day for day in days if day <= today}
     now = utc(today.year, today.month, today.day, 12)
-    view = current_streak(latest_run(past, frequency), frequency, now, "UTC")
+    found = streak_now(past, frequency, now, "UTC")
     current = index(today, frequency)
     live = [run for run in reference_runs(past, frequency) if run[-1] >= current - 1]
-    assert view.length == (len(live[-1]) if live else 0)
-    assert (view.expires is None) == (not live)
-    if view.expires is not None:
-        assert index(local_date(view.expires, "UTC"), frequency) == live[-1][-1] + 2
+    assert found.length == (len(live[-1]) if live else 0)
+    assert (found.expires is None) == (not live)
+    if found.expires is not None:
+        assert index(local_date(found.expires, "UTC"), frequency) == live[-1][-1] + 2
         assert (
-            index(local_date(view.expires - timedelta(microseconds=1), "UTC"), frequency)
+            index(local_date(found.expires - timedelta(microseconds=1), "UTC"), frequency)
             == live[-1][-1] + 1
         )
 
@@ -447,15 +371,14 @@ def test_history_matches_reference(
 ) -> None:
     past = {day for day in days if day <= today}
     now = utc(today.year, today.month, today.day, 12)
-    history = streak_history(past, frequency, now, "UTC", periods)
+    ctx = Context(frequency, None, min(past) if past else today)
+    rows = history(ctx, past, [], now, "UTC", periods)
     current = index(today, frequency)
-    assert [index(p.start, frequency) for p in history] == list(
-        range(current - periods + 1, current + 1)
-    )
+    assert [index(p.start, frequency) for p in rows] == list(range(current, current - periods, -1))
     runs = reference_runs(past, frequency)
-    for period in history[:-1]:  # the run as it stood when the period closed
+    for period in rows[1:]:  # the run as it stood when the period closed
         target = index(period.start, frequency)
         containing = [run for run in runs if target in run]
         assert period.length == (containing[0].index(target) + 1 if containing else 0)
-    view = current_streak(latest_run(past, frequency), frequency, now, "UTC")
-    assert history[-1].length == view.length
+        assert not period.used_freeze
+    assert rows[0].length == streak_now(past, frequency, now, "UTC").length

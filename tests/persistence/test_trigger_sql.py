@@ -28,6 +28,7 @@ from app.domain.model import (
     Trigger,
 )
 from app.domain.ports import AchievementDraft, NewEvent, StreakState, UserProfile
+from app.domain.streak_ledger import Ledger
 from app.domain.streaks import StreakFrequency
 from app.domain.triggers import UserStanding
 from app.persistence.backdating import BackdateRows
@@ -102,9 +103,8 @@ async def build(database: Database, world: dict[str, Any]) -> dict[str, Any]:
                 event = NewEvent(tenant, metric.id, value, (PRO,) if tagged else (), NOW, NOW)
                 recorded = await tx.record_event(profile, event)
                 crossings.append(recorded)
-            await tx.save_streak_state(
-                tenant, user.pk, StreakState(None, data["longest"], StreakFrequency.DAILY)
-            )
+            ledger = Ledger(NOW.date(), NOW.date(), 0, longest=data["longest"])
+            await tx.save_streak_state(tenant, user.pk, StreakState(ledger, 1), None)
             done = [api.id] if data["api_done"] else []
             await tx.insert_completions(tenant, [(user.pk, a) for a in done], NOW, backdated=False)
             totals = {(metric.id, None): 0.0, (metric.id, PRO): 0.0}

@@ -12,7 +12,12 @@ from app.api.permissions import require_key, require_reader_of
 from app.api.trophy import wire
 from app.api.trophy.achievements import metric_names
 from app.api.trophy.endpoint import Call, json_response
-from app.api.trophy.inputs import history_periods, json_object, updated_user
+from app.api.trophy.inputs import (
+    MAX_HISTORY_PERIODS,
+    history_periods,
+    json_object,
+    updated_user,
+)
 from app.domain import queries
 from app.domain.errors import NotFound
 from app.domain.model import Metric
@@ -69,11 +74,15 @@ async def streak(call: Call) -> Any:
         raise NotFound("this tenant has no streak configured")
     user = standing.user
     now = call.services.clock()
-    view = queries.user_streak(settings, standing, user.tz, now)
+    view = queries.user_streak(settings, standing, now)
     assert view is not None, "settings exist"
-    days = await call.services.reads.streak_days(user.pk)
-    history = queries.streak_history(days, settings.frequency, now, user.tz, periods)
-    return json_response(wire.streak(view, history))
+    reads = call.services.reads
+    days = await reads.streak_days(user.pk, settings.metric_ids)
+    grants = await reads.freeze_grants(user.pk)
+    history = queries.streak_history(
+        settings, user, days, grants, now, periods, most=MAX_HISTORY_PERIODS
+    )
+    return json_response(wire.streak(view, reversed(history), settings.freezes))
 
 
 async def _standing(call: Call) -> Standing:
@@ -91,7 +100,7 @@ async def _lines(
     catalogue = await call.loaders.tenant_achievements.load(call.tenant_id)
     settings = await call.loaders.streak_settings.load(call.tenant_id)
     user = standing.user
-    view = queries.user_streak(settings, standing, user.tz, call.services.clock())
+    view = queries.user_streak(settings, standing, call.services.clock())
     return queries.user_achievements(
         catalogue, user, standing, view, call.caller, include_incomplete=include_incomplete
     )

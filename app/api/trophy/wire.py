@@ -24,7 +24,8 @@ from app.domain.model import (
 )
 from app.domain.outcomes import EventOutcome
 from app.domain.progress import Progress, rarity
-from app.domain.queries import StreakPeriod, UserAchievementView
+from app.domain.queries import UserAchievementView
+from app.domain.streak_ledger import FreezeRules, HistoryPeriod
 from app.domain.streaks import StreakView, last_day_to_extend
 
 Json = dict[str, Any]
@@ -140,8 +141,9 @@ def completion(
     }
 
 
-def streak(view: StreakView, history: Iterable[StreakPeriod]) -> Json:
-    return {
+def streak(view: StreakView, history: Iterable[HistoryPeriod], rules: FreezeRules | None) -> Json:
+    """`history` oldest first, as Trophy lists it."""
+    body = {
         **streak_fields(view),
         "extended": None,
         "streakHistory": [
@@ -149,12 +151,19 @@ def streak(view: StreakView, history: Iterable[StreakPeriod]) -> Json:
                 "periodStart": p.start.isoformat(),
                 "periodEnd": p.end.isoformat(),
                 "length": p.length,
+                "usedFreeze": p.used_freeze,
                 "usedPause": False,
             }
             for p in history
         ],
         "pauses": [],
     }
+    if rules is not None:
+        body["maxFreezes"] = rules.max_count
+        if rules.auto_interval is not None:
+            body["freezeAutoEarnInterval"] = rules.auto_interval
+            body["freezeAutoEarnAmount"] = rules.auto_amount
+    return body
 
 
 def pairs(attributes: Iterable[Attribute]) -> list[Json]:
@@ -190,6 +199,7 @@ def streak_fields(view: StreakView) -> Json:
         "periodStart": view.period_start.isoformat(),
         "periodEnd": view.period_end.isoformat(),
         "expires": _day(last_day_to_extend(view)),
+        **({} if view.freezes is None else {"freezes": view.freezes}),
     }
 
 

@@ -87,7 +87,7 @@ class User:
 
     async def _streak(self, info: Info, standing: Standing | None) -> StreakView | None:
         settings = await info.context.loaders.streak_settings.load(info.context.caller.tenant_id)
-        return queries.user_streak(settings, standing, self.model.tz, info.context.services.clock())
+        return queries.user_streak(settings, standing, info.context.services.clock())
 
 
 @planned_input

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from app.domain.announcements import AchievementCompleted, Announcement, StreakGrew, UserCreated
+from app.domain.announcements import (
+    AchievementCompleted,
+    Announcement,
+    FreezesConsumed,
+    FreezesEarned,
+    StreakGrew,
+    StreakLost,
+    UserCreated,
+)
 from app.domain.model import (
     Achievement,
     CompositeTrigger,
@@ -86,10 +94,28 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
             user = subjects.users.get(event.user_id)
             return None if user is None else {"user": user_object(user)}
         case StreakGrew():
-            user = subjects.users.get(event.user_id)
-            if user is None:
-                return None
-            return {"user": user_object(user), "streak": streak_object(event.streak)}
+            return _about_user(event.user_id, subjects, {"streak": streak_object(event.streak)})
+        case StreakLost():
+            data = {"length": event.length, "lostAt": instant(event.lost_at)}
+            return _about_user(event.user_id, subjects, data)
+        case FreezesConsumed():
+            data = {
+                "consumed": event.consumed,
+                "freezes": event.streak.freezes,
+                "periodStart": day(event.period_start),
+                "periodEnd": day(event.period_end),
+                "streak": streak_object(event.streak),
+            }
+            return _about_user(event.user_id, subjects, data)
+        case FreezesEarned():
+            data = {"earned": event.earned, "freezes": event.freezes, "source": event.source.value}
+            return _about_user(event.user_id, subjects, data)
+
+
+def _about_user(user_id: str, subjects: Subjects, data: Json) -> Json | None:
+    """`{"user": ..., **data}`, or None when the user is gone."""
+    user = subjects.users.get(user_id)
+    return None if user is None else {"user": user_object(user), **data}
 
 
 def probe_data(endpoint_id: int) -> Json:
@@ -134,7 +160,6 @@ def achievement_object(found: Achievement, subjects: Subjects) -> Json:
 
 
 def streak_object(view: StreakView) -> Json:
-    """Laurel has no streak freezes yet: `freezes` is 0."""
     return {
         "length": view.length,
         "frequency": view.frequency.value,
@@ -142,7 +167,7 @@ def streak_object(view: StreakView) -> Json:
         "periodStart": day(view.period_start),
         "periodEnd": day(view.period_end),
         "expires": instant(view.expires) if view.expires else None,
-        "freezes": 0,
+        "freezes": view.freezes,
     }
 
 
