@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 from chromium import browsing, needs_chromium
 from conftest import Api, LiveServer
 from PIL import Image
 from playwright.async_api import expect
 from webhook_receiver import Receiver
+
+STREAK_SAVED = "Now: daily, on lessons; freezes: 1 to start, at most 2."
 
 pytestmark = needs_chromium
 
@@ -113,9 +116,16 @@ async def test_a_programme_set_up_in_the_dashboard_reaches_the_wall(
 
         await page.get_by_role("link", name="Streak").click()
         await page.get_by_label("Lessons").check()
+        await page.get_by_label("A freeze covers a missed period").check()
+        await page.get_by_label("Freezes a new user holds").fill("1")
+        await page.get_by_label("Most freezes a user can hold (1 to 100)").fill("2")
         await page.get_by_role("button", name="Save streak settings").click()
-        await expect(page.get_by_text("Now: daily, on lessons.")).to_be_visible()
+        await expect(page.get_by_text(STREAK_SAVED)).to_be_visible()
         await live_api.track("ada", 1)
+        # Two days ago: yesterday is missed, and the freeze ada got when freezes came on covers it.
+        await live_api.track(
+            "ada", 1, occurredAt=(datetime.now(UTC) - timedelta(days=2)).isoformat()
+        )
 
         await page.get_by_role("link", name="Users").click()
         await page.get_by_label("User ID").fill("ada")
@@ -124,11 +134,13 @@ async def test_a_programme_set_up_in_the_dashboard_reaches_the_wall(
         await expect(page.locator(".profile")).to_contain_text("Earned")
         calendar = page.get_by_role("list", name="Streak periods, oldest first")
         await expect(calendar.locator("li")).to_have_count(28)
-        await expect(calendar.locator("li.active")).to_have_count(1)
+        await expect(calendar.locator("li.active")).to_have_count(2)
+        await expect(calendar.locator("li.frozen")).to_have_count(1)
         await expect(calendar.locator("li").last).to_have_class("active")
+        await expect(page.locator(".facts")).to_contain_text("Freezes0")
         await browser.screenshot("admin-users-1280.png")
         for name, shot, ready in (
-            ("Streak", "streak", "Now: daily, on lessons."),
+            ("Streak", "streak", STREAK_SAVED),
             ("API keys", "keys", "Rotating the secret"),
             ("Webhooks", "webhooks", "Event types"),
         ):
@@ -148,7 +160,7 @@ async def test_a_programme_set_up_in_the_dashboard_reaches_the_wall(
         await narrow.screenshot("admin-users-375.png")
         for name, shot, ready in (
             ("Metrics", "metrics", "Lessons"),
-            ("Streak", "streak", "Now: daily, on lessons."),
+            ("Streak", "streak", STREAK_SAVED),
             ("API keys", "keys", "Rotating the secret"),
             ("Webhooks", "webhooks", "Event types"),
         ):

@@ -10,7 +10,7 @@ function userQuery(metricKeys) {
   return `query($id: String!) { user(id: $id) {
     id name email tz attributes { key value }
     ${totals}
-    streak { length frequency started expires history(periods: 28) { periodStart periodEnd length } }
+    streak { length frequency started expires freezes history(periods: 28) { periodStart periodEnd length usedFreeze } }
     achievements(includeIncomplete: true) {
       achievedAt progress { current target percent }
       achievement { ... on Achievement { key name } }
@@ -40,15 +40,17 @@ export function Users() {
 }
 
 // The last 28 periods, oldest first: a period was active when the run at its end is longer
-// than the one before it (the current period carries the run before it until it has an event).
+// than the one before it (the current period carries the run before it until it has an event);
+// a frozen one kept the streak without an event.
 function Calendar({ history }) {
   const periods = [...history].reverse();
   return html`<ol class="calendar" aria-label="Streak periods, oldest first">
     ${periods.map((p, i) => {
       const before = i > 0 ? periods[i - 1].length : 0;
-      const active = i === periods.length - 1 ? p.length > before : p.length > 0;
-      const label = `${p.periodStart}${p.periodEnd !== p.periodStart ? ` to ${p.periodEnd}` : ""}: ${active ? "active" : "no activity"}`;
-      return html`<li class=${active ? "active" : ""} title=${label} aria-label=${label}></li>`;
+      const active = !p.usedFreeze && (i === periods.length - 1 ? p.length > before : p.length > 0);
+      const state = p.usedFreeze ? "frozen" : active ? "active" : "";
+      const label = `${p.periodStart}${p.periodEnd !== p.periodStart ? ` to ${p.periodEnd}` : ""}: ${p.usedFreeze ? "covered by a freeze" : active ? "active" : "no activity"}`;
+      return html`<li class=${state} title=${label} aria-label=${label}></li>`;
     })}
   </ol>`;
 }
@@ -62,6 +64,7 @@ function Profile({ user, metrics }) {
       <dt>Time zone</dt><dd>${user.tz}</dd>
       <dt>Attributes</dt><dd>${user.attributes.map((a) => `${a.key}: ${a.value}`).join(", ") || "—"}</dd>
       <dt>Streak</dt><dd>${user.streak ? `${user.streak.length} (${user.streak.frequency.toLowerCase()})` : "none configured"}</dd>
+      ${user.streak && user.streak.freezes !== null ? html`<dt>Freezes</dt><dd>${user.streak.freezes}</dd>` : null}
       ${user.streak?.expires ? html`<dt>Streak ends</dt><dd>${new Date(user.streak.expires).toLocaleString()}</dd>` : null}
     </dl>
     ${user.streak ? html`<h2>Streak</h2><${Calendar} history=${user.streak.history} />` : null}

@@ -3,32 +3,77 @@ import { html, useEffect, useState } from "./htm-preact-3.1.1.module.js";
 import { gql } from "./api.js";
 import { Field, Problems, Screen, useSubmit } from "./ui.js";
 
+const SETTINGS = "frequency metrics { key } freezes { startCount maxCount autoEarnInterval autoEarnAmount }";
+const NO_FREEZES = { on: false, startCount: "0", maxCount: "3", autoEarnInterval: "", autoEarnAmount: "" };
+
+// Freeze settings as the form holds them (text fields), and back as configureStreak takes them.
+function freezeForm(freezes) {
+  if (!freezes) return NO_FREEZES;
+  const text = (n) => (n === null ? "" : String(n));
+  return {
+    on: true,
+    startCount: text(freezes.startCount),
+    maxCount: text(freezes.maxCount),
+    autoEarnInterval: text(freezes.autoEarnInterval),
+    autoEarnAmount: text(freezes.autoEarnAmount),
+  };
+}
+
+function freezeInput(form) {
+  if (!form.on) return null;
+  const number = (text) => (text === "" ? null : Number(text));
+  return {
+    startCount: Number(form.startCount || 0),
+    maxCount: Number(form.maxCount),
+    autoEarnInterval: number(form.autoEarnInterval),
+    autoEarnAmount: number(form.autoEarnAmount),
+  };
+}
+
+function describe(saved) {
+  const metrics = saved.metrics.map((m) => m.key).join(", ");
+  const f = saved.freezes;
+  const freezes = !f
+    ? "no freezes"
+    : `freezes: ${f.startCount} to start, at most ${f.maxCount}` +
+      (f.autoEarnInterval ? `, ${f.autoEarnAmount} every ${f.autoEarnInterval} days` : "");
+  return `Now: ${saved.frequency.toLowerCase()}, on ${metrics}; ${freezes}.`;
+}
+
 export function Streak() {
   const [metrics, setMetrics] = useState([]);
-  const [form, setForm] = useState({ frequency: "DAILY", metricKeys: [] });
+  const [form, setForm] = useState({ frequency: "DAILY", metricKeys: [], freezes: NO_FREEZES });
   const [saved, setSaved] = useState(null);
   useEffect(() => {
-    gql("{ metrics { key name } streakSettings { frequency metrics { key } } }").then((data) => {
+    gql(`{ metrics { key name } streakSettings { ${SETTINGS} } }`).then((data) => {
       setMetrics(data.metrics);
       const current = data.streakSettings;
-      if (current) setForm({ frequency: current.frequency, metricKeys: current.metrics.map((m) => m.key) });
+      if (current) {
+        setForm({
+          frequency: current.frequency,
+          metricKeys: current.metrics.map((m) => m.key),
+          freezes: freezeForm(current.freezes),
+        });
+      }
       setSaved(current);
     });
   }, []);
   const { submit, busy, fields, general } = useSubmit(async () => {
+    const input = { frequency: form.frequency, metricKeys: form.metricKeys, freezes: freezeInput(form.freezes) };
     const data = await gql(
-      "mutation($i: ConfigureStreakInput!) { configureStreak(input: $i) { frequency metrics { key } } }",
-      { i: form },
+      `mutation($i: ConfigureStreakInput!) { configureStreak(input: $i) { ${SETTINGS} } }`,
+      { i: input },
     );
     setSaved(data.configureStreak);
-  }, ["frequency", "metricKeys"]);
+  }, ["frequency", "metricKeys", ...FREEZE_FIELDS.map(([name]) => `freezes.${name}`)]);
+  const setFreeze = (name, value) => setForm({ ...form, freezes: { ...form.freezes, [name]: value } });
   const toggle = (key) => (event) =>
     setForm({
       ...form,
       metricKeys: event.target.checked ? [...form.metricKeys, key] : form.metricKeys.filter((k) => k !== key),
     });
   return html`<${Screen} title="Streak">
-    <p class="notice">${saved ? `Now: ${saved.frequency.toLowerCase()}, on ${saved.metrics.map((m) => m.key).join(", ")}.` : "No streak is configured."}</p>
+    <p class="notice">${saved ? describe(saved) : "No streak is configured."}</p>
     <form class="panel" onSubmit=${submit} aria-label="Streak settings">
       <${Problems} messages=${general} />
       <${Field} label="Frequency" error=${fields.frequency}>
@@ -43,10 +88,27 @@ export function Streak() {
           <input type="checkbox" checked=${form.metricKeys.includes(m.key)} onChange=${toggle(m.key)} /> ${m.name}</label>`)}
         ${fields.metricKeys ? html`<p class="error" role="alert">${fields.metricKeys}</p>` : null}
       </fieldset>
+      <fieldset>
+        <legend>Freezes</legend>
+        <label class="check"><input type="checkbox" name="freezesOn" checked=${form.freezes.on}
+          onChange=${(e) => setFreeze("on", e.target.checked)} /> A freeze covers a missed period</label>
+        ${form.freezes.on && FREEZE_FIELDS.map(([name, label]) => html`
+          <${Field} label=${label} error=${fields[`freezes.${name}`]}>
+            ${(id) => html`<input id=${id} name=${name} type="number" min="0" value=${form.freezes[name]}
+              onInput=${(e) => setFreeze(name, e.target.value)} />`}
+          </${Field}>`)}
+      </fieldset>
       <button type="submit" disabled=${busy}>Save streak settings</button>
     </form>
   </${Screen}>`;
 }
+
+const FREEZE_FIELDS = [
+  ["startCount", "Freezes a new user holds"],
+  ["maxCount", "Most freezes a user can hold (1 to 100)"],
+  ["autoEarnInterval", "Days between automatic grants (empty: none)"],
+  ["autoEarnAmount", "Freezes per automatic grant"],
+];
 
 export function Keys() {
   const [form, setForm] = useState({ name: "", role: "SERVER" });

@@ -3,7 +3,15 @@ import { html, useEffect, useState } from "./htm-preact-3.1.1.module.js";
 import { gql } from "./api.js";
 import { Field, Problems, Screen, useSubmit } from "./ui.js";
 
-const TYPES = ["ACHIEVEMENT_COMPLETED", "USER_CREATED", "STREAK_STARTED", "STREAK_EXTENDED"];
+const TYPES = [
+  "ACHIEVEMENT_COMPLETED",
+  "USER_CREATED",
+  "STREAK_STARTED",
+  "STREAK_EXTENDED",
+  "STREAK_LOST",
+  "STREAK_FREEZE_CONSUMED",
+  "STREAK_FREEZE_EARNED",
+];
 const ENDPOINTS = "{ webhookEndpoints { id url description eventTypes status disabledReason } }";
 const DELIVERIES = `query($e: ID!) { webhookDeliveries(endpointId: $e, limit: 20) {
   id eventType status createdAt nextAttemptAt attempts { responseStatus error attemptedAt trigger }
