@@ -56,6 +56,7 @@ class Config:
     backend: str
     scenario: str
     achievements: int
+    streak: bool
     threshold_step: float
     seed_batch: int
     users: int
@@ -97,6 +98,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
         type=int,
         default=25,
         help="achievements per seeding request (2 mutations each)",
+    )
+    p.add_argument(
+        "--streak",
+        action="store_true",
+        help="configure a daily streak on the metric, with freezes (start 1, at most 3, one more "
+        "every 7 days), so that each event also advances a streak ledger",
     )
     p.add_argument("--users", type=int, default=1000, help="users trackEvent cycles over")
     p.add_argument("--read-users", type=int, default=200, help="read scenario: users to seed/read")
@@ -231,6 +238,9 @@ def prepare_laurel(cfg: Config, laurel: Server) -> None:
             started = time.monotonic()
             seed.seed_definitions(client, cfg.achievements, cfg.threshold_step, cfg.seed_batch)
             log(f"seeded {cfg.achievements} achievements in {time.monotonic() - started:.1f} s")
+            if cfg.streak:
+                seed.configure_streak(client)
+                log("configured a daily streak with freezes")
             if cfg.scenario == "read":
                 seed.seed_events(
                     laurel.base_url,

@@ -121,6 +121,17 @@ def seed_definitions(client: httpx.Client, achievements: int, step: float, batch
         start += count
 
 
+def configure_streak(client: httpx.Client) -> None:
+    """A daily streak on the metric with freezes: the streak ledger's share of an event."""
+    gql(
+        client,
+        "mutation { configureStreak(input: {frequency: DAILY, metricKeys: "
+        f'["{METRIC_KEY}"], freezes: {{startCount: 1, maxCount: 3, autoEarnInterval: 7, '
+        "autoEarnAmount: 1}}) { frequency } }",
+        what="streak",
+    )
+
+
 def _shrink(exc: GraphQLError, current: int, aliases_per_item: int) -> int:
     """The smaller batch after a too-complex refusal (which changed nothing); re-raise others."""
     smaller = exc.smaller_batch(current, aliases_per_item)
