@@ -231,7 +231,8 @@ async def open_streak(
     if rules is None or await tx.streak_state(user.pk) is not None:
         return []
     update = _Update(tx, tenant_id, user, settings, now)
-    ledger = await update.reevaluated(None)
+    # Just created: no days or grants are stored yet, so nothing is read.
+    ledger, _ = evaluate(update.ctx, [], [], local_date(now, user.tz))
     await update.save(ledger)
     if not rules.start_count:
         return []

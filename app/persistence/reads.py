@@ -21,13 +21,7 @@ from app.persistence.codec import (
     user_from_row,
 )
 from app.persistence.database import Connection, Database
-from app.persistence.streaks import (
-    CONFIG_COLUMNS,
-    STATE_COLUMNS,
-    days_condition,
-    settings_from_row,
-    state_from_row,
-)
+from app.persistence.streaks import STATE_COLUMNS, days_condition, settings_of, state_from_row
 
 
 class SqlReadStore:
@@ -76,10 +70,7 @@ class SqlReadStore:
 
     async def streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
         async with self._db.connection() as conn:
-            row = await conn.fetchrow(
-                f"SELECT {CONFIG_COLUMNS} FROM streak_config WHERE tenant_id = $1", tenant_id
-            )
-        return None if row is None else settings_from_row(row)
+            return await settings_of(conn, tenant_id)
 
     async def streak_days(self, user_pk: int, metric_ids: Sequence[int]) -> list[date]:
         async with self._db.connection() as conn:
@@ -169,11 +160,9 @@ async def _stored_streaks(
     ]
     if not stale:
         return {pk: StoredStreak(state) for pk, state in states.items()}
-    config = await conn.fetchrow(
-        f"SELECT {CONFIG_COLUMNS} FROM streak_config WHERE tenant_id = $1", tenant_id
-    )
-    assert config is not None, "the states were joined to it"
-    metric_ids = settings_from_row(config).metric_ids
+    settings = await settings_of(conn, tenant_id)
+    assert settings is not None, "the states were joined to it"
+    metric_ids = settings.metric_ids
     day_rows = await conn.fetch(
         "SELECT DISTINCT user_id, day FROM metric_day "
         f"WHERE user_id IN ({placeholders(stale, 1)}) "

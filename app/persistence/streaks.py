@@ -17,6 +17,7 @@ from app.domain.streak_ledger import ApiGrant, FreezeRules, Ledger
 from app.domain.streaks import StreakFrequency
 from app.persistence.catalogue import achievements_where
 from app.persistence.codec import USER_COLUMNS, as_date, placeholders, user_from_row
+from app.persistence.database import Connection
 from app.persistence.transaction import Statements
 
 STATE_COLUMNS = (
@@ -74,6 +75,13 @@ def settings_columns(settings: model.StreakSettings) -> dict[str, Any]:
         "freeze_auto_interval": rules.auto_interval if rules else None,
         "freeze_auto_amount": rules.auto_amount if rules else None,
     }
+
+
+async def settings_of(conn: Connection, tenant_id: int) -> model.StreakSettings | None:
+    row = await conn.fetchrow(
+        f"SELECT {CONFIG_COLUMNS} FROM streak_config WHERE tenant_id = $1", tenant_id
+    )
+    return None if row is None else settings_from_row(row)
 
 
 def days_condition(metric_ids: Sequence[int], start: int) -> str:
@@ -154,18 +162,16 @@ class StreakRows(Statements):
         )
 
     async def lock_user(self, tenant_id: int, user_id: str) -> model.User | None:
-        lock = " FOR UPDATE" if self._pg else ""
-        row = await self._conn.fetchrow(
-            f"SELECT {USER_COLUMNS} FROM app_user WHERE tenant_id = $1 AND external_id = $2{lock}",
-            tenant_id,
-            user_id,
-        )
-        return None if row is None else user_from_row(row)
+        return await self._locked_user("tenant_id = $1 AND external_id = $2", tenant_id, user_id)
 
     async def lock_user_pk(self, user_pk: int) -> model.User | None:
+        return await self._locked_user("id = $1", user_pk)
+
+    async def _locked_user(self, where: str, *args: object) -> model.User | None:
+        """The user's row, locked as an event's upsert locks it (SQLite has one writer)."""
         lock = " FOR UPDATE" if self._pg else ""
         row = await self._conn.fetchrow(
-            f"SELECT {USER_COLUMNS} FROM app_user WHERE id = $1{lock}", user_pk
+            f"SELECT {USER_COLUMNS} FROM app_user WHERE {where}{lock}", *args
         )
         return None if row is None else user_from_row(row)
 
@@ -179,10 +185,7 @@ class StreakRows(Statements):
         return [(int(r["tenant_id"]), int(r["user_id"])) for r in rows]
 
     async def current_streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
-        row = await self._conn.fetchrow(
-            f"SELECT {CONFIG_COLUMNS} FROM streak_config WHERE tenant_id = $1", tenant_id
-        )
-        return None if row is None else settings_from_row(row)
+        return await settings_of(self._conn, tenant_id)
 
     async def clear_streak_due(self, user_pk: int) -> None:
         await self._conn.execute(
