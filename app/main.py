@@ -50,6 +50,8 @@ from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.idempotency import SqlRetention
 from app.persistence.migrate import migrate, startup_lock
 from app.persistence.outbox import SqlOutboxStore
+from app.persistence.points_config import SqlPointsStore
+from app.persistence.points_reads import SqlPointsReads
 from app.persistence.reads import SqlReadStore
 from app.persistence.tenants import TortoiseKeyStore
 from app.persistence.transaction import Transactions
@@ -156,7 +158,8 @@ def create_app(
             # `laurel serve` ends them before uvicorn drops its connections (with 1012).
             sockets = OpenSockets(settings.max_sockets_per_credential)
             config_store = TortoiseConfigStore()
-            definitions = CachedDefinitions(config_store)
+            points_store = SqlPointsStore(database)
+            definitions = CachedDefinitions(config_store, points_store)
             engine = EventEngine(
                 Transactions(database, SqlTransaction),
                 definitions,
@@ -177,6 +180,8 @@ def create_app(
                 wake_streak_clock=streak_clock.wake,
                 webhooks=webhooks.admin,
                 wake_webhooks=webhooks.dispatcher.wake,
+                points=points_store,
+                points_reads=SqlPointsReads(database),
                 badges=SqlBadgeStore(database, wiring.badge_files(settings)),
                 image_headers=PillowHeaders(),
                 public_url=settings.public_url.rstrip("/") if settings.public_url else None,

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from app.api.sockets import OpenSockets
     from app.domain.badges import BadgeStore, ImageHeaders
     from app.domain.engine import EventEngine
-    from app.domain.ports import ConfigStore, ReadStore
+    from app.domain.points_admin import PointsConfigStore
+    from app.domain.ports import ConfigStore, PointsReads, ReadStore
     from app.domain.webhooks.admin import WebhookAdmin
     from app.infra.auth import Credentials
     from app.infra.definitions import CachedDefinitions
@@ -44,6 +45,8 @@ class Services:
     wake_streak_clock: Callable[[], None]
     webhooks: WebhookAdmin
     wake_webhooks: Callable[[], None]
+    points: PointsConfigStore
+    points_reads: PointsReads
     badges: BadgeStore
     image_headers: ImageHeaders
     public_url: str | None

@@ -58,6 +58,24 @@ class QueryTooComplex(GraphQLError):
         )
 
 
+SHORT_LISTS = frozenset(
+    {
+        # One entry per points system an operation awarded in, and an award's few boosts.
+        "TrackEventPayload.points",
+        "CompleteAchievementPayload.points",
+        "IdentifyPayload.points",
+        "PointsChange.awards",
+        "PointsAward.boosts",
+        "UserPoints.boosts",
+        # A system's levels and its 11 histogram ranges.
+        "PointsSystem.levels",
+        "PointsSystem.levelSummary",
+        "PointsSystem.histogram",
+    }
+)
+SHORT_LIST_FACTOR = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Measure:
     depth: int = 0
@@ -76,8 +94,10 @@ class DocumentMeasure:
     Measuring a fragment once, not once per spread, keeps this linear: fragments spreading
     fragments twice over would otherwise cost 2^n. Each field costs 1; a list of objects
     multiplies its own and its children's cost by `list_factor` (no field of the schema takes
-    a page size, so every list is unbounded). Introspection fields are free and add no depth;
-    unknown fields and fragments are measured as well as they can be and left to validation.
+    a page size, so every list is unbounded), except the lists whose length the configuration
+    bounds rather than the data (`SHORT_LISTS`), which multiply by `SHORT_LIST_FACTOR`.
+    Introspection fields are free and add no depth; unknown fields and fragments are measured
+    as well as they can be and left to validation.
     """
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, list_factor: int) -> None:
@@ -130,7 +150,8 @@ class DocumentMeasure:
         inner = self.selections(node.selection_set, named)
         cost = 1 + inner.cost
         if isinstance(kind, GraphQLList) and named is not None and not is_leaf_type(named):
-            cost *= self.list_factor
+            short = f"{getattr(parent, 'name', '')}.{node.name.value}" in SHORT_LISTS
+            cost *= SHORT_LIST_FACTOR if short else self.list_factor
         return Measure(1 + inner.depth, cost, alias + inner.aliases)
 
 

@@ -12,6 +12,7 @@ from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
 from app.api.limits import Limits
 from app.api.metrics.schema import MetricMutations, MetricQueries
+from app.api.points.schema import PointsMutations, PointsQueries
 from app.api.policy import DocumentPolicy, RequestPolicy
 from app.api.streaks.schema import StreakMutations, StreakQueries
 from app.api.subscriptions import Subscription
@@ -19,7 +20,15 @@ from app.api.users.schema import UserMutations, UserQueries
 from app.api.webhooks.schema import WebhookMutations, WebhookQueries
 
 Query = merge_types(
-    "Query", (AchievementQueries, MetricQueries, UserQueries, StreakQueries, WebhookQueries)
+    "Query",
+    (
+        AchievementQueries,
+        MetricQueries,
+        UserQueries,
+        StreakQueries,
+        PointsQueries,
+        WebhookQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -29,6 +38,7 @@ Mutation = merge_types(
         MetricMutations,
         AchievementMutations,
         StreakMutations,
+        PointsMutations,
         KeyMutations,
         WebhookMutations,
         BadgeMutations,

@@ -15,8 +15,10 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
+from app.domain.points import PointsAward, PointsChange
 from app.domain.streaks import StreakView
 
 
@@ -29,6 +31,8 @@ class EventType(enum.StrEnum):
     STREAK_LOST = "streak.lost"
     STREAK_FREEZE_CONSUMED = "streak.freeze_consumed"
     STREAK_FREEZE_EARNED = "streak.freeze_earned"
+    POINTS_CHANGED = "points.changed"
+    POINTS_LEVEL_CHANGED = "points.level_changed"
     USER_CREATED = "user.created"
 
 
@@ -178,8 +182,122 @@ class FreezesEarned:
         )
 
 
+def award_to_data(award: PointsAward) -> dict[str, Any]:
+    """A ledger line, JSON-ready (announcements and stored idempotent responses)."""
+    return {
+        "id": award.id,
+        "systemId": award.system_id,
+        "triggerId": award.trigger_id,
+        "awarded": award.awarded,
+        "total": award.total,
+        "awardedAt": award.awarded_at.isoformat(),
+        "multiplier": str(award.multiplier),
+        "boostIds": list(award.boost_ids),
+    }
+
+
+def award_from_data(data: Mapping[str, Any]) -> PointsAward:
+    return PointsAward(
+        id=int(data["id"]),
+        system_id=int(data["systemId"]),
+        trigger_id=int(data["triggerId"]),
+        awarded=int(data["awarded"]),
+        total=int(data["total"]),
+        awarded_at=datetime.fromisoformat(str(data["awardedAt"])),
+        multiplier=Decimal(str(data["multiplier"])),
+        boost_ids=tuple(int(i) for i in data["boostIds"]),
+    )
+
+
+def change_to_data(change: PointsChange) -> dict[str, Any]:
+    return {
+        "systemId": change.system_id,
+        "added": change.added,
+        "total": change.total,
+        "levelId": change.level_id,
+        "previousLevelId": change.previous_level_id,
+        "awards": [award_to_data(a) for a in change.awards],
+    }
+
+
+def change_from_data(data: Mapping[str, Any]) -> PointsChange:
+    return PointsChange(
+        system_id=int(data["systemId"]),
+        added=int(data["added"]),
+        total=int(data["total"]),
+        level_id=data["levelId"],
+        previous_level_id=data["previousLevelId"],
+        awards=tuple(award_from_data(a) for a in data["awards"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PointsChanged:
+    """An operation's awards changed a user's total in one system: one per operation and
+    system, the awards themselves included."""
+
+    user_id: str
+    change: PointsChange
+    type: ClassVar[EventType] = EventType.POINTS_CHANGED
+
+    @classmethod
+    def of(cls, user_id: str, change: PointsChange) -> PointsChanged:
+        return cls(user_id, change)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"userId": self.user_id, **change_to_data(self.change)}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> PointsChanged:
+        return cls(str(data["userId"]), change_from_data(data))
+
+
+@dataclass(frozen=True, slots=True)
+class PointsLevelChanged:
+    """An operation moved a user to another level (or below every level) in one system."""
+
+    user_id: str
+    system_id: int
+    total: int
+    level_id: int | None
+    previous_level_id: int | None
+    type: ClassVar[EventType] = EventType.POINTS_LEVEL_CHANGED
+
+    @classmethod
+    def of(cls, user_id: str, change: PointsChange) -> PointsLevelChanged:
+        return cls(
+            user_id, change.system_id, change.total, change.level_id, change.previous_level_id
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "userId": self.user_id,
+            "systemId": self.system_id,
+            "total": self.total,
+            "levelId": self.level_id,
+            "previousLevelId": self.previous_level_id,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> PointsLevelChanged:
+        return cls(
+            user_id=str(data["userId"]),
+            system_id=int(data["systemId"]),
+            total=int(data["total"]),
+            level_id=data["levelId"],
+            previous_level_id=data["previousLevelId"],
+        )
+
+
 Announcement = (
-    AchievementCompleted | UserCreated | StreakGrew | StreakLost | FreezesConsumed | FreezesEarned
+    AchievementCompleted
+    | UserCreated
+    | StreakGrew
+    | StreakLost
+    | FreezesConsumed
+    | FreezesEarned
+    | PointsChanged
+    | PointsLevelChanged
 )
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
@@ -190,6 +308,8 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
     EventType.STREAK_LOST: StreakLost.from_data,
     EventType.STREAK_FREEZE_CONSUMED: FreezesConsumed.from_data,
     EventType.STREAK_FREEZE_EARNED: FreezesEarned.from_data,
+    EventType.POINTS_CHANGED: PointsChanged.from_data,
+    EventType.POINTS_LEVEL_CHANGED: PointsLevelChanged.from_data,
 }
 
 

@@ -3,17 +3,20 @@
 A job is queued in the transaction that activated or changed the achievement; it is worked off
 here in batches, each its own transaction, so a large tenant never holds a long lock and a job
 survives restarts: the cursor (last user pk done) is committed with the batch's completions.
-Completions made here announce nothing (no subscription message, no webhook), yet they count.
+Completions made here announce nothing (no subscription message, no webhook), yet they count,
+and the points their ACHIEVEMENT triggers award are stored the same way, silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.domain.completion import Grant, complete
-from app.domain.model import Achievement, AchievementStatus
+from app.domain.model import Achievement, AchievementStatus, User
+from app.domain.outcomes import Unlock
+from app.domain.points_awarding import achievement_firings, award
 from app.domain.ports import BackdateJob, BackdateStore, BackdateStoreFactory
 
 BATCH_SIZE = 500
@@ -74,11 +77,29 @@ async def _advance(
     made = await complete(
         store, job.tenant_id, [Grant(u, achievement) for u in users], now, announce_to=None
     )
+    await _award_silently(store, job.tenant_id, users, made, now)
     finished = len(users) < batch_size
     cursor = users[-1].pk if users else job.cursor
     await store.advance_backdate_job(job.id, cursor, now if finished else None)
     completed = sum(1 for unlock in made if unlock.achievement.id == achievement.id)
     return BatchResult(job.id, completed, finished)
+
+
+async def _award_silently(
+    store: BackdateStore,
+    tenant_id: int,
+    users: Sequence[User],
+    made: Sequence[Unlock],
+    now: datetime,
+) -> None:
+    """ACHIEVEMENT triggers award for backdated completions too, announcing nothing."""
+    if not made:
+        return
+    program = await store.points_program(tenant_id)
+    for user in users:
+        unlocks = [u for u in made if u.user_pk == user.pk]
+        firings = achievement_firings(program, user, unlocks)
+        await award(store, tenant_id, program, user, firings, now, silent=True)
 
 
 def _backdatable(achievement: Achievement | None) -> bool:

@@ -72,6 +72,7 @@ async def complete(
 
 def _unlock(completion: Completion, achievement: Achievement) -> Unlock:
     return Unlock(
+        user_pk=completion.user_pk,
         completion_id=completion.id,
         achievement=achievement,
         completed_at=completion.completed_at,

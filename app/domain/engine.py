@@ -29,9 +29,11 @@ from app.domain.outcomes import (
     CompleteAchievement,
     CompletionOutcome,
     EventOutcome,
+    IdentifyOutcome,
     TrackEvent,
     Unlock,
 )
+from app.domain.points_awarding import OperationFacts, award_operation
 from app.domain.ports import (
     Definitions,
     NewEvent,
@@ -100,6 +102,7 @@ class EventEngine:
         command, occurred_at = _check_event(command, now)
         metric = await self._metric(tenant, command.metric_key)
         settings = await self._definitions.streak_settings(tenant)
+        program = await self._definitions.points_program(tenant)
         async with self._transactions() as tx:
             if command.idempotency_key is not None:
                 request_hash = idempotency.fingerprint(command)
@@ -127,6 +130,16 @@ class EventEngine:
                 candidates += await tx.qualifying_achievements(tenant, user.pk)
             await tx.announce(tenant, news, now)
             unlocks = await _complete(tx, tenant, user, candidates, now)
+            facts = OperationFacts(
+                at=occurred_at,
+                created=recorded.user.created,
+                metric_id=metric.id,
+                changes=recorded.changes,
+                unlocks=unlocks,
+                streak=streak if streak_extended else None,
+            )
+            points = await award_operation(tx, tenant, program, user, facts, now)
+            await tx.announce(tenant, points.news, now)
             outcome = EventOutcome(
                 event_id=recorded.event_id,
                 metric_key=metric.key,
@@ -135,12 +148,13 @@ class EventEngine:
                 streak=streak,
                 streak_extended=streak_extended,
                 idempotency_key=command.idempotency_key,
+                points=points.changes,
             )
             if command.idempotency_key is not None:
                 await tx.store_idempotent_response(
                     tenant, command.idempotency_key, idempotency.dump_outcome(outcome)
                 )
-        self._on_commit(Committed(1, len(unlocks), len(unlocks) + len(news)))
+        self._on_commit(Committed(1, len(unlocks), len(unlocks) + len(news) + len(points.news)))
         return outcome
 
     async def complete_achievement(
@@ -151,6 +165,7 @@ class EventEngine:
         command = replace(command, user=check_profile(command.user))
         now = self._clock()
         settings = await self._definitions.streak_settings(tenant)
+        program = await self._definitions.points_program(tenant)
         async with self._transactions() as tx:
             achievement = await tx.achievement_by_key(tenant, command.achievement_key)
             if achievement is None:
@@ -167,38 +182,54 @@ class EventEngine:
                 raise BadUserInput("the user's attributes do not meet the achievement's")
             others = await _requalify(tx, tenant, upserted, settings, now)
             made = await _complete(tx, tenant, user, [achievement], now)
+            facts = OperationFacts(at=now, created=upserted.created, unlocks=others + made)
+            points = await award_operation(tx, tenant, program, user, facts, now)
+            await tx.announce(tenant, points.news, now)
             if made:
                 outcome = CompletionOutcome(
-                    unlock=made[0], newly_completed=True, also_completed=tuple(others + made[1:])
+                    unlock=made[0],
+                    newly_completed=True,
+                    also_completed=tuple(others + made[1:]),
+                    points=points.changes,
                 )
             else:
                 existing = await tx.completion_of(user.pk, achievement.id)
                 assert existing is not None, "the insert conflicted with this completion"
                 unlock = Unlock(
+                    user_pk=user.pk,
                     completion_id=existing.id,
                     achievement=achievement,
                     completed_at=existing.completed_at,
                     progress=completed_progress(achievement.trigger),
                 )
                 outcome = CompletionOutcome(
-                    unlock=unlock, newly_completed=False, also_completed=tuple(others)
+                    unlock=unlock,
+                    newly_completed=False,
+                    also_completed=tuple(others),
                 )
         completed = len(outcome.also_completed) + (1 if outcome.newly_completed else 0)
-        self._on_commit(Committed(0, completed, completed + len(news)))
+        self._on_commit(Committed(0, completed, completed + len(news) + len(points.news)))
         return outcome
 
-    async def identify_user(self, caller: Caller, profile: UserProfile) -> User:
+    async def identify(self, caller: Caller, profile: UserProfile) -> IdentifyOutcome:
+        """Create or update the user, complete what new attributes qualify them for, and award
+        what the creation and those completions fire."""
         profile = check_profile(profile)
         now = self._clock()
         tenant = caller.tenant_id
         settings = await self._definitions.streak_settings(tenant)
+        program = await self._definitions.points_program(tenant)
         async with self._transactions() as tx:
             upserted = await tx.upsert_user(tenant, profile, now)
             news = await _user_news(tx, tenant, upserted, settings, now)
             await tx.announce(tenant, news, now)
             unlocks = await _requalify(tx, tenant, upserted, settings, now)
-        self._on_commit(Committed(0, len(unlocks), len(unlocks) + len(news)))
-        return upserted.user
+            facts = OperationFacts(at=now, created=upserted.created, unlocks=unlocks)
+            points = await award_operation(tx, tenant, program, upserted.user, facts, now)
+            await tx.announce(tenant, points.news, now)
+        announced = len(unlocks) + len(news) + len(points.news)
+        self._on_commit(Committed(0, len(unlocks), announced))
+        return IdentifyOutcome(upserted.user, upserted.created, tuple(unlocks), points.changes)
 
     async def grant_streak_freezes(self, caller: Caller, user_id: str, count: int) -> StreakView:
         """`count` freezes for an existing user, never above the cap."""

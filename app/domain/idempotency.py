@@ -1,7 +1,8 @@
 """Idempotent events: a key names one request for a day; its repeat gets the first answer.
 
 The first response is stored in the event's own transaction, so a replay returns exactly what
-the first request returned (same event id, total and unlocks) and changes nothing. The key is
+the first request returned (same event id, total, unlocks and points awards) and changes
+nothing. The key is
 bound to the request's fingerprint: the same key with another input is a conflict.
 """
 
@@ -11,6 +12,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
+from app.domain.announcements import change_from_data, change_to_data
 from app.domain.errors import Conflict
 from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
 from app.domain.ports import CatalogueReads, IdempotencyClaim
@@ -76,6 +78,7 @@ def dump_outcome(outcome: EventOutcome) -> str:
             "total": outcome.total,
             "unlocks": [
                 {
+                    "userPk": u.user_pk,
                     "completionId": u.completion_id,
                     "achievementId": u.achievement.id,
                     "completedAt": u.completed_at.isoformat(),
@@ -86,6 +89,7 @@ def dump_outcome(outcome: EventOutcome) -> str:
             ],
             "streakExtended": outcome.streak_extended,
             "streak": None if streak is None else streak.to_data(),
+            "points": [change_to_data(c) for c in outcome.points],
         },
         separators=(",", ":"),
     )
@@ -98,6 +102,7 @@ async def load_outcome(reads: CatalogueReads, tenant_id: int, response: str) -> 
     achievements = {a.id: a for a in await reads.achievements_by_ids(tenant_id, ids)}
     unlocks = tuple(
         Unlock(
+            user_pk=int(u.get("userPk", 0)),
             completion_id=u["completionId"],
             achievement=achievements[u["achievementId"]],
             completed_at=datetime.fromisoformat(u["completedAt"]),
@@ -115,4 +120,5 @@ async def load_outcome(reads: CatalogueReads, tenant_id: int, response: str) -> 
         streak_extended=bool(data.get("streakExtended", False)),
         idempotency_key=None,
         replayed=True,
+        points=tuple(change_from_data(c) for c in data.get("points", ())),
     )

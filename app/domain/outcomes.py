@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.domain.model import Achievement, Attribute
+from app.domain.model import Achievement, Attribute, User
+from app.domain.points import PointsChange
 from app.domain.ports import UserProfile
 from app.domain.progress import Progress
 from app.domain.streaks import StreakView
 
-__all__ = ["CompleteAchievement", "CompletionOutcome", "EventOutcome", "TrackEvent", "Unlock"]
+__all__ = [
+    "CompleteAchievement",
+    "CompletionOutcome",
+    "EventOutcome",
+    "IdentifyOutcome",
+    "TrackEvent",
+    "Unlock",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +33,9 @@ class TrackEvent:
 
 @dataclass(frozen=True, slots=True)
 class Unlock:
-    """A completion as a payload reports it."""
+    """A completion as a payload reports it, and whose it is."""
 
+    user_pk: int
     completion_id: int
     achievement: Achievement
     completed_at: datetime
@@ -43,6 +52,7 @@ class EventOutcome:
     streak_extended: bool = False
     idempotency_key: str | None = None
     replayed: bool = False
+    points: tuple[PointsChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +66,12 @@ class CompletionOutcome:
     unlock: Unlock
     newly_completed: bool
     also_completed: tuple[Unlock, ...]
+    points: tuple[PointsChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifyOutcome:
+    user: User
+    created: bool
+    unlocks: tuple[Unlock, ...] = ()
+    points: tuple[PointsChange, ...] = ()

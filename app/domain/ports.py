@@ -8,10 +8,11 @@ each lives in `tests/domain/fakes.py`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Protocol
 
 from app.domain.announcements import Announcement, Published
@@ -24,6 +25,7 @@ from app.domain.model import (
     Trigger,
     User,
 )
+from app.domain.points import PointsAward, PointsLevel, PointsProgram
 from app.domain.streak_ledger import ApiGrant, Ledger
 
 
@@ -40,14 +42,20 @@ class AchievementDraft:
     trigger: Trigger
 
 
-class Definitions(Protocol):
-    """The definitions every event needs before its transaction: cheap to cache."""
-
+class CoreDefinitions(Protocol):
     async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None: ...
     async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...
 
 
-class ConfigStore(Definitions, Protocol):
+class PointsPrograms(Protocol):
+    async def points_program(self, tenant_id: int) -> PointsProgram: ...
+
+
+class Definitions(CoreDefinitions, PointsPrograms, Protocol):
+    """The definitions every event needs before its transaction: cheap to cache."""
+
+
+class ConfigStore(CoreDefinitions, Protocol):
     async def metrics(self, tenant_id: int) -> list[Metric]: ...
     async def create_metric(
         self, tenant_id: int, key: str, name: str, unit: str | None
@@ -277,6 +285,54 @@ class IdempotencyWrites(Protocol):
     async def store_idempotent_response(self, tenant_id: int, key: str, response: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PointsMark:
+    """What a trigger has spent for a user: a METRIC trigger's highest step, or the multiples of
+    a STREAK trigger awarded in the streak that started on `since`."""
+
+    mark: int
+    since: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAward:
+    system_id: int
+    trigger_id: int
+    awarded: int
+    total: int
+    awarded_at: datetime
+    multiplier: Decimal
+    boost_ids: tuple[int, ...] = ()
+
+
+class PointsWrites(Protocol):
+    """The one writer of points. Totals are locked (and made, at 0) before they are read, so the
+    running total an award reports is exact under any concurrency."""
+
+    async def points_marks(
+        self, user_pk: int, trigger_ids: Sequence[int]
+    ) -> dict[int, PointsMark]: ...
+
+    async def save_points_marks(
+        self, tenant_id: int, user_pk: int, marks: Mapping[int, PointsMark]
+    ) -> None: ...
+    async def lock_points_totals(
+        self, tenant_id: int, user_pk: int, system_ids: Sequence[int]
+    ) -> dict[int, int]: ...
+    async def save_points(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        totals: Mapping[int, int],
+        awards: Sequence[NewAward],
+        now: datetime,
+        *,
+        silent: bool,
+    ) -> list[PointsAward]:
+        """Stores the awards in order and the new totals; returns the awards with their ids."""
+        ...
+
+
 class Announcements(Protocol):
     async def announce(
         self, tenant_id: int, events: Sequence[Announcement], now: datetime
@@ -290,6 +346,7 @@ class Transaction(
     CompletionWrites,
     StreakWrites,
     IdempotencyWrites,
+    PointsWrites,
     Announcements,
     Protocol,
 ):
@@ -346,8 +403,12 @@ class BackdateJob:
     cursor: int
 
 
-class BackdateStore(CompletionWrites, CatalogueReads, Protocol):
+class BackdateStore(CompletionWrites, CatalogueReads, PointsWrites, Protocol):
     """One batch of a backdating job, as one transaction."""
+
+    async def points_program(self, tenant_id: int) -> PointsProgram:
+        """Read in the batch's own transaction: the tenant is known only once a job is claimed."""
+        ...
 
     async def claim_backdate_job(
         self, skip: Collection[int], *, settled_before: datetime
@@ -389,6 +450,27 @@ class OutboxStore(Protocol):
 class DeliveryDeferred(Exception):
     """An outbox consumer took part of a batch but not all of it (a fan-out that could only
     reach this instance): the batch stays unmarked and comes again when its lease expires."""
+
+
+class PointsReads(Protocol):
+    """The read side of points; each call is a constant number of queries."""
+
+    async def totals(self, user_pks: Sequence[int], system_id: int) -> dict[int, int]: ...
+    async def awards(self, user_pk: int, system_id: int, limit: int) -> list[PointsAward]:
+        """Most recent first."""
+        ...
+
+    async def level_counts(
+        self, tenant_id: int, system_id: int, levels: Sequence[PointsLevel]
+    ) -> dict[int, int]: ...
+    async def largest_total(self, system_id: int, user_attributes: Sequence[Attribute]) -> int: ...
+    async def range_counts(
+        self,
+        tenant_id: int,
+        system_id: int,
+        ranges: Sequence[tuple[int, int]],
+        user_attributes: Sequence[Attribute],
+    ) -> list[int]: ...
 
 
 class Retention(Protocol):

@@ -1,14 +1,15 @@
-"""Definitions every event reads, cached: metrics forever, the streak setting briefly.
+"""Definitions every event reads, cached: metrics forever, the rest briefly.
 
 Metrics never change once created, so a cached metric is always right and a miss costs one
-query. The streak setting may change: this instance forgets it at once when it is configured
-here, other instances within STREAK_SETTINGS_TTL seconds.
+query. The streak setting and the points program may change: this instance forgets them at once
+when they are changed here, other instances within STREAK_SETTINGS_TTL seconds.
 """
 
 from __future__ import annotations
 
 from app.domain.model import Metric, StreakSettings
-from app.domain.ports import Definitions
+from app.domain.points import PointsProgram
+from app.domain.ports import CoreDefinitions, PointsPrograms
 from app.infra.cache import TtlCache
 
 STREAK_SETTINGS_TTL = 2.0
@@ -17,10 +18,18 @@ STREAK_SETTINGS_TTL = 2.0
 class CachedDefinitions:
     """The `Definitions` port over another one."""
 
-    def __init__(self, inner: Definitions, *, streak_ttl: float = STREAK_SETTINGS_TTL) -> None:
+    def __init__(
+        self,
+        inner: CoreDefinitions,
+        programs: PointsPrograms,
+        *,
+        streak_ttl: float = STREAK_SETTINGS_TTL,
+    ) -> None:
         self._inner = inner
+        self._programs = programs
         self._metrics: dict[tuple[int, str], Metric] = {}
         self._streaks: TtlCache[int, tuple[StreakSettings | None]] = TtlCache(streak_ttl)
+        self._points: TtlCache[int, PointsProgram] = TtlCache(streak_ttl)
 
     async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None:
         cached = self._metrics.get((tenant_id, key))
@@ -42,3 +51,14 @@ class CachedDefinitions:
 
     def forget_streak_settings(self, tenant_id: int) -> None:
         self._streaks.forget(tenant_id)
+
+    async def points_program(self, tenant_id: int) -> PointsProgram:
+        cached = self._points.get(tenant_id)
+        if cached is not None:
+            return cached
+        program = await self._programs.points_program(tenant_id)
+        self._points.put(tenant_id, program)
+        return program
+
+    def forget_points_program(self, tenant_id: int) -> None:
+        self._points.forget(tenant_id)

@@ -16,10 +16,11 @@ from app.domain.ports import BackdateJob
 from app.persistence.catalogue import CatalogueRows
 from app.persistence.codec import USER_COLUMNS, placeholders, prefixed, user_from_row
 from app.persistence.completions import NOT_COMPLETED, CompletionRows
+from app.persistence.points import PointsRows
 from app.persistence.triggers import STORAGE
 
 
-class BackdateRows(CompletionRows, CatalogueRows):
+class BackdateRows(CompletionRows, PointsRows, CatalogueRows):
     async def claim_backdate_job(
         self, skip: Collection[int], *, settled_before: datetime
     ) -> BackdateJob | None:

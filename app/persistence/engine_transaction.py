@@ -7,10 +7,11 @@ from app.persistence.completions import CompletionRows
 from app.persistence.events import EventRows
 from app.persistence.idempotency import IdempotencyRows
 from app.persistence.outbox import OutboxRows
+from app.persistence.points import PointsRows
 from app.persistence.streaks import StreakRows
 
 
 class SqlTransaction(
-    EventRows, CompletionRows, StreakRows, IdempotencyRows, OutboxRows, CatalogueRows
+    EventRows, CompletionRows, StreakRows, IdempotencyRows, PointsRows, OutboxRows, CatalogueRows
 ):
     pass

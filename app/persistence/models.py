@@ -378,3 +378,145 @@ class BadgeImage(Model):
     class Meta:
         table = "badge_image"
         unique_together = (("tenant", "sha256"),)
+
+
+class PointsSystem(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    key = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=255)
+    description = fields.TextField(null=True)
+    badge_url = fields.CharField(max_length=2048, null=True)
+    max_points = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "points_system"
+        unique_together = (("tenant", "key"),)
+
+
+# One column group per trigger type; `ever_active` freezes the type and its settings.
+class PointsTrigger(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    system: fields.ForeignKeyRelation[PointsSystem] = fields.ForeignKeyField(
+        "models.PointsSystem", related_name="triggers"
+    )
+    key = fields.CharField(max_length=100)
+    type = fields.CharField(max_length=16)
+    points = fields.IntField()
+    status = fields.CharField(max_length=16, default="INACTIVE")
+    ever_active = fields.BooleanField(default=False)
+    user_attributes = fields.TextField(default="[]")
+    metric: fields.ForeignKeyNullableRelation[Metric] = fields.ForeignKeyField(
+        "models.Metric", null=True
+    )
+    metric_threshold = fields.FloatField(null=True)
+    event_attr_key = fields.CharField(max_length=100, null=True)
+    event_attr_value = fields.CharField(max_length=255, null=True)
+    block_if_out_of_points = fields.BooleanField(default=False)
+    achievement: fields.ForeignKeyNullableRelation[Achievement] = fields.ForeignKeyField(
+        "models.Achievement", null=True
+    )
+    streak_length = fields.IntField(null=True)
+    every_multiple = fields.BooleanField(default=True)
+    time_unit = fields.CharField(max_length=8, null=True)
+    time_interval = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "points_trigger"
+        unique_together = (("system", "key"),)
+
+
+class PointsLevel(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    system: fields.ForeignKeyRelation[PointsSystem] = fields.ForeignKeyField(
+        "models.PointsSystem", related_name="levels"
+    )
+    key = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=255)
+    description = fields.TextField(null=True)
+    badge_url = fields.CharField(max_length=2048, null=True)
+    points = fields.IntField()
+
+    class Meta:
+        table = "points_level"
+        unique_together = (("system", "key"), ("system", "points"))
+
+
+# `multiplier` is kept as its decimal text: boosts multiply exactly.
+class PointsBoost(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    system: fields.ForeignKeyRelation[PointsSystem] = fields.ForeignKeyField(
+        "models.PointsSystem", related_name="boosts"
+    )
+    key = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=255)
+    multiplier = fields.CharField(max_length=16)
+    start = fields.DateField()
+    end = fields.DateField(null=True)
+    rounding = fields.CharField(max_length=8)
+    scope = fields.CharField(max_length=16)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField("models.User", null=True)
+    user_attributes = fields.TextField(default="[]")
+    archived = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "points_boost"
+        unique_together = (("system", "key"),)
+
+
+# A user's running total in one system; locked by every operation that awards in it.
+class UserPoints(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    system: fields.ForeignKeyRelation[PointsSystem] = fields.ForeignKeyField("models.PointsSystem")
+    total = fields.IntField(default=0)
+
+    class Meta:
+        table = "user_points"
+        unique_together = (("user", "system"),)
+        indexes = (Index(fields=("system_id", "total"), name="user_points_by_total"),)
+
+
+# The ledger: awards are never edited or withdrawn.
+class PointsAward(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    system: fields.ForeignKeyRelation[PointsSystem] = fields.ForeignKeyField("models.PointsSystem")
+    trigger: fields.ForeignKeyRelation[PointsTrigger] = fields.ForeignKeyField(
+        "models.PointsTrigger"
+    )
+    awarded = fields.IntField()
+    total = fields.IntField()
+    awarded_at = fields.DatetimeField()
+    multiplier = fields.CharField(max_length=32)
+    boost_ids = fields.TextField(default="[]")
+    silent = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "points_award"
+        indexes = (Index(fields=("user_id", "system_id", "id"), name="points_award_by_user"),)
+
+
+# What a trigger has spent for a user: a METRIC high-water mark, or STREAK multiples per streak.
+class PointsMark(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    trigger: fields.ForeignKeyRelation[PointsTrigger] = fields.ForeignKeyField(
+        "models.PointsTrigger"
+    )
+    mark = fields.BigIntField()
+    since = fields.DateField(null=True)
+
+    class Meta:
+        table = "points_mark"
+        unique_together = (("user", "trigger"),)

@@ -27,6 +27,7 @@ from app.domain.webhooks.ports import Due, Outcome
 from app.persistence.catalogue import achievements_by_ids
 from app.persistence.codec import USER_COLUMNS, as_datetime, placeholders, user_from_row
 from app.persistence.database import Connection, Database, Row
+from app.persistence.points import program_of
 from app.persistence.webhook_endpoints import (
     ENDPOINT_COLUMNS,
     disable,
@@ -155,12 +156,14 @@ class DeliveryRows:
             )
             metrics = await self._keys(conn, "metric", tenant_id, metric_ids)
             achievement_keys = await self._keys(conn, "achievement", tenant_id, prerequisite_ids)
+            points = await program_of(conn, tenant_id)
         return Subjects(
             users={u["external_id"]: user_from_row(u) for u in users},
             achievements={a.id: a for a in achievements},
             metric_keys={i: key for i, (key, _) in metrics.items()},
             metric_names={i: name for i, (_, name) in metrics.items()},
             achievement_keys={i: key for i, (key, _) in achievement_keys.items()},
+            points=points,
         )
 
     @staticmethod

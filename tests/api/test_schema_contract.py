@@ -154,6 +154,7 @@ AREAS = {
     "webhooks": ["webhooks.graphql"],
     "badges": ["badges.graphql"],
     "streak-freezes": ["streak-freezes.graphql"],
+    "points": ["points.graphql"],
 }
 
 

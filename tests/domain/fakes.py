@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -29,11 +29,14 @@ from app.domain.model import (
     StreakTrigger,
     User,
 )
+from app.domain.points import PointsAward, PointsProgram
 from app.domain.ports import (
     BackdateJob,
     Completion,
     IdempotencyClaim,
+    NewAward,
     NewEvent,
+    PointsMark,
     RecordedEvent,
     StreakState,
     TotalChange,
@@ -69,6 +72,11 @@ class State:
     jobs: dict[int, BackdateJob] = field(default_factory=dict)
     finished_jobs: set[int] = field(default_factory=set)
     streak_settings: dict[int, StreakSettings] = field(default_factory=dict)
+    points_program: PointsProgram = field(default_factory=PointsProgram)
+    points_marks: dict[tuple[int, int], PointsMark] = field(default_factory=dict)
+    points_totals: dict[tuple[int, int], int] = field(default_factory=dict)
+    points_awards: list[tuple[int, PointsAward, bool]] = field(default_factory=list)
+    """(user pk, award, silent) in the order applied."""
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -335,6 +343,52 @@ class FakeTransaction:
         if finished_at is not None:
             self.s.finished_jobs.add(job_id)
 
+    # PointsWrites
+
+    async def points_program(self, tenant_id: int) -> PointsProgram:
+        return self.s.points_program
+
+    async def points_marks(self, user_pk: int, trigger_ids: Sequence[int]) -> dict[int, PointsMark]:
+        marks = self.s.points_marks
+        return {t: marks[(user_pk, t)] for t in trigger_ids if (user_pk, t) in marks}
+
+    async def save_points_marks(
+        self, tenant_id: int, user_pk: int, marks: Mapping[int, PointsMark]
+    ) -> None:
+        self.s.points_marks.update(((user_pk, t), m) for t, m in marks.items())
+
+    async def lock_points_totals(
+        self, tenant_id: int, user_pk: int, system_ids: Sequence[int]
+    ) -> dict[int, int]:
+        return {s: self.s.points_totals.get((user_pk, s), 0) for s in system_ids}
+
+    async def save_points(
+        self,
+        tenant_id: int,
+        user_pk: int,
+        totals: Mapping[int, int],
+        awards: Sequence[NewAward],
+        now: datetime,
+        *,
+        silent: bool,
+    ) -> list[PointsAward]:
+        self.s.points_totals.update(((user_pk, s), t) for s, t in totals.items())
+        stored = [
+            PointsAward(
+                id=next(self.s.ids),
+                system_id=a.system_id,
+                trigger_id=a.trigger_id,
+                awarded=a.awarded,
+                total=a.total,
+                awarded_at=a.awarded_at,
+                multiplier=a.multiplier,
+                boost_ids=a.boost_ids,
+            )
+            for a in awards
+        ]
+        self.s.points_awards += [(user_pk, a, silent) for a in stored]
+        return stored
+
     def _standing(self, user_pk: int) -> UserStanding:
         return standing_of(self.s, user_pk)
 
@@ -350,6 +404,9 @@ class FakeDefinitions:
 
     async def streak_settings(self, tenant_id: int) -> StreakSettings | None:
         return self._db.state.streak_settings.get(tenant_id)
+
+    async def points_program(self, tenant_id: int) -> PointsProgram:
+        return self._db.state.points_program
 
 
 class SteppingClock:

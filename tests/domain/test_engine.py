@@ -112,7 +112,8 @@ async def test_attribute_filters_hold_until_the_user_matches(world: World) -> No
     pro = [Attribute("plan", "pro")]
     gated = world.metric_achievement("gated", 5, user_attributes=tuple(pro))
     assert await world.track("ada", 10) == []
-    user = await world.engine.identify_user(SERVER, UserProfile("ada", attributes=tuple(pro)))
+    identified = await world.engine.identify(SERVER, UserProfile("ada", attributes=tuple(pro)))
+    user = identified.user
     assert user.attributes == tuple(pro)
     assert world.announced() == [("ada", gated.id)]
 
@@ -169,8 +170,8 @@ async def test_new_users_and_growing_streaks_are_announced_once(world: World) ->
     )
     await world.track("ada", 1)
     await world.track("ada", 1)
-    await world.engine.identify_user(SERVER, UserProfile("bob"))
-    await world.engine.identify_user(SERVER, UserProfile("bob", name="Bob"))
+    await world.engine.identify(SERVER, UserProfile("bob"))
+    await world.engine.identify(SERVER, UserProfile("bob", name="Bob"))
     events = [p.event for p in world.db.state.outbox]
     assert events[0] == UserCreated("ada")
     assert isinstance(events[1], StreakGrew) and events[1].type.value == "streak.started"

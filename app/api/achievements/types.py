@@ -15,6 +15,7 @@ from app.api.common import AchievementStatus, AchievementTrigger, Attribute
 from app.api.context import Info
 from app.api.metrics.types import Metric
 from app.domain import model, queries
+from app.domain.outcomes import Unlock
 from app.domain.progress import Progress, rarity
 
 
@@ -189,3 +190,12 @@ class UserAchievement:
             achieved_at=view.achieved_at,
             progress=AchievementProgress.of(view.progress),
         )
+
+
+def unlocked(unlock: Unlock) -> UserAchievement:
+    """A completion an operation reports."""
+    return UserAchievement(
+        achievement=present(unlock.achievement),
+        achieved_at=unlock.completed_at,
+        progress=AchievementProgress.of(unlock.progress),
+    )

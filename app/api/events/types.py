@@ -4,12 +4,15 @@ from datetime import datetime
 
 import strawberry
 
-from app.api.achievements.types import AchievementProgress, UserAchievement, present
+from app.api.achievements.types import UserAchievement, unlocked
 from app.api.common import AttributeInput, attributes_of
+from app.api.context import Info
 from app.api.inputs import planned_input
+from app.api.points.types import PointsChange, changes_of
 from app.api.streaks.types import Streak
 from app.api.users.types import UserInput
-from app.domain.outcomes import CompletionOutcome, EventOutcome, TrackEvent, Unlock
+from app.domain.outcomes import CompletionOutcome, EventOutcome, TrackEvent
+from app.domain.points import PointsChange as PointsChangeModel
 
 
 @planned_input
@@ -41,14 +44,6 @@ class TrackEventInput:
         )
 
 
-def unlocked(unlock: Unlock) -> UserAchievement:
-    return UserAchievement(
-        achievement=present(unlock.achievement),
-        achieved_at=unlock.completed_at,
-        progress=AchievementProgress.of(unlock.progress),
-    )
-
-
 @strawberry.type
 class TrackEventPayload:
     event_id: strawberry.ID
@@ -66,6 +61,14 @@ class TrackEventPayload:
     streak_extended: bool = strawberry.field(
         description="True when this event made the user's streak longer."
     )
+    point_changes: strawberry.Private[tuple[PointsChangeModel, ...]] = ()
+
+    @strawberry.field(
+        description="One entry per points system in which this event recorded an award, in "
+        "system creation order. A replay returns the first response's entries."
+    )
+    async def points(self, info: Info) -> list[PointsChange]:
+        return await changes_of(info, self.point_changes)
 
     @classmethod
     def of(
@@ -80,6 +83,7 @@ class TrackEventPayload:
             idempotency_key=idempotency_key,
             idempotent_replayed=outcome.replayed,
             streak_extended=outcome.streak_extended,
+            point_changes=outcome.points,
         )
 
 
@@ -100,6 +104,14 @@ class CompleteAchievementPayload:
     also_completed: list[UserAchievement] = strawberry.field(
         description="Composite achievements this completion cascaded into."
     )
+    point_changes: strawberry.Private[tuple[PointsChangeModel, ...]] = ()
+
+    @strawberry.field(
+        description="Points this completion and its cascade awarded; empty when "
+        "newlyCompleted is false."
+    )
+    async def points(self, info: Info) -> list[PointsChange]:
+        return await changes_of(info, self.point_changes)
 
     @classmethod
     def of(cls, outcome: CompletionOutcome) -> CompleteAchievementPayload:
@@ -108,4 +120,5 @@ class CompleteAchievementPayload:
             achievement=unlocked(outcome.unlock),
             newly_completed=outcome.newly_completed,
             also_completed=[unlocked(u) for u in outcome.also_completed],
+            point_changes=outcome.points,
         )

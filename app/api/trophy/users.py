@@ -28,7 +28,7 @@ async def identify(call: Call) -> Any:
     """`PUT /users/{id}`: creates or updates the user."""
     caller = require_key(call.caller)
     body = await json_object(call.request, call.services.max_body_bytes)
-    user = await call.services.engine.identify_user(caller, updated_user(call.path("id"), body))
+    user = (await call.services.engine.identify(caller, updated_user(call.path("id"), body))).user
     return json_response(wire.user(user))
 
 

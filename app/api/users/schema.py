@@ -4,8 +4,16 @@ import strawberry
 
 from app.api import permissions
 from app.api.context import Info
+from app.api.users.payloads import IdentifyPayload
 from app.api.users.types import User, UserInput, UserToken
 from app.domain.validation import check_user_id
+
+
+async def _identify(info: Info, input: UserInput) -> IdentifyPayload:
+    caller = permissions.key_holder(info)
+    outcome = await info.context.services.engine.identify(caller, input.to_domain())
+    info.context.loaders.standing_by_user_id.clear(outcome.user.id)
+    return IdentifyPayload(outcome=outcome)
 
 
 @strawberry.type
@@ -19,12 +27,19 @@ class UserQueries:
 
 @strawberry.type
 class UserMutations:
-    @strawberry.mutation
+    @strawberry.mutation(
+        deprecation_reason="Use identify: it also reports what identifying the user awarded."
+    )
     async def identify_user(self, info: Info, input: UserInput) -> User:
-        caller = permissions.key_holder(info)
-        user = await info.context.services.engine.identify_user(caller, input.to_domain())
-        info.context.loaders.standing_by_user_id.clear(user.id)
-        return User(model=user)
+        payload = await _identify(info, input)
+        return User(model=payload.outcome.user)
+
+    @strawberry.mutation(
+        description="Create or update a user with identifyUser's semantics, and report what "
+        "that awarded."
+    )
+    async def identify(self, info: Info, input: UserInput) -> IdentifyPayload:
+        return await _identify(info, input)
 
     @strawberry.mutation
     async def create_user_token(

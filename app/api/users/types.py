@@ -8,6 +8,7 @@ from app.api.achievements.types import UserAchievement
 from app.api.common import Attribute, AttributeInput, attributes_of
 from app.api.context import Info
 from app.api.inputs import planned_input
+from app.api.points.types import UserPoints
 from app.api.streaks.types import Streak
 from app.domain import model, queries
 from app.domain.errors import NotFound
@@ -78,6 +79,23 @@ class User:
     async def streak(self, info: Info) -> Streak | None:
         view = await self._streak(info, await self._standing(info))
         return Streak.of(view, self.model.id) if view else None
+
+    @strawberry.field(description="Null when there is no points system with this key.")
+    async def points(self, info: Info, system_key: str) -> UserPoints | None:
+        services = info.context.services
+        program = await services.definitions.points_program(info.context.caller.tenant_id)
+        system = next((s for s in program.systems if s.key == system_key), None)
+        if system is None:
+            return None
+        totals = await services.points_reads.totals([self.model.pk], system.id)
+        return UserPoints(
+            system_model=system,
+            program=program,
+            user_pk=self.model.pk,
+            user_tz=self.model.tz,
+            user_attributes=self.model.attributes,
+            total=totals.get(self.model.pk, 0),
+        )
 
     async def _standing(self, info: Info) -> Standing | None:
         standing: Standing | None = await info.context.loaders.standing_by_user_id.load(

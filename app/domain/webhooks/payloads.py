@@ -19,6 +19,8 @@ from app.domain.announcements import (
     Announcement,
     FreezesConsumed,
     FreezesEarned,
+    PointsChanged,
+    PointsLevelChanged,
     StreakGrew,
     StreakLost,
     UserCreated,
@@ -30,6 +32,7 @@ from app.domain.model import (
     StreakTrigger,
     User,
 )
+from app.domain.points import PointsAward, PointsLevel, PointsProgram, PointsSystem
 from app.domain.streaks import StreakView
 from app.domain.webhooks.events import WebhookEventType
 
@@ -46,6 +49,7 @@ class Subjects:
     metric_keys: Mapping[int, str] = field(default_factory=dict)
     metric_names: Mapping[int, str] = field(default_factory=dict)
     achievement_keys: Mapping[int, str] = field(default_factory=dict)
+    points: PointsProgram = field(default_factory=PointsProgram)
 
 
 class Render(Protocol):
@@ -110,12 +114,91 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
         case FreezesEarned():
             data = {"earned": event.earned, "freezes": event.freezes, "source": event.source.value}
             return _about_user(event.user_id, subjects, data)
+        case PointsChanged():
+            change = event.change
+            system = _system(subjects.points, change.system_id)
+            if system is None:
+                return None
+            data = {
+                "system": system_object(system),
+                "added": change.added,
+                "total": change.total,
+                "awards": [award_object(a, subjects.points) for a in change.awards],
+            }
+            return _about_user(event.user_id, subjects, data)
+        case PointsLevelChanged():
+            system = _system(subjects.points, event.system_id)
+            if system is None:
+                return None
+            data = {
+                "system": system_object(system),
+                "total": event.total,
+                "previousLevel": _level_object(subjects.points, event.previous_level_id),
+                "newLevel": _level_object(subjects.points, event.level_id),
+            }
+            return _about_user(event.user_id, subjects, data)
 
 
 def _about_user(user_id: str, subjects: Subjects, data: Json) -> Json | None:
     """`{"user": ..., **data}`, or None when the user is gone."""
     user = subjects.users.get(user_id)
     return None if user is None else {"user": user_object(user), **data}
+
+
+def _system(program: PointsProgram, system_id: int) -> PointsSystem | None:
+    return next((s for s in program.systems if s.id == system_id), None)
+
+
+def system_object(system: PointsSystem) -> Json:
+    return {
+        "id": str(system.id),
+        "key": system.key,
+        "name": system.name,
+        "description": system.description,
+        "badgeUrl": system.badge_url,
+        "maxPoints": system.max_points,
+    }
+
+
+def _level_object(program: PointsProgram, level_id: int | None) -> Json | None:
+    level = next((lv for lv in program.levels if lv.id == level_id), None)
+    return None if level is None else level_object(level)
+
+
+def level_object(level: PointsLevel) -> Json:
+    return {
+        "id": str(level.id),
+        "key": level.key,
+        "name": level.name,
+        "description": level.description,
+        "badgeUrl": level.badge_url,
+        "points": level.points,
+    }
+
+
+def award_object(award: PointsAward, program: PointsProgram) -> Json:
+    """The trigger and boosts as they are now; a trigger is never deleted, only archived."""
+    trigger = next((t for t in program.triggers if t.id == award.trigger_id), None)
+    boosts = [b for b in program.boosts if b.id in award.boost_ids]
+    return {
+        "id": str(award.id),
+        "awarded": award.awarded,
+        "total": award.total,
+        "awardedAt": instant(award.awarded_at),
+        "multiplier": float(award.multiplier),
+        "trigger": None
+        if trigger is None
+        else {
+            "id": str(trigger.id),
+            "key": trigger.key,
+            "type": trigger.type.value,
+            "points": trigger.points,
+        },
+        "boosts": [
+            {"id": str(b.id), "key": b.key, "name": b.name, "multiplier": float(b.multiplier)}
+            for b in boosts
+        ],
+    }
 
 
 def probe_data(endpoint_id: int) -> Json:

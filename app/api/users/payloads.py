@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.api.achievements.types import UserAchievement, unlocked
+from app.api.context import Info
+from app.api.points.types import PointsChange, changes_of
+from app.api.users.types import User
+from app.domain.outcomes import IdentifyOutcome
+
+
+@strawberry.type(description="What identifying a user did.")
+class IdentifyPayload:
+    outcome: strawberry.Private[IdentifyOutcome]
+
+    @strawberry.field(description="The user after the call.")
+    def user(self) -> User:
+        return User(model=self.outcome.user)
+
+    @strawberry.field(description="True when this call created the user.")
+    def created(self) -> bool:
+        return self.outcome.created
+
+    @strawberry.field(
+        description="Achievements this call completed (attribute changes), composites included."
+    )
+    def achievements(self) -> list[UserAchievement]:
+        return [unlocked(u) for u in self.outcome.unlocks]
+
+    @strawberry.field(
+        description="Points this call awarded, one entry per system (USER_CREATION triggers, "
+        "completions)."
+    )
+    async def points(self, info: Info) -> list[PointsChange]:
+        return await changes_of(info, self.outcome.points)
