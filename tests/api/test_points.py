@@ -420,3 +420,74 @@ async def test_backdated_completions_award_silently(api: Api) -> None:
         return bool((await standing(api, "ada"))["total"] == 30)
 
     await eventually(awarded_silently)
+
+
+async def test_streak_triggers_award_each_multiple_once_per_streak(
+    api: Api, clock: TestClock
+) -> None:
+    await api.metric()
+    await api.data(
+        'mutation { configureStreak(input: {frequency: DAILY, metricKeys: ["lessons"]})'
+        " { frequency } }"
+    )
+    await system(api)
+    await trigger(api, "every-2", 5, {"streak": {"streakLength": 2}})
+    await trigger(api, "at-3", 100, {"streak": {"streakLength": 3, "everyMultiple": False}})
+    fired = []
+    for day in range(5):
+        with clock.moved(timedelta(days=day)):
+            payload = await track(api, "ada", 1)
+        fired.append(sorted(a["trigger"]["key"] for c in payload["points"] for a in c["awards"]))
+    assert fired == [[], ["every-2"], ["at-3"], ["every-2"], []]
+    with clock.moved(timedelta(days=4)):
+        again = await track(api, "ada", 1)  # the same day: the streak does not grow
+    assert again["points"] == []
+    with clock.moved(timedelta(days=7)):
+        await track(api, "ada", 1)  # the streak was lost: a new one starts at 1
+    with clock.moved(timedelta(days=8)):
+        restarted = await track(api, "ada", 1)
+    assert [a["trigger"]["key"] for c in restarted["points"] for a in c["awards"]] == ["every-2"]
+    assert (await standing(api, "ada"))["total"] == 115
+
+
+async def test_points_changes_arrive_as_webhooks(api: Api, receiver: Any) -> None:
+    await api.metric()
+    await system(api)
+    await api.data(
+        'mutation { createPointsLevel(systemKey: "xp", input: {key: "one", name: "One",'
+        " points: 10}) { key } }"
+    )
+    await trigger(api, "per-1", 10, {"metric": {"metricKey": "lessons", "metricThreshold": 1}})
+    await api.data(
+        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+        {"i": {"url": receiver.url, "eventTypes": ["POINTS_CHANGED", "POINTS_LEVEL_CHANGED"]}},
+    )
+    payload = await track(api, "ada", 1)
+    [changed] = await receiver.wait_for(1, "points.changed")
+    [level] = await receiver.wait_for(1, "points.level_changed")
+    data = changed.json["data"]
+    assert data["user"]["id"] == "ada" and (data["added"], data["total"]) == (10, 10)
+    assert data["system"] == {
+        "id": data["system"]["id"],
+        "key": "xp",
+        "name": "XP",
+        "description": None,
+        "badgeUrl": None,
+        "maxPoints": None,
+    }
+    [award] = data["awards"]
+    assert award["id"] == payload["points"][0]["awards"][0]["id"]
+    assert (award["awarded"], award["total"], award["multiplier"], award["boosts"]) == (
+        10,
+        10,
+        1.0,
+        [],
+    )
+    assert award["trigger"] == {
+        "id": award["trigger"]["id"],
+        "key": "per-1",
+        "type": "METRIC",
+        "points": 10,
+    }
+    assert level.json["data"]["previousLevel"] is None
+    assert level.json["data"]["newLevel"]["key"] == "one" and level.json["data"]["total"] == 10
