@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from app.domain.completion import Grant, complete
 from app.domain.model import Achievement, AchievementStatus, User
 from app.domain.outcomes import Unlock
-from app.domain.points_awarding import achievement_firings, award
+from app.domain.points import PointsProgram
+from app.domain.points_awarding import OperationFacts, award_operation
 from app.domain.ports import BackdateJob, BackdateStore, BackdateStoreFactory
 
 BATCH_SIZE = 500
@@ -74,10 +75,13 @@ async def _advance(
         return BatchResult(job.id, 0, finished=True)
     assert achievement is not None
     users = await store.backdate_candidates(job.tenant_id, achievement, job.cursor, batch_size)
+    program = await store.points_program(job.tenant_id)
+    if not program.empty:
+        await store.lock_users([u.pk for u in users])
     made = await complete(
         store, job.tenant_id, [Grant(u, achievement) for u in users], now, announce_to=None
     )
-    await _award_silently(store, job.tenant_id, users, made, now)
+    await _award_silently(store, job.tenant_id, program, users, made, now)
     finished = len(users) < batch_size
     cursor = users[-1].pk if users else job.cursor
     await store.advance_backdate_job(job.id, cursor, now if finished else None)
@@ -88,18 +92,17 @@ async def _advance(
 async def _award_silently(
     store: BackdateStore,
     tenant_id: int,
+    program: PointsProgram,
     users: Sequence[User],
     made: Sequence[Unlock],
     now: datetime,
 ) -> None:
     """ACHIEVEMENT triggers award for backdated completions too, announcing nothing."""
-    if not made:
-        return
-    program = await store.points_program(tenant_id)
     for user in users:
         unlocks = [u for u in made if u.user_pk == user.pk]
-        firings = achievement_firings(program, user, unlocks)
-        await award(store, tenant_id, program, user, firings, now, silent=True)
+        if unlocks:
+            facts = OperationFacts(at=now, unlocks=unlocks)
+            await award_operation(store, tenant_id, program, user, facts, now, silent=True)
 
 
 def _backdatable(achievement: Achievement | None) -> bool:

@@ -177,26 +177,43 @@ class PointsProgram:
     boosts: tuple[PointsBoost, ...] = ()
     _by_metric: dict[int, tuple[PointsTrigger, ...]] = field(default_factory=dict, repr=False)
     _by_achievement: dict[int, tuple[PointsTrigger, ...]] = field(default_factory=dict, repr=False)
+    _by_rule: dict[type, tuple[PointsTrigger, ...]] = field(default_factory=dict, repr=False)
+    _systems: dict[int, PointsSystem] = field(default_factory=dict, repr=False)
+    _trigger_systems: dict[int, int] = field(default_factory=dict, repr=False)
+    _levels: dict[int, tuple[PointsLevel, ...]] = field(default_factory=dict, repr=False)
+    _boosts: dict[int, tuple[PointsBoost, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        by_metric: dict[int, list[PointsTrigger]] = {}
-        by_achievement: dict[int, list[PointsTrigger]] = {}
-        for trigger in sorted(self.triggers, key=lambda t: t.id):
-            if not trigger.active:
-                continue
-            if isinstance(trigger.rule, MetricRule):
-                by_metric.setdefault(trigger.rule.metric_id, []).append(trigger)
-            elif isinstance(trigger.rule, AchievementRule):
-                by_achievement.setdefault(trigger.rule.achievement_id, []).append(trigger)
-        self._by_metric.update((k, tuple(v)) for k, v in by_metric.items())
-        self._by_achievement.update((k, tuple(v)) for k, v in by_achievement.items())
+        """Indexes built once per program, so an event's lookups are dictionary reads."""
+        active = [t for t in sorted(self.triggers, key=lambda t: t.id) if t.active]
+        for trigger in active:
+            rule = trigger.rule
+            self._by_rule[type(rule)] = (*self._by_rule.get(type(rule), ()), trigger)
+            if isinstance(rule, MetricRule):
+                self._by_metric[rule.metric_id] = (
+                    *self._by_metric.get(rule.metric_id, ()),
+                    trigger,
+                )
+            elif isinstance(rule, AchievementRule):
+                known = self._by_achievement.get(rule.achievement_id, ())
+                self._by_achievement[rule.achievement_id] = (*known, trigger)
+        self._systems.update((s.id, s) for s in self.systems)
+        self._trigger_systems.update((t.id, t.system_id) for t in self.triggers)
+        for system in self.systems:
+            levels = (lv for lv in self.levels if lv.system_id == system.id)
+            self._levels[system.id] = tuple(sorted(levels, key=lambda lv: lv.points))
+            boosts = (b for b in self.boosts if b.system_id == system.id and not b.archived)
+            self._boosts[system.id] = tuple(boosts)
 
     @property
     def empty(self) -> bool:
         return not self.triggers
 
     def system(self, system_id: int) -> PointsSystem:
-        return next(s for s in self.systems if s.id == system_id)
+        return self._systems[system_id]
+
+    def trigger_system(self, trigger_id: int) -> int:
+        return self._trigger_systems[trigger_id]
 
     def on_metric(self, metric_id: int) -> tuple[PointsTrigger, ...]:
         return self._by_metric.get(metric_id, ())
@@ -205,16 +222,15 @@ class PointsProgram:
         return self._by_achievement.get(achievement_id, ())
 
     def active_of(self, rule_type: type) -> tuple[PointsTrigger, ...]:
-        return tuple(t for t in self.triggers if t.active and isinstance(t.rule, rule_type))
+        return self._by_rule.get(rule_type, ())
 
     def levels_of(self, system_id: int) -> tuple[PointsLevel, ...]:
         """Lowest threshold first."""
-        return tuple(
-            sorted((lv for lv in self.levels if lv.system_id == system_id), key=lambda v: v.points)
-        )
+        return self._levels.get(system_id, ())
 
     def boosts_of(self, system_id: int) -> tuple[PointsBoost, ...]:
-        return tuple(b for b in self.boosts if b.system_id == system_id and not b.archived)
+        """Not archived."""
+        return self._boosts.get(system_id, ())
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -305,31 +305,38 @@ class NewAward:
     boost_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class SystemPoints:
+    """A user's total in one system and what each of the system's triggers has spent for them
+    (trigger id -> mark); a user never awarded in the system has 0 and no marks."""
+
+    total: int = 0
+    marks: Mapping[int, PointsMark] = field(default_factory=dict)
+
+
 class PointsWrites(Protocol):
-    """The one writer of points. Totals are locked (and made, at 0) before they are read, so the
-    running total an award reports is exact under any concurrency."""
+    """The one writer of points. Every operation that awards to a user holds that user's row
+    lock (the upsert of trackEvent, completeAchievement and identify; backdating locks its
+    batch's users first), so what `points_state` read stays true until `save_points`."""
 
-    async def points_marks(
-        self, user_pk: int, trigger_ids: Sequence[int]
-    ) -> dict[int, PointsMark]: ...
+    async def points_state(
+        self, user_pk: int, system_ids: Sequence[int]
+    ) -> dict[int, SystemPoints]:
+        """Systems the user has nothing stored in are absent."""
+        ...
 
-    async def save_points_marks(
-        self, tenant_id: int, user_pk: int, marks: Mapping[int, PointsMark]
-    ) -> None: ...
-    async def lock_points_totals(
-        self, tenant_id: int, user_pk: int, system_ids: Sequence[int]
-    ) -> dict[int, int]: ...
     async def save_points(
         self,
         tenant_id: int,
         user_pk: int,
-        totals: Mapping[int, int],
+        systems: Mapping[int, SystemPoints],
         awards: Sequence[NewAward],
         now: datetime,
         *,
         silent: bool,
     ) -> list[PointsAward]:
-        """Stores the awards in order and the new totals; returns the awards with their ids."""
+        """Replaces each given system's total and marks, and stores the awards in order;
+        returns the awards with their ids."""
         ...
 
 
@@ -408,6 +415,10 @@ class BackdateStore(CompletionWrites, CatalogueReads, PointsWrites, Protocol):
 
     async def points_program(self, tenant_id: int) -> PointsProgram:
         """Read in the batch's own transaction: the tenant is known only once a job is claimed."""
+        ...
+
+    async def lock_users(self, user_pks: Sequence[int]) -> None:
+        """In pk order, before anything else of the batch: awards need their users' locks."""
         ...
 
     async def claim_backdate_job(

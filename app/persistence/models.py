@@ -470,13 +470,15 @@ class PointsBoost(Model):
         unique_together = (("system", "key"),)
 
 
-# A user's running total in one system; locked by every operation that awards in it.
+# A user's running total in one system, and what each of the system's triggers has spent for
+# the user (JSON: trigger id -> [mark, since]): one row read and written per operation.
 class UserPoints(Model):
     id = fields.BigIntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
     system: fields.ForeignKeyRelation[PointsSystem] = fields.ForeignKeyField("models.PointsSystem")
     total = fields.IntField(default=0)
+    marks = fields.TextField(default="{}")
 
     class Meta:
         table = "user_points"
@@ -504,19 +506,3 @@ class PointsAward(Model):
     class Meta:
         table = "points_award"
         indexes = (Index(fields=("user_id", "system_id", "id"), name="points_award_by_user"),)
-
-
-# What a trigger has spent for a user: a METRIC high-water mark, or STREAK multiples per streak.
-class PointsMark(Model):
-    id = fields.BigIntField(primary_key=True)
-    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
-    trigger: fields.ForeignKeyRelation[PointsTrigger] = fields.ForeignKeyField(
-        "models.PointsTrigger"
-    )
-    mark = fields.BigIntField()
-    since = fields.DateField(null=True)
-
-    class Meta:
-        table = "points_mark"
-        unique_together = (("user", "trigger"),)

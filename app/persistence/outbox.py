@@ -15,10 +15,11 @@ whose lease expires, and they are claimed again (at least once).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+
+import orjson
 
 from app.domain.announcements import Announcement, Published, parse
 from app.persistence.codec import as_datetime, placeholders
@@ -37,7 +38,7 @@ class OutboxRows(Statements):
             f"INSERT INTO outbox_event (tenant_id, type, data, created_at) VALUES {values}",
             tenant_id,
             now,
-            *(part for e in events for part in (e.type.value, json.dumps(e.to_data()))),
+            *(part for e in events for part in (e.type.value, orjson.dumps(e.to_data()).decode())),
         )
 
 
@@ -102,7 +103,7 @@ class SqlOutboxStore:
 def _published(row: Row) -> Published | None:
     """None for a type this version does not know: a newer instance wrote it, and passes it on."""
     try:
-        event = parse(str(row["type"]), json.loads(str(row["data"])))
+        event = parse(str(row["type"]), orjson.loads(str(row["data"])))
     except (KeyError, ValueError, TypeError):
         log.warning("leaving outbox row %s of unknown type %r", row["id"], row["type"])
         return None

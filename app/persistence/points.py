@@ -1,19 +1,21 @@
 """Points on the write path: the program an operation reads, the marks and totals it moves.
 
-`PointsRows.lock_points_totals` makes each (user, system) total row if missing and locks it
-(`ON CONFLICT DO UPDATE` locks on PostgreSQL; SQLite has one writer), so the operation that
-holds it computes the running totals of its awards from a value nobody else can move, and
-concurrent awards to one user queue in one order. Marks are read and written under the lock of
-the total they follow (the metric total, or the user's row for streaks).
+An operation reads its user's row of each system it may award in (the total, and what each of
+the system's triggers has spent) in one statement, and writes back the rows it moved and its
+awards with one more (two on SQLite, whose statements cost no round trip). What it read
+stays true until it writes because every operation awarding to a user holds that user's row
+lock (PostgreSQL; SQLite has one writer at a time), so concurrent awards to one user queue in
+one order and each sees the totals the previous one left.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from app.domain.attributes import Attribute
 from app.domain.points import (
@@ -35,7 +37,7 @@ from app.domain.points import (
     TimeRule,
     UserCreationRule,
 )
-from app.domain.ports import NewAward, PointsMark
+from app.domain.ports import NewAward, PointsMark, SystemPoints
 from app.persistence.codec import as_date, as_datetime, load_attributes, placeholders
 from app.persistence.database import Connection, Row
 from app.persistence.transaction import Statements
@@ -210,100 +212,145 @@ def award_from_row(row: Row) -> PointsAward:
         total=int(row["total"]),
         awarded_at=as_datetime(row["awarded_at"]),
         multiplier=Decimal(row["multiplier"]),
-        boost_ids=tuple(json.loads(row["boost_ids"])),
+        boost_ids=tuple(orjson.loads(row["boost_ids"])),
     )
+
+
+def load_marks(text: str | None) -> dict[int, PointsMark]:
+    """`{"<trigger id>": [mark, "since" or null]}`."""
+    if not text:
+        return {}
+    return {
+        int(trigger_id): PointsMark(int(mark), date.fromisoformat(since) if since else None)
+        for trigger_id, (mark, since) in orjson.loads(text).items()
+    }
+
+
+def dump_marks(marks: Mapping[int, PointsMark]) -> str:
+    return orjson.dumps(
+        {str(t): [m.mark, m.since.isoformat() if m.since else None] for t, m in marks.items()}
+    ).decode()
+
+
+def _totals_upsert(
+    tenant_id: int, user_pk: int, systems: Mapping[int, SystemPoints]
+) -> tuple[str, list[object]]:
+    items = sorted(systems.items())
+    values = ", ".join(
+        f"($1, $2, ${3 * i + 3}, ${3 * i + 4}, ${3 * i + 5})" for i in range(len(items))
+    )
+    sql = (
+        f"INSERT INTO user_points (tenant_id, user_id, system_id, total, marks) "
+        f"VALUES {values} ON CONFLICT (user_id, system_id) DO UPDATE SET "
+        "total = excluded.total, marks = excluded.marks"
+    )
+    args: list[object] = [tenant_id, user_pk]
+    args += [v for system_id, row in items for v in (system_id, row.total, dump_marks(row.marks))]
+    return sql, args
+
+
+def _awards_insert(
+    tenant_id: int,
+    user_pk: int,
+    awards: Sequence[NewAward],
+    now: datetime,
+    silent: bool,
+    after: int,
+) -> tuple[str, list[object]]:
+    """Placeholders numbered from `after + 1`, so that it can follow another statement's."""
+    width = 8
+    first = after + 1
+    values = ", ".join(
+        f"(${first}, ${first + 1}, ${first + 2}, "
+        + ", ".join(f"${first + 3 + width * i + j}" for j in range(width))
+        + ")"
+        for i in range(len(awards))
+    )
+    sql = (
+        "INSERT INTO points_award (tenant_id, user_id, silent, system_id, trigger_id, "
+        "awarded, total, awarded_at, multiplier, boost_ids, created_at) "
+        f"VALUES {values} RETURNING id"
+    )
+    args: list[object] = [tenant_id, user_pk, silent]
+    for a in awards:
+        args += [
+            a.system_id,
+            a.trigger_id,
+            a.awarded,
+            a.total,
+            a.awarded_at,
+            str(a.multiplier),
+            orjson.dumps(a.boost_ids).decode(),
+            now,
+        ]
+    return sql, args
 
 
 class PointsRows(Statements):
     async def points_program(self, tenant_id: int) -> PointsProgram:
         return await program_of(self._conn, tenant_id)
 
-    async def points_marks(self, user_pk: int, trigger_ids: Sequence[int]) -> dict[int, PointsMark]:
+    async def points_state(
+        self, user_pk: int, system_ids: Sequence[int]
+    ) -> dict[int, SystemPoints]:
         rows = await self._conn.fetch(
-            "SELECT trigger_id, mark, since FROM points_mark "
-            f"WHERE user_id = $1 AND trigger_id IN ({placeholders(trigger_ids)})",
+            "SELECT system_id, total, marks FROM user_points "
+            f"WHERE user_id = $1 AND system_id IN ({placeholders(system_ids)})",
             user_pk,
-            *trigger_ids,
+            *system_ids,
         )
         return {
-            int(r["trigger_id"]): PointsMark(
-                int(r["mark"]), as_date(r["since"]) if r["since"] is not None else None
-            )
-            for r in rows
+            int(r["system_id"]): SystemPoints(int(r["total"]), load_marks(r["marks"])) for r in rows
         }
-
-    async def save_points_marks(
-        self, tenant_id: int, user_pk: int, marks: Mapping[int, PointsMark]
-    ) -> None:
-        items = sorted(marks.items())
-        values = ", ".join(
-            f"($1, $2, ${3 * i + 3}, ${3 * i + 4}, ${3 * i + 5})" for i in range(len(items))
-        )
-        await self._conn.execute(
-            f"INSERT INTO points_mark (tenant_id, user_id, trigger_id, mark, since) "
-            f"VALUES {values} ON CONFLICT (user_id, trigger_id) DO UPDATE SET "
-            "mark = excluded.mark, since = excluded.since",
-            tenant_id,
-            user_pk,
-            *(v for trigger_id, m in items for v in (trigger_id, m.mark, m.since)),
-        )
-
-    async def lock_points_totals(
-        self, tenant_id: int, user_pk: int, system_ids: Sequence[int]
-    ) -> dict[int, int]:
-        values = ", ".join(f"($1, $2, ${i + 3}, 0)" for i in range(len(system_ids)))
-        rows = await self._conn.fetch(
-            f"INSERT INTO user_points (tenant_id, user_id, system_id, total) VALUES {values} "
-            "ON CONFLICT (user_id, system_id) DO UPDATE SET total = user_points.total "
-            "RETURNING system_id, total",
-            tenant_id,
-            user_pk,
-            *sorted(system_ids),
-        )
-        return {int(r["system_id"]): int(r["total"]) for r in rows}
 
     async def save_points(
         self,
         tenant_id: int,
         user_pk: int,
-        totals: Mapping[int, int],
+        systems: Mapping[int, SystemPoints],
         awards: Sequence[NewAward],
         now: datetime,
         *,
         silent: bool,
     ) -> list[PointsAward]:
-        for system_id, total in sorted(totals.items()):
-            await self._conn.execute(
-                "UPDATE user_points SET total = $3 WHERE user_id = $1 AND system_id = $2",
-                user_pk,
-                system_id,
-                total,
+        totals_sql, args = _totals_upsert(tenant_id, user_pk, systems)
+        if not awards:
+            await self._conn.execute(totals_sql, *args)
+            return []
+        if self._pg:
+            awards_sql, award_args = _awards_insert(
+                tenant_id, user_pk, awards, now, silent, len(args)
             )
-        width = 8
-        values = ", ".join(
-            "($1, $2, $3, " + ", ".join(f"${width * i + 4 + j}" for j in range(width)) + ")"
-            for i in range(len(awards))
-        )
-        rows = await self._conn.fetch(
-            "INSERT INTO points_award (tenant_id, user_id, silent, system_id, trigger_id, "
-            "awarded, total, awarded_at, multiplier, boost_ids, created_at) "
-            f"VALUES {values} RETURNING {AWARD_COLUMNS}",
-            tenant_id,
-            user_pk,
-            silent,
-            *(
-                v
-                for a in awards
-                for v in (
-                    a.system_id,
-                    a.trigger_id,
-                    a.awarded,
-                    a.total,
-                    a.awarded_at,
-                    str(a.multiplier),
-                    json.dumps(list(a.boost_ids)),
-                    now,
-                )
-            ),
-        )
-        return sorted((award_from_row(r) for r in rows), key=lambda a: a.id)
+            rows = await self._conn.fetch(
+                f"WITH t AS ({totals_sql}), a AS ({awards_sql}) SELECT id FROM a",
+                *args,
+                *award_args,
+            )
+        else:
+            await self._conn.execute(totals_sql, *args)
+            awards_sql, award_args = _awards_insert(tenant_id, user_pk, awards, now, silent, 0)
+            rows = await self._conn.fetch(awards_sql, *award_args)
+        ids = sorted(int(r["id"]) for r in rows)
+        return [
+            PointsAward(
+                id=award_id,
+                system_id=a.system_id,
+                trigger_id=a.trigger_id,
+                awarded=a.awarded,
+                total=a.total,
+                awarded_at=a.awarded_at,
+                multiplier=a.multiplier,
+                boost_ids=a.boost_ids,
+            )
+            for award_id, a in zip(ids, awards, strict=True)
+        ]
+
+    async def lock_users(self, user_pks: Sequence[int]) -> None:
+        """SQLite has one writer at a time: only PostgreSQL needs the row locks."""
+        if self._pg and user_pks:
+            ordered = sorted(user_pks)
+            await self._conn.execute(
+                f"SELECT id FROM app_user WHERE id IN ({placeholders(ordered, 1)}) "
+                "ORDER BY id FOR UPDATE",
+                *ordered,
+            )

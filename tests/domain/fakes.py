@@ -39,6 +39,7 @@ from app.domain.ports import (
     PointsMark,
     RecordedEvent,
     StreakState,
+    SystemPoints,
     TotalChange,
     UpsertedUser,
     UserProfile,
@@ -348,31 +349,36 @@ class FakeTransaction:
     async def points_program(self, tenant_id: int) -> PointsProgram:
         return self.s.points_program
 
-    async def points_marks(self, user_pk: int, trigger_ids: Sequence[int]) -> dict[int, PointsMark]:
-        marks = self.s.points_marks
-        return {t: marks[(user_pk, t)] for t in trigger_ids if (user_pk, t) in marks}
-
-    async def save_points_marks(
-        self, tenant_id: int, user_pk: int, marks: Mapping[int, PointsMark]
-    ) -> None:
-        self.s.points_marks.update(((user_pk, t), m) for t, m in marks.items())
-
-    async def lock_points_totals(
-        self, tenant_id: int, user_pk: int, system_ids: Sequence[int]
-    ) -> dict[int, int]:
-        return {s: self.s.points_totals.get((user_pk, s), 0) for s in system_ids}
+    async def points_state(
+        self, user_pk: int, system_ids: Sequence[int]
+    ) -> dict[int, SystemPoints]:
+        """Held as the tables would hold them once split: marks by (user, trigger)."""
+        program = self.s.points_program
+        found: dict[int, SystemPoints] = {}
+        for system_id in system_ids:
+            marks = {
+                t: m
+                for (u, t), m in self.s.points_marks.items()
+                if u == user_pk and program.trigger_system(t) == system_id
+            }
+            if (user_pk, system_id) in self.s.points_totals or marks:
+                total = self.s.points_totals.get((user_pk, system_id), 0)
+                found[system_id] = SystemPoints(total, marks)
+        return found
 
     async def save_points(
         self,
         tenant_id: int,
         user_pk: int,
-        totals: Mapping[int, int],
+        systems: Mapping[int, SystemPoints],
         awards: Sequence[NewAward],
         now: datetime,
         *,
         silent: bool,
     ) -> list[PointsAward]:
-        self.s.points_totals.update(((user_pk, s), t) for s, t in totals.items())
+        for system_id, row in systems.items():
+            self.s.points_totals[(user_pk, system_id)] = row.total
+            self.s.points_marks.update(((user_pk, t), m) for t, m in row.marks.items())
         stored = [
             PointsAward(
                 id=next(self.s.ids),
@@ -388,6 +394,9 @@ class FakeTransaction:
         ]
         self.s.points_awards += [(user_pk, a, silent) for a in stored]
         return stored
+
+    async def lock_users(self, user_pks: Sequence[int]) -> None:
+        """Transactions here are serialised already."""
 
     def _standing(self, user_pk: int) -> UserStanding:
         return standing_of(self.s, user_pk)

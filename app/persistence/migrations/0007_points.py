@@ -4,6 +4,10 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 
+# Points: systems, their triggers, levels and boosts; each user's total per system with the
+# marks of its triggers; the awards ledger.
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0006_streak_freezes')]
 
@@ -108,19 +112,6 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
-            name='PointsMark',
-            fields=[
-                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('tenant', fields.ForeignKeyField('models.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', on_delete=OnDelete.CASCADE)),
-                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', on_delete=OnDelete.CASCADE)),
-                ('trigger', fields.ForeignKeyField('models.PointsTrigger', source_field='trigger_id', db_constraint=True, to_field='id', on_delete=OnDelete.CASCADE)),
-                ('mark', fields.BigIntField()),
-                ('since', fields.DateField(null=True)),
-            ],
-            options={'table': 'points_mark', 'app': 'models', 'unique_together': (('user', 'trigger'),), 'pk_attr': 'id'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
             name='UserPoints',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -128,6 +119,7 @@ class Migration(migrations.Migration):
                 ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', on_delete=OnDelete.CASCADE)),
                 ('system', fields.ForeignKeyField('models.PointsSystem', source_field='system_id', db_constraint=True, to_field='id', on_delete=OnDelete.CASCADE)),
                 ('total', fields.IntField(default=0)),
+                ('marks', fields.TextField(default='{}', unique=False)),
             ],
             options={'table': 'user_points', 'app': 'models', 'unique_together': (('user', 'system'),), 'indexes': [Index(fields=['system_id', 'total'], name='user_points_by_total')], 'pk_attr': 'id'},
             bases=['Model'],
