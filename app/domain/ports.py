@@ -296,6 +296,8 @@ class PointsMark:
 
 @dataclass(frozen=True, slots=True)
 class NewAward:
+    """An award priced and not stored yet (no id)."""
+
     system_id: int
     trigger_id: int
     awarded: int
@@ -303,6 +305,18 @@ class NewAward:
     awarded_at: datetime
     multiplier: Decimal
     boost_ids: tuple[int, ...] = ()
+
+    def stored(self, award_id: int) -> PointsAward:
+        return PointsAward(
+            award_id,
+            self.system_id,
+            self.trigger_id,
+            self.awarded,
+            self.total,
+            self.awarded_at,
+            self.multiplier,
+            self.boost_ids,
+        )
 
 
 @dataclass(frozen=True, slots=True)

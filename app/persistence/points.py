@@ -331,19 +331,7 @@ class PointsRows(Statements):
             awards_sql, award_args = _awards_insert(tenant_id, user_pk, awards, now, silent, 0)
             rows = await self._conn.fetch(awards_sql, *award_args)
         ids = sorted(int(r["id"]) for r in rows)
-        return [
-            PointsAward(
-                id=award_id,
-                system_id=a.system_id,
-                trigger_id=a.trigger_id,
-                awarded=a.awarded,
-                total=a.total,
-                awarded_at=a.awarded_at,
-                multiplier=a.multiplier,
-                boost_ids=a.boost_ids,
-            )
-            for award_id, a in zip(ids, awards, strict=True)
-        ]
+        return [a.stored(award_id) for award_id, a in zip(ids, awards, strict=True)]
 
     async def lock_users(self, user_pks: Sequence[int]) -> None:
         """SQLite has one writer at a time: only PostgreSQL needs the row locks."""

@@ -379,19 +379,7 @@ class FakeTransaction:
         for system_id, row in systems.items():
             self.s.points_totals[(user_pk, system_id)] = row.total
             self.s.points_marks.update(((user_pk, t), m) for t, m in row.marks.items())
-        stored = [
-            PointsAward(
-                id=next(self.s.ids),
-                system_id=a.system_id,
-                trigger_id=a.trigger_id,
-                awarded=a.awarded,
-                total=a.total,
-                awarded_at=a.awarded_at,
-                multiplier=a.multiplier,
-                boost_ids=a.boost_ids,
-            )
-            for a in awards
-        ]
+        stored = [a.stored(next(self.s.ids)) for a in awards]
         self.s.points_awards += [(user_pk, a, silent) for a in stored]
         return stored
 

@@ -37,7 +37,7 @@ def _changed(info: Info, caller: Caller) -> None:
 
 
 async def _present_system(info: Info, caller: Caller, system: domain.PointsSystem) -> PointsSystem:
-    return PointsSystem(model=system, program=await _program(info, caller))
+    return PointsSystem.of(system, await _program(info, caller))
 
 
 @strawberry.type
@@ -47,13 +47,13 @@ class PointsQueries:
         caller = permissions.any_caller(info)
         program = await _program(info, caller)
         found = next((s for s in program.systems if s.key == key), None)
-        return PointsSystem(model=found, program=program) if found else None
+        return PointsSystem.of(found, program) if found else None
 
     @strawberry.field(description="All points systems, in creation order.")
     async def points_systems(self, info: Info) -> list[PointsSystem]:
         caller = permissions.any_caller(info)
         program = await _program(info, caller)
-        return [PointsSystem(model=s, program=program) for s in program.systems]
+        return [PointsSystem.of(s, program) for s in program.systems]
 
 
 @strawberry.type
@@ -145,7 +145,7 @@ class PointsMutations:
             info.context.services.points, caller.tenant_id, system_key, input.to_domain()
         )
         _changed(info, caller)
-        return PointsLevel(model=level)
+        return PointsLevel.of(level)
 
     @strawberry.mutation(description="Change a level; users' levels follow at once, silently.")
     async def update_points_level(
@@ -156,7 +156,7 @@ class PointsMutations:
             info.context.services.points, caller.tenant_id, system_key, key, input.to_domain()
         )
         _changed(info, caller)
-        return PointsLevel(model=level)
+        return PointsLevel.of(level)
 
     @strawberry.mutation(description="Remove a level; users' levels follow at once, silently.")
     async def delete_points_level(self, info: Info, system_key: str, key: str) -> bool:

@@ -36,35 +36,27 @@ strawberry.enum(domain.BoostStatus, name="PointsBoostStatus")
 
 @strawberry.type(description="A named threshold on a points system.")
 class PointsLevel:
-    model: strawberry.Private[domain.PointsLevel]
+    id: strawberry.ID
+    key: str
+    name: str
+    description: str | None
+    badge_url: str | None
+    points: int = strawberry.field(description="Total at which a user reaches this level (>=).")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.model.id))
-
-    @strawberry.field
-    def key(self) -> str:
-        return self.model.key
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.model.name
-
-    @strawberry.field
-    def description(self) -> str | None:
-        return self.model.description
-
-    @strawberry.field
-    def badge_url(self) -> str | None:
-        return self.model.badge_url
-
-    @strawberry.field(description="Total at which a user reaches this level (>=).")
-    def points(self) -> int:
-        return self.model.points
+    @classmethod
+    def of(cls, level: domain.PointsLevel) -> PointsLevel:
+        return cls(
+            id=strawberry.ID(str(level.id)),
+            key=level.key,
+            name=level.name,
+            description=level.description,
+            badge_url=level.badge_url,
+            points=level.points,
+        )
 
 
 def level_of(level: domain.PointsLevel | None) -> PointsLevel | None:
-    return PointsLevel(model=level) if level else None
+    return PointsLevel.of(level) if level else None
 
 
 @strawberry.type
@@ -83,30 +75,14 @@ class PointsRange:
 @strawberry.interface(description="Fields every points trigger has, whatever its type.")
 class PointsTrigger:
     model: strawberry.Private[domain.PointsTrigger]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.model.id))
-
-    @strawberry.field
-    def key(self) -> str:
-        return self.model.key
-
-    @strawberry.field
-    def type(self) -> domain.PointsTriggerType:
-        return self.model.type
-
-    @strawberry.field(description="Points per firing before boosts: negative deducts; never 0.")
-    def points(self) -> int:
-        return self.model.points
-
-    @strawberry.field
-    def status(self) -> domain.PointsTriggerStatus:
-        return self.model.status
-
-    @strawberry.field
-    def user_attributes(self) -> list[Attribute]:
-        return Attribute.many(self.model.user_attributes)
+    id: strawberry.ID
+    key: str
+    type: domain.PointsTriggerType
+    points: int = strawberry.field(
+        description="Points per firing before boosts: negative deducts; never 0."
+    )
+    status: domain.PointsTriggerStatus
+    user_attributes: list[Attribute]
 
 
 @strawberry.type
@@ -195,53 +171,49 @@ _TRIGGER_TYPES: dict[domain.PointsTriggerType, type[PointsTrigger]] = {
 
 
 def trigger_of(trigger: domain.PointsTrigger) -> AnyPointsTrigger:
-    return _TRIGGER_TYPES[trigger.type](model=trigger)  # type: ignore[return-value]
+    made = _TRIGGER_TYPES[trigger.type](
+        model=trigger,
+        id=strawberry.ID(str(trigger.id)),
+        key=trigger.key,
+        type=trigger.type,
+        points=trigger.points,
+        status=trigger.status,
+        user_attributes=Attribute.many(trigger.user_attributes),
+    )
+    return made  # type: ignore[return-value]
 
 
 @strawberry.type(description="A multiplier on positive awards in a date window.")
 class PointsBoost:
     model: strawberry.Private[domain.PointsBoost]
-    user_tz: strawberry.Private[str | None] = None
+    user_tz: strawberry.Private[str | None]
+    id: strawberry.ID
+    key: str
+    name: str
+    multiplier: float
+    start: date
+    end: date | None
+    rounding: domain.PointsRounding
+    scope: domain.BoostScope
+    user_id: str | None
+    user_attributes: list[Attribute]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.model.id))
-
-    @strawberry.field
-    def key(self) -> str:
-        return self.model.key
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.model.name
-
-    @strawberry.field
-    def multiplier(self) -> float:
-        return float(self.model.multiplier)
-
-    @strawberry.field
-    def start(self) -> date:
-        return self.model.start
-
-    @strawberry.field
-    def end(self) -> date | None:
-        return self.model.end
-
-    @strawberry.field
-    def rounding(self) -> domain.PointsRounding:
-        return self.model.rounding
-
-    @strawberry.field
-    def scope(self) -> domain.BoostScope:
-        return self.model.scope
-
-    @strawberry.field
-    def user_id(self) -> str | None:
-        return self.model.user_id
-
-    @strawberry.field
-    def user_attributes(self) -> list[Attribute]:
-        return Attribute.many(self.model.user_attributes)
+    @classmethod
+    def of(cls, boost: domain.PointsBoost, user_tz: str | None = None) -> PointsBoost:
+        return cls(
+            model=boost,
+            user_tz=user_tz,
+            id=strawberry.ID(str(boost.id)),
+            key=boost.key,
+            name=boost.name,
+            multiplier=float(boost.multiplier),
+            start=boost.start,
+            end=boost.end,
+            rounding=boost.rounding,
+            scope=boost.scope,
+            user_id=boost.user_id,
+            user_attributes=Attribute.many(boost.user_attributes),
+        )
 
     @strawberry.field(description="Where it is in its window (a USER boost: in its user's zone).")
     def status(self, info: Info) -> domain.BoostStatus:
@@ -251,9 +223,9 @@ class PointsBoost:
 async def boost_of(info: Info, boost: domain.PointsBoost) -> PointsBoost:
     """A USER boost's window is its user's days."""
     if boost.scope is not domain.BoostScope.USER or boost.user_id is None:
-        return PointsBoost(model=boost)
+        return PointsBoost.of(boost)
     standing = await info.context.loaders.standing_by_user_id.load(boost.user_id)
-    return PointsBoost(model=boost, user_tz=standing.user.tz if standing else None)
+    return PointsBoost.of(boost, standing.user.tz if standing else None)
 
 
 @strawberry.type(description="A points currency: triggers award to it, levels divide it.")
@@ -261,29 +233,25 @@ class PointsSystem:
     model: strawberry.Private[domain.PointsSystem]
     program: strawberry.Private[domain.PointsProgram]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.model.id))
+    id: strawberry.ID
+    key: str
+    name: str
+    description: str | None
+    badge_url: str | None
+    max_points: int | None
 
-    @strawberry.field
-    def key(self) -> str:
-        return self.model.key
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.model.name
-
-    @strawberry.field
-    def description(self) -> str | None:
-        return self.model.description
-
-    @strawberry.field
-    def badge_url(self) -> str | None:
-        return self.model.badge_url
-
-    @strawberry.field
-    def max_points(self) -> int | None:
-        return self.model.max_points
+    @classmethod
+    def of(cls, system: domain.PointsSystem, program: domain.PointsProgram) -> PointsSystem:
+        return cls(
+            model=system,
+            program=program,
+            id=strawberry.ID(str(system.id)),
+            key=system.key,
+            name=system.name,
+            description=system.description,
+            badge_url=system.badge_url,
+            max_points=system.max_points,
+        )
 
     @strawberry.field(description="In creation order; ACTIVE ones unless status says otherwise.")
     def triggers(
@@ -300,7 +268,7 @@ class PointsSystem:
 
     @strawberry.field(description="Lowest threshold first.")
     def levels(self) -> list[PointsLevel]:
-        return [PointsLevel(model=lv) for lv in self.program.levels_of(self.model.id)]
+        return [PointsLevel.of(lv) for lv in self.program.levels_of(self.model.id)]
 
     @strawberry.field(description="Earliest start first, never ARCHIVED ones.")
     async def boosts(self, info: Info, include_finished: bool = False) -> list[PointsBoost]:
@@ -325,7 +293,7 @@ class PointsSystem:
         counts = await info.context.services.points_reads.level_counts(
             info.context.caller.tenant_id, self.model.id, levels
         )
-        return [PointsLevelCount(level=PointsLevel(model=lv), users=counts[lv.id]) for lv in levels]
+        return [PointsLevelCount(level=PointsLevel.of(lv), users=counts[lv.id]) for lv in levels]
 
     @strawberry.field(description="Users by total in 11 ranges.")
     async def histogram(
@@ -349,25 +317,25 @@ class PointsAward:
     model: strawberry.Private[domain.PointsAward]
     program: strawberry.Private[domain.PointsProgram]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.model.id))
+    id: strawberry.ID
+    awarded: int = strawberry.field(
+        description="After boosts, rounding, the cap and the floor at 0."
+    )
+    total: int = strawberry.field(description="The user's total in the system right after it.")
+    awarded_at: datetime
+    multiplier: float
 
-    @strawberry.field(description="After boosts, rounding, the cap and the floor at 0.")
-    def awarded(self) -> int:
-        return self.model.awarded
-
-    @strawberry.field(description="The user's total in the system right after it.")
-    def total(self) -> int:
-        return self.model.total
-
-    @strawberry.field
-    def awarded_at(self) -> datetime:
-        return self.model.awarded_at
-
-    @strawberry.field
-    def multiplier(self) -> float:
-        return float(self.model.multiplier)
+    @classmethod
+    def of(cls, award: domain.PointsAward, program: domain.PointsProgram) -> PointsAward:
+        return cls(
+            model=award,
+            program=program,
+            id=strawberry.ID(str(award.id)),
+            awarded=award.awarded,
+            total=award.total,
+            awarded_at=award.awarded_at,
+            multiplier=float(award.multiplier),
+        )
 
     @strawberry.field(description="The trigger that fired, as it is now.")
     def trigger(self) -> AnyPointsTrigger:
@@ -387,7 +355,7 @@ class PointsChange:
 
     @strawberry.field
     def system(self) -> PointsSystem:
-        return PointsSystem(model=self.program.system(self.model.system_id), program=self.program)
+        return PointsSystem.of(self.program.system(self.model.system_id), self.program)
 
     @strawberry.field
     def added(self) -> int:
@@ -411,7 +379,7 @@ class PointsChange:
 
     @strawberry.field
     def awards(self) -> list[PointsAward]:
-        return [PointsAward(model=a, program=self.program) for a in self.model.awards]
+        return [PointsAward.of(a, self.program) for a in self.model.awards]
 
     def _level(self, level_id: int | None) -> PointsLevel | None:
         return level_of(next((lv for lv in self.program.levels if lv.id == level_id), None))
@@ -438,7 +406,7 @@ class UserPoints:
 
     @strawberry.field
     def system(self) -> PointsSystem:
-        return PointsSystem(model=self.system_model, program=self.program)
+        return PointsSystem.of(self.system_model, self.program)
 
     @strawberry.field
     def level(self) -> PointsLevel | None:
@@ -454,7 +422,7 @@ class UserPoints:
         found = await info.context.services.points_reads.awards(
             self.user_pk, self.system_model.id, limit
         )
-        return [PointsAward(model=a, program=self.program) for a in found]
+        return [PointsAward.of(a, self.program) for a in found]
 
     @strawberry.field(description="Boosts that apply to this user today in the user's zone.")
     async def boosts(self, info: Info) -> list[PointsBoost]:
