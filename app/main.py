@@ -143,6 +143,7 @@ def create_app(
                 poll_interval=settings.outbox_poll_s,
                 stale_after=timedelta(seconds=settings.outbox_stale_s),
                 lease=timedelta(seconds=settings.outbox_lease_s),
+                gather=settings.outbox_gather_s,
             )
             backdating = BackdateWorker(
                 Transactions(database, BackdateRows),

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     outbox_poll_s: float = Field(default=1.0, alias="LAUREL_OUTBOX_POLL_S", gt=0)
     outbox_stale_s: float = Field(default=2.0, alias="LAUREL_OUTBOX_STALE_S", ge=0)
     outbox_lease_s: float = Field(default=30.0, alias="LAUREL_OUTBOX_LEASE_S", gt=0)
+    outbox_gather_s: float = Field(default=0.005, alias="LAUREL_OUTBOX_GATHER_S", ge=0, le=1)
     backdate_poll_s: float = Field(default=2.0, alias="LAUREL_BACKDATE_POLL_S", gt=0)
     streak_clock_s: float = Field(default=30.0, alias="LAUREL_STREAK_CLOCK_S", gt=0)
     backdate_settle_s: float = Field(default=1.0, alias="LAUREL_BACKDATE_SETTLE_S", ge=0)

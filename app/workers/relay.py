@@ -1,6 +1,8 @@
 """The outbox relay: hands each committed announcement to every consumer, after its commit.
 
-The engine calls `wake()` after a commit that announced something, so events go out at once.
+The engine calls `wake()` after a commit that announced something, so events go out at once:
+within `gather` (5 ms), the time the relay waits after a wake so that the commits of a busy
+moment travel in one batch, instead of two relay transactions for each one of them.
 Every `poll_interval` the relay also looks for rows older than `stale_after`: those an instance
 left behind when it crashed between commit and relay. Younger rows are left to the instance
 that wrote them, which was woken for them; on start the relay takes every pending row.
@@ -29,6 +31,7 @@ POLL_INTERVAL = 1.0
 STALE_AFTER = timedelta(seconds=2)
 LEASE = timedelta(seconds=30)
 BATCH = 100
+GATHER = 0.005
 
 
 class OutboxConsumer(Protocol):
@@ -50,6 +53,7 @@ class OutboxRelay(BackgroundTask):
         poll_interval: float = POLL_INTERVAL,
         stale_after: timedelta = STALE_AFTER,
         lease: timedelta = LEASE,
+        gather: float = GATHER,
     ) -> None:
         self._outbox = outbox
         self._consumers = tuple(consumers)
@@ -57,6 +61,7 @@ class OutboxRelay(BackgroundTask):
         self._poll_interval = poll_interval
         self._stale_after = stale_after
         self._lease = lease
+        self._gather = gather
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -76,11 +81,14 @@ class OutboxRelay(BackgroundTask):
             woken = await self._sleep()
 
     async def _sleep(self) -> bool:
-        """True when woken by a commit, False when the poll interval passed."""
+        """True when woken by a commit (after gathering what commits meanwhile), False when
+        the poll interval passed."""
         try:
             await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
         except TimeoutError:
             return False
+        if self._gather:
+            await asyncio.sleep(self._gather)
         return True
 
     async def publish_pending(self, *, everything: bool = True) -> int:
