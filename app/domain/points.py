@@ -127,6 +127,9 @@ class PointsTrigger:
     rule: PointsRule
     user_attributes: tuple[Attribute, ...] = ()
     ever_active: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    """None until stored."""
 
     @property
     def type(self) -> PointsTriggerType:

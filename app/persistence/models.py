@@ -423,6 +423,7 @@ class PointsTrigger(Model):
     time_unit = fields.CharField(max_length=8, null=True)
     time_interval = fields.IntField(null=True)
     created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
 
     class Meta:
         table = "points_trigger"

@@ -46,7 +46,8 @@ SYSTEM_COLUMNS = "id, key, name, description, badge_url, max_points"
 TRIGGER_COLUMNS = (
     "id, system_id, key, type, points, status, ever_active, user_attributes, metric_id, "
     "metric_threshold, event_attr_key, event_attr_value, block_if_out_of_points, "
-    "achievement_id, streak_length, every_multiple, time_unit, time_interval"
+    "achievement_id, streak_length, every_multiple, time_unit, time_interval, created_at, "
+    "updated_at"
 )
 LEVEL_COLUMNS = "id, system_id, key, name, description, badge_url, points"
 BOOST_COLUMNS = (
@@ -105,6 +106,8 @@ def trigger_from_row(row: Row) -> PointsTrigger:
         rule=_rule_from_row(row),
         user_attributes=load_attributes(row["user_attributes"]),
         ever_active=bool(row["ever_active"]),
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
     )
 
 

@@ -86,6 +86,7 @@ class SqlPointsStore:
             "status": trigger.status.value,
             "ever_active": trigger.ever_active,
             "user_attributes": dump_attributes(trigger.user_attributes),
+            "updated_at": datetime.now(UTC),
             **rule_columns(trigger.rule),
         }
         names = list(columns)
@@ -108,7 +109,7 @@ class SqlPointsStore:
                     tenant_id,
                     trigger.system_id,
                     trigger.key,
-                    datetime.now(UTC),
+                    columns["updated_at"],
                     *columns.values(),
                 )
         assert row is not None

@@ -420,3 +420,41 @@ async def test_the_openapi_document_describes_every_endpoint(live_server: LiveSe
         ("GET", "/users/{id}/metrics/{key}"),
         ("GET", "/users/{id}/streak"),
     }
+
+
+async def test_events_and_completions_report_points_as_trophys_sdk_reads_them(
+    trophy: AsyncTrophyApi, live_api: Api
+) -> None:
+    await live_api.achievement("badge", {"api": True})
+    await live_api.data('mutation { createPointsSystem(input: {key: "xp", name: "XP"}) { id } }')
+    await live_api.data(
+        'mutation { createPointsLevel(systemKey: "xp", input: {key: "one", name: "One", '
+        "points: 10}) { key } }"
+    )
+    for key, kind in (
+        ("per-lesson", '{metric: {metricKey: "lessons", metricThreshold: 1}}'),
+        ("on-badge", '{achievement: {achievementKey: "badge"}}'),
+    ):
+        await live_api.data(
+            f'mutation {{ createPointsTrigger(systemKey: "xp", input: {{key: "{key}", '
+            f"points: 10, type: {kind}}}) {{ __typename }} "
+            f'setPointsTriggerStatus(systemKey: "xp", key: "{key}", status: ACTIVE)'
+            " { __typename } }"
+        )
+    event = await trophy.metrics.event("lessons", user=UpsertedUser(id="ann"), value=1)
+    xp = event.points["xp"]
+    assert (xp.key, xp.name, xp.total, xp.added) == ("xp", "XP", 10, 10)
+    assert xp.level is not None and xp.level.key == "one"
+    [award] = xp.awards
+    assert (award.awarded, award.total, award.boosts) == (10, 10, [])
+    assert award.trigger is not None
+    assert (award.trigger.type, award.trigger.status) == ("metric", "active")
+    assert (award.trigger.metric_name, award.trigger.metric_threshold) == ("lessons", 1)
+    done = await trophy.achievements.complete("badge", user=UpsertedUser(id="ann"))
+    assert done.points["xp"].added == 10 and done.points["xp"].total == 20
+    assert done.points["xp"].level is None  # the level did not change
+    trigger = done.points["xp"].awards[0].trigger
+    assert trigger is not None and trigger.type == "achievement"
+    assert trigger.achievement_name == "badge"
+    again = await trophy.achievements.complete("badge", user=UpsertedUser(id="ann"))
+    assert again.points == {}

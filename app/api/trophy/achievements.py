@@ -16,6 +16,7 @@ from app.api.trophy.inputs import (
     string_map,
     upserted_user,
 )
+from app.api.trophy.points import points_map
 from app.domain import idempotency, queries
 from app.domain.model import Achievement, MetricTrigger
 from app.domain.outcomes import CompleteAchievement, TrackEvent
@@ -42,7 +43,8 @@ async def metric_event(call: Call) -> Any:
     assert metric is not None, "the event was just recorded on it"
     unlocked = [queries.unlocked(u.achievement, caller, u.completed_at) for u in outcome.unlocks]
     names = await metric_names(call, (v.achievement for v in unlocked))
-    answer = wire.event(outcome, metric, unlocked, names, header)
+    points = await points_map(call, outcome.points)
+    answer = wire.event(outcome, metric, unlocked, names, header, points)
     return json_response(answer, 202 if outcome.replayed else 201)
 
 
@@ -57,7 +59,8 @@ async def complete(call: Call) -> Any:
     unlock = outcome.unlock
     view = queries.unlocked(unlock.achievement, caller, unlock.completed_at)
     names = await metric_names(call, [unlock.achievement])
-    return json_response(wire.completion(unlock.completion_id, view, names), 201)
+    points = await points_map(call, outcome.points)
+    return json_response(wire.completion(unlock.completion_id, view, names, points), 201)
 
 
 async def catalogue(call: Call) -> Any:

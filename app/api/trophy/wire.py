@@ -112,7 +112,9 @@ def event(
     unlocked: Iterable[UserAchievementView],
     metric_names: Mapping[int, str],
     idempotency_key: str | None,
+    points: Json,
 ) -> Json:
+    """`points`: what the event awarded, by points system key (`trophy/points.py`)."""
     streak = NO_STREAK
     if outcome.streak is not None:
         streak = {**streak_fields(outcome.streak), "extended": outcome.streak_extended}
@@ -122,7 +124,7 @@ def event(
         "total": outcome.total,
         "achievements": [user_achievement(v, metric_names) for v in unlocked],
         "currentStreak": streak,
-        "points": {},
+        "points": points,
         "leaderboards": {},
     }
     if idempotency_key is not None:
@@ -132,12 +134,12 @@ def event(
 
 
 def completion(
-    completion_id: int, view: UserAchievementView, metric_names: Mapping[int, str]
+    completion_id: int, view: UserAchievementView, metric_names: Mapping[int, str], points: Json
 ) -> Json:
     return {
         "completionId": str(completion_id),
         "achievement": user_achievement(view, metric_names),
-        "points": {},
+        "points": points,
     }
 
 

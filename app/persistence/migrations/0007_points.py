@@ -88,6 +88,7 @@ class Migration(migrations.Migration):
                 ('time_unit', fields.CharField(null=True, max_length=8)),
                 ('time_interval', fields.IntField(null=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'points_trigger', 'app': 'models', 'unique_together': (('system', 'key'),), 'pk_attr': 'id'},
             bases=['Model'],
