@@ -43,6 +43,7 @@ from app.infra.redis_guard import RedisGuard
 from app.infra.settings import Settings, get_settings
 from app.persistence.backdating import BackdateRows
 from app.persistence.badges import SqlBadgeStore
+from app.persistence.boost_clock import BoostClockRows
 from app.persistence.config import sqlite_file, tortoise_config
 from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import SqliteDatabase, open_database
@@ -58,6 +59,7 @@ from app.persistence.transaction import Transactions
 from app.persistence.webhooks import SqlWebhookStore
 from app.workers.backdating import BackdateWorker
 from app.workers.background import BackgroundTask
+from app.workers.boost_clock import BoostClock
 from app.workers.bootstrap import ensure_admin_key
 from app.workers.checkpoint import WalCheckpointer
 from app.workers.collector import GarbageCollector
@@ -156,6 +158,12 @@ def create_app(
                 on_announced=relay.wake,
                 clock=clock,
             )
+            boost_clock = BoostClock(
+                Transactions(database, BoostClockRows),
+                interval=settings.job_interval_s,
+                on_announced=relay.wake,
+                clock=clock,
+            )
             # `laurel serve` ends them before uvicorn drops its connections (with 1012).
             sockets = OpenSockets(settings.max_sockets_per_credential)
             config_store = TortoiseConfigStore()
@@ -198,6 +206,7 @@ def create_app(
                 relay,
                 backdating,
                 streak_clock,
+                boost_clock,
                 webhooks.dispatcher,
                 Housekeeping(
                     SqlRetention(database),

@@ -33,6 +33,8 @@ class EventType(enum.StrEnum):
     STREAK_FREEZE_EARNED = "streak.freeze_earned"
     POINTS_CHANGED = "points.changed"
     POINTS_LEVEL_CHANGED = "points.level_changed"
+    POINTS_BOOST_STARTED = "points.boost_started"
+    POINTS_BOOST_FINISHED = "points.boost_finished"
     USER_CREATED = "user.created"
 
 
@@ -289,6 +291,36 @@ class PointsLevelChanged:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class BoostStarted:
+    """A boost became ACTIVE (its first day began in the earliest zone, or its user's)."""
+
+    boost_id: int
+    type: ClassVar[EventType] = EventType.POINTS_BOOST_STARTED
+
+    def to_data(self) -> dict[str, Any]:
+        return {"boostId": self.boost_id}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> BoostStarted:
+        return cls(int(data["boostId"]))
+
+
+@dataclass(frozen=True, slots=True)
+class BoostFinished:
+    """A boost became FINISHED (its last day ended in the latest zone, or its user's)."""
+
+    boost_id: int
+    type: ClassVar[EventType] = EventType.POINTS_BOOST_FINISHED
+
+    def to_data(self) -> dict[str, Any]:
+        return {"boostId": self.boost_id}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> BoostFinished:
+        return cls(int(data["boostId"]))
+
+
 Announcement = (
     AchievementCompleted
     | UserCreated
@@ -298,6 +330,8 @@ Announcement = (
     | FreezesEarned
     | PointsChanged
     | PointsLevelChanged
+    | BoostStarted
+    | BoostFinished
 )
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
@@ -310,6 +344,8 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
     EventType.STREAK_FREEZE_EARNED: FreezesEarned.from_data,
     EventType.POINTS_CHANGED: PointsChanged.from_data,
     EventType.POINTS_LEVEL_CHANGED: PointsLevelChanged.from_data,
+    EventType.POINTS_BOOST_STARTED: BoostStarted.from_data,
+    EventType.POINTS_BOOST_FINISHED: BoostFinished.from_data,
 }
 
 

@@ -464,6 +464,9 @@ class PointsBoost(Model):
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField("models.User", null=True)
     user_attributes = fields.TextField(default="[]")
     archived = fields.BooleanField(default=False)
+    # Whether points.boost_started / points.boost_finished went out (the boost clock's marks).
+    started_sent = fields.BooleanField(default=False)
+    finished_sent = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -171,8 +171,8 @@ class SqlPointsStore:
                 row = await conn.fetchrow(
                     "INSERT INTO points_boost (tenant_id, system_id, key, name, multiplier, "
                     'start, "end", rounding, scope, user_id, user_attributes, archived, '
-                    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-                    "RETURNING id",
+                    "created_at, started_sent, finished_sent) VALUES ($1, $2, $3, $4, $5, $6, "
+                    "$7, $8, $9, $10, $11, $12, $13, FALSE, FALSE) RETURNING id",
                     tenant_id,
                     boost.system_id,
                     boost.key,

@@ -491,3 +491,45 @@ async def test_points_changes_arrive_as_webhooks(api: Api, receiver: Any) -> Non
     }
     assert level.json["data"]["previousLevel"] is None
     assert level.json["data"]["newLevel"]["key"] == "one" and level.json["data"]["total"] == 10
+
+
+async def test_boosts_announce_their_start_and_finish_once(
+    api: Api, receiver: Any, clock: TestClock
+) -> None:
+    await system(api)
+    await api.data(
+        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+        {
+            "i": {
+                "url": receiver.url,
+                "eventTypes": ["POINTS_BOOST_STARTED", "POINTS_BOOST_FINISHED"],
+            }
+        },
+    )
+    today = clock().date()
+    create = (
+        'mutation($i: CreatePointsBoostInput!) { createPointsBoost(systemKey: "xp",'
+        " input: $i) { key status } }"
+    )
+    windows = {
+        "now": (today, today + timedelta(days=3)),
+        "past": (today - timedelta(days=9), today - timedelta(days=5)),
+        "later": (today + timedelta(days=30), None),
+        "gone": (today + timedelta(days=2), None),
+    }
+    for key, (start, end) in windows.items():
+        window = {"start": start.isoformat(), "end": end.isoformat() if end else None}
+        await api.data(create, {"i": {"key": key, "name": key, "multiplier": 2, **window}})
+    await api.data('mutation { archivePointsBoost(systemKey: "xp", key: "gone") { status } }')
+    [started] = await receiver.wait_for(1, "points.boost_started")
+    [finished] = await receiver.wait_for(1, "points.boost_finished")
+    boost = started.json["data"]["boost"]
+    assert (boost["key"], boost["status"], boost["pointsSystemKey"]) == ("now", "ACTIVE", "xp")
+    assert (boost["multiplier"], boost["scope"], boost["rounding"]) == (2.0, "GLOBAL", "DOWN")
+    assert finished.json["data"]["boost"]["key"] == "past"
+    with clock.moved(timedelta(days=5)):
+        ended = await receiver.wait_for(2, "points.boost_finished")
+    assert [r.json["data"]["boost"]["key"] for r in ended] == ["past", "now"]
+    # "gone" would have started on the same round as "now" finished, but it is archived.
+    starts = await receiver.wait_for(1, "points.boost_started")
+    assert [r.json["data"]["boost"]["key"] for r in starts] == ["now"]

@@ -7,7 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.api.trophy import wire
-from app.domain.announcements import AchievementCompleted, Announcement, StreakGrew
+from app.domain.announcements import (
+    AchievementCompleted,
+    Announcement,
+    BoostFinished,
+    BoostStarted,
+    StreakGrew,
+)
 from app.domain.queries import UserAchievementView
 from app.domain.triggers import completed_progress
 from app.domain.webhooks.payloads import Subjects, minified
@@ -15,6 +21,8 @@ from app.domain.webhooks.payloads import Subjects, minified
 
 def body(message_id: str, event: Announcement, at: datetime, subjects: Subjects) -> str | None:
     """A `Render`: Trophy's body carries no id or time (the headers do)."""
+    if isinstance(event, BoostStarted | BoostFinished):
+        return None
     user = subjects.users.get(event.user_id)
     if user is None:
         return None

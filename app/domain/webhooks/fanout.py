@@ -12,11 +12,13 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from app.domain.announcements import AchievementCompleted, Published
+from app.domain.announcements import AchievementCompleted, BoostFinished, BoostStarted, Published
 from app.domain.webhooks.model import Endpoint, NewDelivery, PayloadFormat
 from app.domain.webhooks.payloads import Render, event_type
 from app.domain.webhooks.ports import WebhookStore
 from app.domain.webhooks.signing import message_id
+
+ABOUT_NO_USER = (BoostStarted, BoostFinished)
 
 
 async def queue_deliveries(
@@ -41,7 +43,11 @@ async def queue_deliveries(
             continue
         subjects = await store.subjects(
             tenant_id,
-            {p.event.user_id for p, _ in wanted},
+            {
+                p.event.user_id
+                for p, _ in wanted
+                if not isinstance(p.event, BoostStarted | BoostFinished)
+            },
             {
                 p.event.achievement_id
                 for p, _ in wanted

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from app.domain.announcements import (
     AchievementCompleted,
     Announcement,
+    BoostFinished,
+    BoostStarted,
     FreezesConsumed,
     FreezesEarned,
     PointsChanged,
@@ -32,7 +34,7 @@ from app.domain.model import (
     StreakTrigger,
     User,
 )
-from app.domain.points import PointsAward, PointsLevel, PointsProgram, PointsSystem
+from app.domain.points import PointsAward, PointsBoost, PointsLevel, PointsProgram, PointsSystem
 from app.domain.streaks import StreakView
 from app.domain.webhooks.events import WebhookEventType
 
@@ -137,6 +139,12 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
                 "newLevel": _level_object(subjects.points, event.level_id),
             }
             return _about_user(event.user_id, subjects, data)
+        case BoostStarted() | BoostFinished():
+            status = "ACTIVE" if isinstance(event, BoostStarted) else "FINISHED"
+            boost = next((b for b in subjects.points.boosts if b.id == event.boost_id), None)
+            if boost is None:
+                return None
+            return {"boost": boost_object(boost, subjects.points, status)}
 
 
 def _about_user(user_id: str, subjects: Subjects, data: Json) -> Json | None:
@@ -198,6 +206,24 @@ def award_object(award: PointsAward, program: PointsProgram) -> Json:
             {"id": str(b.id), "key": b.key, "name": b.name, "multiplier": float(b.multiplier)}
             for b in boosts
         ],
+    }
+
+
+def boost_object(boost: PointsBoost, program: PointsProgram, status: str) -> Json:
+    """`status` is the one the event announces: what the boost became."""
+    return {
+        "id": str(boost.id),
+        "key": boost.key,
+        "name": boost.name,
+        "pointsSystemKey": program.system(boost.system_id).key,
+        "multiplier": float(boost.multiplier),
+        "start": day(boost.start),
+        "end": day(boost.end),
+        "rounding": boost.rounding.value,
+        "scope": boost.scope.value,
+        "userId": boost.user_id,
+        "userAttributes": [{"key": a.key, "value": a.value} for a in boost.user_attributes],
+        "status": status,
     }
 
 

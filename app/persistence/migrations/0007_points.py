@@ -45,6 +45,8 @@ class Migration(migrations.Migration):
                 ('user', fields.ForeignKeyField('models.User', source_field='user_id', null=True, db_constraint=True, to_field='id', on_delete=OnDelete.CASCADE)),
                 ('user_attributes', fields.TextField(default='[]', unique=False)),
                 ('archived', fields.BooleanField(default=False)),
+                ('started_sent', fields.BooleanField(default=False)),
+                ('finished_sent', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'points_boost', 'app': 'models', 'unique_together': (('system', 'key'),), 'pk_attr': 'id'},
