@@ -3,6 +3,7 @@ import { html, render, useEffect, useState } from "./htm-preact-3.1.1.module.js"
 import { Refused, forgetKey, gql, keepKey, storedKey } from "./api.js";
 import { Achievements, Metrics } from "./catalogue.js";
 import { Users } from "./people.js";
+import { Points } from "./points.js";
 import { Keys, Streak } from "./settings.js";
 import { Field } from "./ui.js";
 import { Webhooks } from "./webhooks.js";
@@ -11,6 +12,7 @@ const SCREENS = {
   achievements: ["Achievements", Achievements],
   metrics: ["Metrics", Metrics],
   users: ["Users", Users],
+  points: ["Points", Points],
   streak: ["Streak", Streak],
   keys: ["API keys", Keys],
   webhooks: ["Webhooks", Webhooks],
