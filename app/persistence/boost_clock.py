@@ -1,27 +1,31 @@
-"""The boost clock's transaction: the boosts whose start or finish is not announced yet.
+"""The boost clock's transaction: the boosts whose next transition is due.
 
 On PostgreSQL the rows are locked with `FOR UPDATE OF b SKIP LOCKED`, so instances polling at
-once take disjoint boosts; SQLite has one writer at a time.
+once take disjoint boosts; SQLite has one writer at a time. `due_at` is indexed: boosts with
+nothing left to announce (NULL) cost nothing per round.
 """
 
 from __future__ import annotations
 
-from app.domain.boost_clock import UnsentBoost
+from datetime import datetime
+
+from app.domain.boost_clock import BoostProgress, DueBoost
 from app.persistence.outbox import OutboxRows
 from app.persistence.points import BOOST_COLUMNS, boost_from_row
 
 
 class BoostClockRows(OutboxRows):
-    async def unsent_boosts(self, limit: int) -> list[UnsentBoost]:
+    async def due_boosts(self, now: datetime, limit: int) -> list[DueBoost]:
         lock = " FOR UPDATE OF b SKIP LOCKED" if self._pg else ""
         rows = await self._conn.fetch(
             f"SELECT {BOOST_COLUMNS}, b.tenant_id, b.started_sent, u.tz FROM points_boost b "
             "LEFT JOIN app_user u ON u.id = b.user_id "
-            f"WHERE NOT b.archived AND NOT b.finished_sent ORDER BY b.id LIMIT $1{lock}",
+            f"WHERE b.due_at <= $1 AND NOT b.archived ORDER BY b.due_at LIMIT $2{lock}",
+            now,
             limit,
         )
         return [
-            UnsentBoost(
+            DueBoost(
                 tenant_id=int(r["tenant_id"]),
                 boost=boost_from_row(r),
                 started_sent=bool(r["started_sent"]),
@@ -30,9 +34,12 @@ class BoostClockRows(OutboxRows):
             for r in rows
         ]
 
-    async def mark_boost_sent(self, boost_id: int, *, finished: bool) -> None:
+    async def save_boost_progress(self, boost_id: int, progress: BoostProgress) -> None:
         await self._conn.execute(
-            "UPDATE points_boost SET started_sent = TRUE, finished_sent = $2 WHERE id = $1",
+            "UPDATE points_boost SET started_sent = $2, finished_sent = $3, due_at = $4 "
+            "WHERE id = $1",
             boost_id,
-            finished,
+            progress.started_sent,
+            progress.finished_sent,
+            progress.due_at,
         )

@@ -467,11 +467,14 @@ class PointsBoost(Model):
     # Whether points.boost_started / points.boost_finished went out (the boost clock's marks).
     started_sent = fields.BooleanField(default=False)
     finished_sent = fields.BooleanField(default=False)
+    # When the boost clock next has a transition to judge; NULL: none left.
+    due_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
         table = "points_boost"
         unique_together = (("system", "key"),)
+        indexes = (Index(fields=("due_at",), name="points_boost_due"),)
 
 
 # A user's running total in one system, and what each of the system's triggers has spent for

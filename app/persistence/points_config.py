@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from app.domain.boost_clock import first_due
 from app.domain.errors import BadUserInput
 from app.domain.points import PointsBoost, PointsLevel, PointsProgram, PointsSystem, PointsTrigger
 from app.persistence.codec import dump_attributes
@@ -146,6 +147,8 @@ class SqlPointsStore:
             )
 
     async def save_boost(self, tenant_id: int, boost: PointsBoost) -> PointsBoost:
+        """The boost clock's next look follows the dates: a change of dates moves it, and a
+        transition already announced is not announced again."""
         values = (
             boost.name,
             str(boost.multiplier),
@@ -156,23 +159,28 @@ class SqlPointsStore:
             boost.user_pk,
             dump_attributes(boost.user_attributes),
             boost.archived,
+            first_due(boost),
         )
+        instant = "::timestamptz" if self._db.dialect == "postgres" else ""
         async with self._write() as conn:
             if boost.id:
                 row = await conn.fetchrow(
                     'UPDATE points_boost SET name = $3, multiplier = $4, start = $5, "end" = $6, '
                     "rounding = $7, scope = $8, user_id = $9, user_attributes = $10, "
-                    "archived = $11 WHERE tenant_id = $1 AND id = $2 RETURNING id",
+                    "archived = $11, due_at = CASE WHEN finished_sent THEN NULL "
+                    f"WHEN started_sent THEN $13{instant} ELSE $12{instant} END "
+                    "WHERE tenant_id = $1 AND id = $2 RETURNING id",
                     tenant_id,
                     boost.id,
                     *values,
+                    first_due(boost, started_sent=True),
                 )
             else:
                 row = await conn.fetchrow(
                     "INSERT INTO points_boost (tenant_id, system_id, key, name, multiplier, "
                     'start, "end", rounding, scope, user_id, user_attributes, archived, '
-                    "created_at, started_sent, finished_sent) VALUES ($1, $2, $3, $4, $5, $6, "
-                    "$7, $8, $9, $10, $11, $12, $13, FALSE, FALSE) RETURNING id",
+                    "due_at, created_at, started_sent, finished_sent) VALUES ($1, $2, $3, $4, "
+                    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, FALSE, FALSE) RETURNING id",
                     tenant_id,
                     boost.system_id,
                     boost.key,

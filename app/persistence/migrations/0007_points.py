@@ -47,9 +47,10 @@ class Migration(migrations.Migration):
                 ('archived', fields.BooleanField(default=False)),
                 ('started_sent', fields.BooleanField(default=False)),
                 ('finished_sent', fields.BooleanField(default=False)),
+                ('due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'points_boost', 'app': 'models', 'unique_together': (('system', 'key'),), 'pk_attr': 'id'},
+            options={'table': 'points_boost', 'app': 'models', 'unique_together': (('system', 'key'),), 'indexes': [Index(fields=['due_at'], name='points_boost_due')], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
