@@ -8,7 +8,7 @@ so an event touches only the triggers on its own metric and never scans the rest
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -264,12 +264,3 @@ class PointsChange:
     @property
     def level_changed(self) -> bool:
         return self.level_id != self.previous_level_id
-
-
-@dataclass(frozen=True, slots=True)
-class UserPointsStanding:
-    """A user's total in one system and their latest awards, newest first."""
-
-    system_id: int
-    total: int
-    awards: Sequence[PointsAward] = ()

@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from app.domain.model import CompositeTrigger, MetricTrigger
+from app.domain.points import PointsProgram
 from app.domain.webhooks.events import WebhookEventType
 from app.domain.webhooks.model import (
     Attempt,
@@ -130,7 +131,12 @@ class DeliveryRows:
         self._db = database
 
     async def subjects(
-        self, tenant_id: int, user_ids: Collection[str], achievement_ids: Collection[int]
+        self,
+        tenant_id: int,
+        user_ids: Collection[str],
+        achievement_ids: Collection[int],
+        *,
+        points: bool = False,
     ) -> Subjects:
         async with self._db.connection() as conn:
             users = []
@@ -156,14 +162,14 @@ class DeliveryRows:
             )
             metrics = await self._keys(conn, "metric", tenant_id, metric_ids)
             achievement_keys = await self._keys(conn, "achievement", tenant_id, prerequisite_ids)
-            points = await program_of(conn, tenant_id)
+            program = await program_of(conn, tenant_id) if points else PointsProgram()
         return Subjects(
             users={u["external_id"]: user_from_row(u) for u in users},
             achievements={a.id: a for a in achievements},
             metric_keys={i: key for i, (key, _) in metrics.items()},
             metric_names={i: name for i, (_, name) in metrics.items()},
             achievement_keys={i: key for i, (key, _) in achievement_keys.items()},
-            points=points,
+            points=program,
         )
 
     @staticmethod

@@ -12,13 +12,21 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from app.domain.announcements import AchievementCompleted, BoostFinished, BoostStarted, Published
+from app.domain.announcements import (
+    AchievementCompleted,
+    BoostFinished,
+    BoostStarted,
+    PointsChanged,
+    PointsLevelChanged,
+    Published,
+)
 from app.domain.webhooks.model import Endpoint, NewDelivery, PayloadFormat
 from app.domain.webhooks.payloads import Render, event_type
 from app.domain.webhooks.ports import WebhookStore
 from app.domain.webhooks.signing import message_id
 
 ABOUT_NO_USER = (BoostStarted, BoostFinished)
+ABOUT_POINTS = (PointsChanged, PointsLevelChanged, BoostStarted, BoostFinished)
 
 
 async def queue_deliveries(
@@ -53,6 +61,7 @@ async def queue_deliveries(
                 for p, _ in wanted
                 if isinstance(p.event, AchievementCompleted)
             },
+            points=any(isinstance(p.event, ABOUT_POINTS) for p, _ in wanted),
         )
         for published, receivers in wanted:
             kind = event_type(published.event)

@@ -100,8 +100,16 @@ class WebhookStore(Protocol):
         ...
 
     async def subjects(
-        self, tenant_id: int, user_ids: Collection[str], achievement_ids: Collection[int]
-    ) -> Subjects: ...
+        self,
+        tenant_id: int,
+        user_ids: Collection[str],
+        achievement_ids: Collection[int],
+        *,
+        points: bool = False,
+    ) -> Subjects:
+        """`points`: the batch has points events, whose bodies need the tenant's program."""
+        ...
+
     async def enqueue(self, deliveries: Sequence[NewDelivery], due: datetime) -> None:
         """Once per (event, endpoint): a repeat of an event already queued adds nothing."""
         ...
