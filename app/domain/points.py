@@ -8,7 +8,7 @@ so an event touches only the triggers on its own metric and never scans the rest
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -182,7 +182,9 @@ class PointsProgram:
     _by_achievement: dict[int, tuple[PointsTrigger, ...]] = field(default_factory=dict, repr=False)
     _by_rule: dict[type, tuple[PointsTrigger, ...]] = field(default_factory=dict, repr=False)
     _systems: dict[int, PointsSystem] = field(default_factory=dict, repr=False)
-    _trigger_systems: dict[int, int] = field(default_factory=dict, repr=False)
+    _triggers_by_id: dict[int, PointsTrigger] = field(default_factory=dict, repr=False)
+    _levels_by_id: dict[int, PointsLevel] = field(default_factory=dict, repr=False)
+    _boosts_by_id: dict[int, PointsBoost] = field(default_factory=dict, repr=False)
     _levels: dict[int, tuple[PointsLevel, ...]] = field(default_factory=dict, repr=False)
     _boosts: dict[int, tuple[PointsBoost, ...]] = field(default_factory=dict, repr=False)
 
@@ -201,7 +203,9 @@ class PointsProgram:
                 known = self._by_achievement.get(rule.achievement_id, ())
                 self._by_achievement[rule.achievement_id] = (*known, trigger)
         self._systems.update((s.id, s) for s in self.systems)
-        self._trigger_systems.update((t.id, t.system_id) for t in self.triggers)
+        self._triggers_by_id.update((t.id, t) for t in self.triggers)
+        self._levels_by_id.update((lv.id, lv) for lv in self.levels)
+        self._boosts_by_id.update((b.id, b) for b in self.boosts)
         for system in self.systems:
             levels = (lv for lv in self.levels if lv.system_id == system.id)
             self._levels[system.id] = tuple(sorted(levels, key=lambda lv: lv.points))
@@ -215,8 +219,30 @@ class PointsProgram:
     def system(self, system_id: int) -> PointsSystem:
         return self._systems[system_id]
 
+    def known_system(self, system_id: int) -> PointsSystem | None:
+        """None for a system this program does not have (a stored change outliving it)."""
+        return self._systems.get(system_id)
+
+    def system_by_key(self, key: str) -> PointsSystem | None:
+        return next((s for s in self.systems if s.key == key), None)
+
+    def trigger(self, trigger_id: int) -> PointsTrigger | None:
+        """Any status: archived triggers still name the awards they made."""
+        return self._triggers_by_id.get(trigger_id)
+
     def trigger_system(self, trigger_id: int) -> int:
-        return self._trigger_systems[trigger_id]
+        return self._triggers_by_id[trigger_id].system_id
+
+    def level(self, level_id: int | None) -> PointsLevel | None:
+        return None if level_id is None else self._levels_by_id.get(level_id)
+
+    def boost(self, boost_id: int) -> PointsBoost | None:
+        """Archived ones too: past awards still name them."""
+        return self._boosts_by_id.get(boost_id)
+
+    def applied(self, boost_ids: Sequence[int]) -> list[PointsBoost]:
+        """The boosts an award names, as they are now, in the program's order."""
+        return [b for b in self.boosts if b.id in boost_ids]
 
     def on_metric(self, metric_id: int) -> tuple[PointsTrigger, ...]:
         return self._by_metric.get(metric_id, ())

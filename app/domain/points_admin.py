@@ -147,7 +147,7 @@ def _checked_system(system: PointsSystem) -> PointsSystem:
 
 
 def _system(program: PointsProgram, key: str) -> PointsSystem:
-    found = next((s for s in program.systems if s.key == key), None)
+    found = program.system_by_key(key)
     if found is None:
         raise NotFound(f"no points system with key {key!r}", field="systemKey")
     return found

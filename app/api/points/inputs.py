@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import strawberry
 
 from app.api.common import AttributeInput, attributes_of
 from app.domain import points as domain
 from app.domain.points_admin import BoostSpec, Changes, MetricSpec, TargetSpec, TriggerTypeSpec
+
+
+def given(**fields: strawberry.Maybe[Any]) -> Changes:
+    """The fields a partial update gave, null ones included (they clear)."""
+    return Changes({name: field.value for name, field in fields.items() if field is not None})
 
 
 @strawberry.input
@@ -121,13 +127,12 @@ class UpdatePointsSystemInput:
     )
 
     def to_domain(self) -> Changes:
-        given = {
-            "name": self.name,
-            "description": self.description,
-            "badge_url": self.badge_url,
-            "max_points": self.max_points,
-        }
-        return Changes({k: v.value for k, v in given.items() if v is not None})
+        return given(
+            name=self.name,
+            description=self.description,
+            badge_url=self.badge_url,
+            max_points=self.max_points,
+        )
 
 
 @strawberry.input
@@ -181,13 +186,12 @@ class UpdatePointsLevelInput:
     points: strawberry.Maybe[int | None]
 
     def to_domain(self) -> Changes:
-        given = {
-            "name": self.name,
-            "description": self.description,
-            "badge_url": self.badge_url,
-            "points": self.points,
-        }
-        return Changes({k: v.value for k, v in given.items() if v is not None})
+        return given(
+            name=self.name,
+            description=self.description,
+            badge_url=self.badge_url,
+            points=self.points,
+        )
 
 
 @strawberry.input

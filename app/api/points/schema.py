@@ -46,7 +46,7 @@ class PointsQueries:
     async def points_system(self, info: Info, key: str) -> PointsSystem | None:
         caller = permissions.any_caller(info)
         program = await _program(info, caller)
-        found = next((s for s in program.systems if s.key == key), None)
+        found = program.system_by_key(key)
         return PointsSystem.of(found, program) if found else None
 
     @strawberry.field(description="All points systems, in creation order.")

@@ -339,13 +339,13 @@ class PointsAward:
 
     @strawberry.field(description="The trigger that fired, as it is now.")
     def trigger(self) -> AnyPointsTrigger:
-        return trigger_of(next(t for t in self.program.triggers if t.id == self.model.trigger_id))
+        found = self.program.trigger(self.model.trigger_id)
+        assert found is not None, "triggers are archived, never deleted"
+        return trigger_of(found)
 
     @strawberry.field(description="The boosts that multiplied it, as they are now.")
     async def boosts(self, info: Info) -> list[PointsBoost]:
-        return [
-            await boost_of(info, b) for b in self.program.boosts if b.id in self.model.boost_ids
-        ]
+        return [await boost_of(info, b) for b in self.program.applied(self.model.boost_ids)]
 
 
 @strawberry.type(description="What one operation did to one user's points in one system.")
@@ -382,7 +382,7 @@ class PointsChange:
         return [PointsAward.of(a, self.program) for a in self.model.awards]
 
     def _level(self, level_id: int | None) -> PointsLevel | None:
-        return level_of(next((lv for lv in self.program.levels if lv.id == level_id), None))
+        return level_of(self.program.level(level_id))
 
 
 async def changes_of(info: Info, changes: tuple[domain.PointsChange, ...]) -> list[PointsChange]:
@@ -391,8 +391,9 @@ async def changes_of(info: Info, changes: tuple[domain.PointsChange, ...]) -> li
     if not changes:
         return []
     program = await info.context.services.definitions.points_program(info.context.caller.tenant_id)
-    known = {s.id for s in program.systems}
-    return [PointsChange(model=c, program=program) for c in changes if c.system_id in known]
+    return [
+        PointsChange(model=c, program=program) for c in changes if program.known_system(c.system_id)
+    ]
 
 
 @strawberry.type(description="A user's standing in one points system.")

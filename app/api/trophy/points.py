@@ -33,23 +33,23 @@ async def points_map(call: Call, changes: Iterable[PointsChange]) -> Json:
     if not changes:
         return {}
     program = await call.services.definitions.points_program(call.tenant_id)
-    metrics = {m.id: m.name for m in await call.loaders.tenant_metrics.load(call.tenant_id)}
-    ids = sorted(
-        {
-            t.rule.achievement_id
-            for c in changes
-            for a in c.awards
-            for t in program.triggers
-            if t.id == a.trigger_id and isinstance(t.rule, AchievementRule)
-        }
-    )
+    rules = [
+        t.rule
+        for c in changes
+        for a in c.awards
+        if (t := program.trigger(a.trigger_id)) is not None
+    ]
+    metrics: dict[int, str] = {}
+    if any(isinstance(r, MetricRule) for r in rules):
+        metrics = {m.id: m.name for m in await call.loaders.tenant_metrics.load(call.tenant_id)}
+    ids = sorted({r.achievement_id for r in rules if isinstance(r, AchievementRule)})
     found = await call.loaders.achievement_by_id.load_many(ids)
     names = Names(metrics, {a.id: a.name for a in found if a is not None})
     now = call.services.clock()
     return {
         program.system(c.system_id).key: _change(c, program, names, now)
         for c in changes
-        if c.system_id in {s.id for s in program.systems}
+        if program.known_system(c.system_id)
     }
 
 
@@ -63,7 +63,7 @@ class Names:
 
 def _change(change: PointsChange, program: PointsProgram, names: Names, now: datetime) -> Json:
     system = program.system(change.system_id)
-    level = next((lv for lv in program.levels if lv.id == change.level_id), None)
+    level = program.level(change.level_id)
     body: Json = {
         "id": str(system.id),
         "key": system.key,
@@ -81,14 +81,15 @@ def _change(change: PointsChange, program: PointsProgram, names: Names, now: dat
 
 
 def _award(award: PointsAward, program: PointsProgram, names: Names, now: datetime) -> Json:
-    trigger = next(t for t in program.triggers if t.id == award.trigger_id)
+    trigger = program.trigger(award.trigger_id)
+    assert trigger is not None, "triggers are archived, never deleted"
     return {
         "id": str(award.id),
         "awarded": award.awarded,
         "date": _instant(award.awarded_at),
         "total": award.total,
         "trigger": _trigger(trigger, names),
-        "boosts": [_boost(b, now) for b in program.boosts if b.id in award.boost_ids],
+        "boosts": [_boost(b, now) for b in program.applied(award.boost_ids)],
     }
 
 

@@ -84,7 +84,7 @@ class User:
     async def points(self, info: Info, system_key: str) -> UserPoints | None:
         services = info.context.services
         program = await services.definitions.points_program(info.context.caller.tenant_id)
-        system = next((s for s in program.systems if s.key == system_key), None)
+        system = program.system_by_key(system_key)
         if system is None:
             return None
         totals = await services.points_reads.totals([self.model.pk], system.id)

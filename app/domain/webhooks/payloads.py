@@ -118,7 +118,7 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
             return _about_user(event.user_id, subjects, data)
         case PointsChanged():
             change = event.change
-            system = _system(subjects.points, change.system_id)
+            system = subjects.points.known_system(change.system_id)
             if system is None:
                 return None
             data = {
@@ -129,7 +129,7 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
             }
             return _about_user(event.user_id, subjects, data)
         case PointsLevelChanged():
-            system = _system(subjects.points, event.system_id)
+            system = subjects.points.known_system(event.system_id)
             if system is None:
                 return None
             data = {
@@ -141,7 +141,7 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
             return _about_user(event.user_id, subjects, data)
         case BoostStarted() | BoostFinished():
             status = "ACTIVE" if isinstance(event, BoostStarted) else "FINISHED"
-            boost = next((b for b in subjects.points.boosts if b.id == event.boost_id), None)
+            boost = subjects.points.boost(event.boost_id)
             if boost is None:
                 return None
             return {"boost": boost_object(boost, subjects.points, status)}
@@ -151,10 +151,6 @@ def _about_user(user_id: str, subjects: Subjects, data: Json) -> Json | None:
     """`{"user": ..., **data}`, or None when the user is gone."""
     user = subjects.users.get(user_id)
     return None if user is None else {"user": user_object(user), **data}
-
-
-def _system(program: PointsProgram, system_id: int) -> PointsSystem | None:
-    return next((s for s in program.systems if s.id == system_id), None)
 
 
 def system_object(system: PointsSystem) -> Json:
@@ -169,7 +165,7 @@ def system_object(system: PointsSystem) -> Json:
 
 
 def _level_object(program: PointsProgram, level_id: int | None) -> Json | None:
-    level = next((lv for lv in program.levels if lv.id == level_id), None)
+    level = program.level(level_id)
     return None if level is None else level_object(level)
 
 
@@ -186,8 +182,8 @@ def level_object(level: PointsLevel) -> Json:
 
 def award_object(award: PointsAward, program: PointsProgram) -> Json:
     """The trigger and boosts as they are now; a trigger is never deleted, only archived."""
-    trigger = next((t for t in program.triggers if t.id == award.trigger_id), None)
-    boosts = [b for b in program.boosts if b.id in award.boost_ids]
+    trigger = program.trigger(award.trigger_id)
+    boosts = program.applied(award.boost_ids)
     return {
         "id": str(award.id),
         "awarded": award.awarded,
