@@ -86,7 +86,7 @@ def database(cfg: run.Config, name: str) -> Any:
     return servers.sqlite_database()
 
 
-def _option(args: list[str], name: str, default: int) -> int:
+def take_option(args: list[str], name: str, default: int) -> int:
     """Takes this script's own option out of run.py's."""
     if name not in args:
         return default
@@ -98,7 +98,7 @@ def _option(args: list[str], name: str, default: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    triggers, scale = _option(args, "--triggers", 5), _option(args, "--step-scale", 1)
+    triggers, scale = take_option(args, "--triggers", 5), take_option(args, "--step-scale", 1)
     cfg = run.parse_args(args)
     logs = cfg.results_dir / "points"
     logs.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,19 @@ class Conflict(DomainError):
     code = ErrorCode.CONFLICT
 
 
+class Contention(Conflict):
+    """The database refused a transaction to break a cycle of locks with another one: nothing
+    of it was stored, and running it again may succeed."""
+
+    def __init__(
+        self,
+        message: str = "a concurrent request held what this one needed; "
+        "nothing was stored, and the request may be sent again",
+        **extensions: Any,
+    ) -> None:
+        super().__init__(message, reason="CONTENTION", **extensions)
+
+
 class RateLimited(DomainError):
     code = ErrorCode.RATE_LIMITED
 

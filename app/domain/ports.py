@@ -208,6 +208,11 @@ class UserWrites(Protocol):
     async def upsert_user(
         self, tenant_id: int, profile: UserProfile, now: datetime
     ) -> UpsertedUser: ...
+    async def lock_users_named(self, tenant_id: int, user_ids: Sequence[str]) -> None:
+        """These users, existing or not, locked until the transaction ends, in an order every
+        transaction that locks several users by name shares, so that two of them never
+        deadlock; the rows of those who exist in pk order, as backdating locks them."""
+        ...
 
 
 class EventWrites(Protocol):

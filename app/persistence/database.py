@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from tortoise import Tortoise
 
+from app.domain.errors import Contention
 from app.persistence.config import sqlite_file
 
 Row = dict[str, Any]
@@ -195,6 +196,9 @@ class PostgresConnection:
             return await awaitable
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityViolation(str(exc)) from exc
+        except asyncpg.TransactionRollbackError as exc:
+            # A deadlock or a serialization failure: PostgreSQL rolled the transaction back.
+            raise Contention() from exc
 
 
 class PostgresDatabase:

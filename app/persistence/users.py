@@ -9,6 +9,7 @@ costs one read and no write. `PG_UPSERT_USER` is also the first step of the one-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from app.domain.ports import UpsertedUser, UserProfile
@@ -39,6 +40,27 @@ class UserRows(Statements):
         if upserted.created:
             self._new_users[tenant_id] += 1
         return upserted
+
+    async def lock_users_named(self, tenant_id: int, user_ids: Sequence[str]) -> None:
+        """On PostgreSQL, first a transaction-scoped advisory lock per name, taken in one order
+        by every caller, so two such transactions over the same users, created or not, queue
+        instead of deadlocking; then the rows of those who exist, in pk order, the order
+        backdating takes them in. SQLite has one writer at a time: nothing to lock."""
+        if not self._pg or not user_ids:
+            return
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT "
+            "hashtextextended($1::text || ':' || n, 0) AS k FROM unnest($2::text[]) AS n "
+            "ORDER BY k) AS names",
+            str(tenant_id),
+            list(user_ids),
+        )
+        await self._conn.execute(
+            "SELECT id FROM app_user WHERE tenant_id = $1 AND external_id = ANY($2::text[]) "
+            "ORDER BY id FOR UPDATE",
+            tenant_id,
+            list(user_ids),
+        )
 
     async def _upsert_user_postgres(
         self, tenant_id: int, profile: UserProfile, now: datetime

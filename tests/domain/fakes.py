@@ -146,6 +146,9 @@ class FakeTransaction:
 
     # UserWrites
 
+    async def lock_users_named(self, tenant_id: int, user_ids: Sequence[str]) -> None:
+        """One operation at a time runs over the fakes: there is nothing to wait for."""
+
     async def upsert_user(
         self, tenant_id: int, profile: UserProfile, now: datetime
     ) -> UpsertedUser:

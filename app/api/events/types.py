@@ -89,6 +89,23 @@ class TrackEventPayload:
 
 @planned_input
 @strawberry.input
+class TrackEventsInput:
+    events: list[TrackEventInput] = strawberry.field(
+        description="1 to 1,000 events, processed in this order, each as trackEvent would take "
+        "it. An invalid event refuses the batch before anything is stored: its position is "
+        "`extensions.index`."
+    )
+
+
+@strawberry.type
+class TrackEventsPayload:
+    results: list[TrackEventPayload] = strawberry.field(
+        description="One result per event, in the order sent."
+    )
+
+
+@planned_input
+@strawberry.input
 class CompleteAchievementInput:
     achievement_key: str
     user: UserInput

@@ -1,0 +1,137 @@
+"""Many metric events in one request (`trackEvents`): each with trackEvent's rules, in order,
+in a few transactions.
+
+Every event is checked before anything is stored, so an invalid one refuses the whole batch
+with its position (`extensions.index`) and stores nothing. The events then run in chunks of
+`CHUNK`, one transaction each, every event through `event_tracking.track_in`, the same path as
+a single trackEvent: its own idempotency key, its completions reported on it, exactly once.
+
+An event can also be refused while it runs (a deduction its user's points cannot cover, an
+idempotency key reused with another input). Its transaction rolls back, the events before it
+in that chunk run again and commit, and the refusal names the event (`index`) and how many
+events before it are stored (`stored`, always equal to `index`): a caller fixes that event and
+sends the rest, or sends the whole batch again with its idempotency keys.
+
+A chunk first locks every user it names (`lock_users_named`: on PostgreSQL, by name in one
+order, then the rows that exist in pk order), so that two batches over the same users queue
+instead of deadlocking. Should a lock cycle close all the same (with a single event holding an
+idempotency key a batch reuses), the database refuses one transaction (`Contention`) and its
+chunk runs again, at most `ATTEMPTS` times in all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from app.domain.errors import BadUserInput, Contention, DomainError
+from app.domain.event_tracking import (
+    NOTHING_STORED,
+    CheckedEvent,
+    Committed,
+    Rules,
+    Tracked,
+    track_in,
+)
+from app.domain.outcomes import EventOutcome, TrackEvent
+from app.domain.ports import TransactionFactory
+
+MAX_BATCH = 1000
+CHUNK = 100
+ATTEMPTS = 3
+
+T = TypeVar("T")
+
+__all__ = ["MAX_BATCH", "at_index", "check_batch_size", "track_batch"]
+
+
+def check_batch_size(commands: Sequence[TrackEvent]) -> None:
+    if not 1 <= len(commands) <= MAX_BATCH:
+        raise BadUserInput(
+            f"a batch holds 1 to {MAX_BATCH} events, not {len(commands)}", field="events"
+        )
+
+
+async def at_index(index: int, check: Awaitable[T]) -> T:
+    """The check's result, or its refusal naming the event's position in the batch."""
+    try:
+        return await check
+    except DomainError as error:
+        error.extensions["index"] = index
+        raise
+
+
+class _Refused(Exception):
+    def __init__(self, position: int, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.position = position
+        self.error = error
+
+
+async def track_batch(
+    transactions: TransactionFactory,
+    tenant_id: int,
+    events: Sequence[CheckedEvent],
+    rules: Rules,
+    now: datetime,
+    *,
+    on_commit: Callable[[Committed], None],
+) -> list[EventOutcome]:
+    outcomes: list[EventOutcome] = []
+    for start in range(0, len(events), CHUNK):
+        done, refusal = await _track_chunk(
+            transactions, tenant_id, events[start : start + CHUNK], rules, now, on_commit
+        )
+        outcomes += done
+        if refusal is not None:
+            refusal.extensions.update(index=len(outcomes), stored=len(outcomes))
+            raise refusal
+    return outcomes
+
+
+async def _track_chunk(
+    transactions: TransactionFactory,
+    tenant_id: int,
+    chunk: Sequence[CheckedEvent],
+    rules: Rules,
+    now: datetime,
+    on_commit: Callable[[Committed], None],
+) -> tuple[list[EventOutcome], DomainError | None]:
+    """The chunk's outcomes, up to the first event refused (and that refusal)."""
+    limit, refusal, attempts = len(chunk), None, 0
+    while True:
+        try:
+            tracked = await _run(transactions, tenant_id, chunk[:limit], rules, now)
+        except _Refused as refused:
+            limit, refusal = refused.position, refused.error
+            continue
+        except Contention:
+            attempts += 1
+            if attempts >= ATTEMPTS:
+                raise
+            continue
+        stored = sum((t.stored for t in tracked), NOTHING_STORED)
+        if stored.events:
+            on_commit(stored)
+        return [t.outcome for t in tracked], refusal
+
+
+async def _run(
+    transactions: TransactionFactory,
+    tenant_id: int,
+    events: Sequence[CheckedEvent],
+    rules: Rules,
+    now: datetime,
+) -> list[Tracked]:
+    if not events:
+        return []
+    tracked: list[Tracked] = []
+    async with transactions() as tx:
+        await tx.lock_users_named(tenant_id, sorted({e.command.user.id for e in events}))
+        for position, event in enumerate(events):
+            try:
+                tracked.append(await track_in(tx, tenant_id, event, rules, now))
+            except DomainError as error:
+                raise _Refused(position, error) from error
+    return tracked

@@ -1,0 +1,137 @@
+"""`trackEvents`: many events in one request, each with trackEvent's semantics, over HTTP on
+whichever backend the session uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Api
+from test_points import system, trigger
+
+BATCH = """
+mutation($e: [TrackEventInput!]!) {
+  trackEvents(input: {events: $e}) { results {
+    eventId total idempotencyKey idempotentReplayed
+    achievements { achievement { ... on MetricAchievement { key } } }
+    points { added total }
+  } }
+}
+"""
+TOTAL = 'query($u: String!) { user(id: $u) { metricTotal(metricKey: "lessons") } }'
+
+
+def event(user: str, value: float = 1, **extra: Any) -> dict[str, Any]:
+    return {"metricKey": "lessons", "user": {"id": user}, "value": value, **extra}
+
+
+async def batch(api: Api, events: list[dict[str, Any]]) -> list[Any]:
+    return list((await api.data(BATCH, {"e": events}))["trackEvents"]["results"])
+
+
+async def total(api: Api, user: str) -> Any:
+    found = (await api.data(TOTAL, {"u": user}))["user"]
+    return None if found is None else found["metricTotal"]
+
+
+async def refusal(api: Api, events: list[dict[str, Any]]) -> dict[str, Any]:
+    body = await api.gql(BATCH, {"e": events})
+    assert body["data"] is None and len(body["errors"]) == 1, body
+    return dict(body["errors"][0]["extensions"])
+
+
+def keys(result: Any) -> list[str]:
+    return [a["achievement"]["key"] for a in result["achievements"]]
+
+
+async def test_results_come_in_order_and_completions_on_the_event_that_made_them(
+    api: Api,
+) -> None:
+    await api.metric()
+    await api.achievement("three", {"metric": {"metricKey": "lessons", "value": 3}})
+    await api.achievement("five", {"metric": {"metricKey": "lessons", "value": 5}})
+    events = [event("ada", 2), event("bob", 1), event("ada", 1), event("bob", 4), event("ada", 2)]
+    results = await batch(api, events)
+    assert [r["total"] for r in results] == [2, 1, 3, 5, 5]
+    assert [keys(r) for r in results] == [[], [], ["three"], ["three", "five"], ["five"]]
+    assert len({r["eventId"] for r in results}) == 5
+    assert (await total(api, "ada"), await total(api, "bob")) == (5, 5)
+
+
+async def test_a_batch_longer_than_a_transaction_keeps_its_order(api: Api) -> None:
+    """250 events run in three transactions; the running totals show they ran in order."""
+    await api.metric()
+    await api.achievement("two-hundred", {"metric": {"metricKey": "lessons", "value": 200}})
+    results = await batch(api, [event("ada") for _ in range(250)])
+    assert [r["total"] for r in results] == list(range(1, 251))
+    assert [i for i, r in enumerate(results) if r["achievements"]] == [199]
+
+
+async def test_each_event_keeps_its_own_idempotency_key(api: Api) -> None:
+    await api.metric()
+    await api.achievement("two", {"metric": {"metricKey": "lessons", "value": 2}})
+    events = [event("ada", idempotencyKey="k1"), event("ada", idempotencyKey="k2"), event("ada")]
+    first = await batch(api, events)
+    assert [r["idempotentReplayed"] for r in first] == [False, False, False]
+    again = await batch(api, events)
+    assert [r["idempotentReplayed"] for r in again] == [True, True, False]
+    assert [r["eventId"] for r in again[:2]] == [r["eventId"] for r in first[:2]]
+    assert keys(again[1]) == ["two"] and again[1]["total"] == 2
+    assert await total(api, "ada") == 4
+    repeated = await batch(api, [event("bob", idempotencyKey="same")] * 2)
+    assert [r["idempotentReplayed"] for r in repeated] == [False, True]
+    assert await total(api, "bob") == 1
+
+
+async def test_an_invalid_event_refuses_the_batch_and_stores_nothing(api: Api) -> None:
+    await api.metric()
+    cases = [
+        (event("cy", 2e15), "BAD_USER_INPUT"),
+        ({**event("cy"), "occurredAt": "2999-01-01T00:00:00Z"}, "BAD_USER_INPUT"),
+        ({**event("cy"), "metricKey": "nope"}, "NOT_FOUND"),
+        ({**event("cy"), "user": {"id": ""}}, "BAD_USER_INPUT"),
+        ({**event("cy"), "idempotencyKey": "x" * 1000}, "BAD_USER_INPUT"),
+    ]
+    for bad, code in cases:
+        extensions = await refusal(api, [event("cy"), event("dee"), bad, event("cy")])
+        assert (extensions["code"], extensions["index"]) == (code, 2), extensions
+    assert await total(api, "cy") is None and await total(api, "dee") is None
+
+
+async def test_batch_size_is_bounded(api: Api) -> None:
+    await api.metric()
+    for count in (0, 1001):
+        extensions = await refusal(api, [event("ada")] * count)
+        assert extensions["code"] == "BAD_USER_INPUT" and extensions["field"] == "events"
+    assert await total(api, "ada") is None
+    assert len(await batch(api, [event("ada")] * 1000)) == 1000
+
+
+async def test_an_event_refused_as_it_runs_stops_the_batch_there(api: Api) -> None:
+    """Events 0-119 earn a point each; event 120 would spend 200 of the 120 and must block:
+    the 120 before it are stored (one transaction committed, the second run again without
+    it), it and those after it are not."""
+    await api.metric()
+    await api.metric("spend")
+    await system(api, key="energy")
+    await trigger(
+        api,
+        "earn",
+        1,
+        {"metric": {"metricKey": "lessons", "metricThreshold": 1}},
+        system_key="energy",
+    )
+    await trigger(
+        api,
+        "cost",
+        -200,
+        {"metric": {"metricKey": "spend", "metricThreshold": 1, "blockIfOutOfPoints": True}},
+        system_key="energy",
+    )
+    spend = {**event("ada"), "metricKey": "spend"}
+    events = [event("ada") for _ in range(120)] + [spend] + [event("ada") for _ in range(30)]
+    extensions = await refusal(api, events)
+    assert extensions["code"] == "CONFLICT" and extensions["reason"] == "INSUFFICIENT_POINTS"
+    assert (extensions["index"], extensions["stored"]) == (120, 120)
+    assert await total(api, "ada") == 120
+    points = '{ user(id: "ada") { points(systemKey: "energy") { total } } }'
+    assert (await api.data(points))["user"]["points"]["total"] == 120
