@@ -1,4 +1,4 @@
-"""The `laurel` command: serve, migrate, back up, and manage tenants and keys.
+"""The `laurel` command: serve, migrate, back up, import events, and manage tenants and keys.
 
 A new key is printed alone on the last line of standard output, so scripts can take it with
 `tail -1`; everything else goes before it, or to standard error.
@@ -22,6 +22,7 @@ from tortoise import Tortoise
 
 from app.domain.model import ApiKeyRole
 from app.infra.auth import generate_key
+from app.infra.event_import import ImportRefused, import_file
 from app.infra.metrics import MULTIPROCESS_DIRECTORY
 from app.infra.settings import Settings, get_settings
 from app.persistence import directory
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> None:
             _serve(args)
         elif args.command == "backup":
             _backup(args)
+        elif args.command == "import":
+            _import(args)
         else:
             asyncio.run(_with_database(args.run, args))
     except Refused as refusal:
@@ -61,6 +64,27 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrated)
     backup = commands.add_parser("backup", help="copy a SQLite database safely while it runs")
     backup.add_argument("path")
+    events = commands.add_parser(
+        "import",
+        help="send a file of events (JSON lines) to a running Laurel through trackEvents",
+    )
+    events.add_argument("file", help="one TrackEventInput as JSON per line")
+    events.add_argument(
+        "--url",
+        default=os.environ.get("LAUREL_URL", "http://127.0.0.1:8000"),
+        help="the server (default: $LAUREL_URL or http://127.0.0.1:8000)",
+    )
+    events.add_argument(
+        "--api-key",
+        default=os.environ.get("LAUREL_API_KEY"),
+        help="an ADMIN or SERVER key (default: $LAUREL_API_KEY)",
+    )
+    events.add_argument("--batch-size", type=int, default=500, help="events per request (1-1000)")
+    events.add_argument(
+        "--key-prefix",
+        help="what derived idempotency keys start from (default: the file's name); keep it "
+        "the same to resume",
+    )
 
     apikey = commands.add_parser("apikey", help="API keys").add_subparsers(
         dest="action", required=True
@@ -85,6 +109,25 @@ def _parser() -> argparse.ArgumentParser:
     create_tenant.set_defaults(run=_create_tenant)
     tenant.add_parser("list", help="list tenants").set_defaults(run=_list_tenants)
     return parser
+
+
+def _import(args: argparse.Namespace) -> None:
+    if not args.api_key:
+        raise Refused("an API key is needed: --api-key or LAUREL_API_KEY")
+    try:
+        progress = import_file(
+            Path(args.file),
+            url=args.url,
+            api_key=args.api_key,
+            batch_size=args.batch_size,
+            prefix=args.key_prefix,
+        )
+    except ImportRefused as refusal:
+        raise Refused(str(refusal)) from refusal
+    print(
+        f"imported {progress.sent:,} events from {args.file} "
+        f"({progress.replayed:,} of them already stored)"
+    )
 
 
 def _serve(args: argparse.Namespace) -> None:
