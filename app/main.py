@@ -212,6 +212,7 @@ def create_app(
                     SqlRetention(database),
                     webhook_store,
                     webhook_retention=timedelta(days=settings.webhook_log_retention_days),
+                    event_retention=settings.event_retention,
                     clock=clock,
                 ),
                 GarbageCollector(interval=settings.gc_interval_s),

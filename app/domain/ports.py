@@ -505,3 +505,6 @@ class PointsReads(Protocol):
 
 class Retention(Protocol):
     async def purge_idempotency_keys(self, older_than: datetime) -> int: ...
+    async def prune_events(self, stored_before: datetime) -> int:
+        """Raw events stored before then; nothing Laurel answers is computed from them."""
+        ...

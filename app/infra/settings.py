@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import Field, field_validator
@@ -81,6 +82,10 @@ class Settings(BaseSettings):
         default=30.0, alias="LAUREL_WEBHOOK_LOG_RETENTION_DAYS", gt=0
     )
     webhook_poll_s: float = Field(default=1.0, alias="LAUREL_WEBHOOK_POLL_S", gt=0)
+    # Raw events are kept for the record only; unset keeps them all.
+    event_retention_days: float | None = Field(
+        default=None, alias="LAUREL_EVENT_RETENTION_DAYS", gt=0
+    )
 
     # Where badge bytes live: in the database (every instance serves them, backups hold them),
     # a directory shared by every instance, or an S3-compatible bucket.
@@ -131,6 +136,11 @@ class Settings(BaseSettings):
     @property
     def retry_schedule(self) -> tuple[float, ...]:
         return tuple(float(part) for part in self.webhook_retry_schedule.split(","))
+
+    @property
+    def event_retention(self) -> timedelta | None:
+        days = self.event_retention_days
+        return None if days is None else timedelta(days=days)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,7 +1,10 @@
-"""Idempotency keys: claimed in the event's transaction, purged past their window.
+"""Idempotency keys: claimed in the event's transaction, purged past their window; and the
+retention of raw events.
 
 A key older than the window is taken over as if new when claimed again, so purging changes no
-response; it keeps the table, and its unique index on the hot path, small.
+response; it keeps the table, and its unique index on the hot path, small. Raw events are kept
+for the record only (totals, streak days, points and completions live in rows of their own), so
+pruning them changes no answer either.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from datetime import UTC, datetime
 
 from app.domain.idempotency import WINDOW
 from app.domain.ports import IdempotencyClaim
+from app.persistence.codec import as_datetime
 from app.persistence.database import Database
 from app.persistence.transaction import Statements
 
@@ -85,3 +89,35 @@ class SqlRetention:
             purged += len(rows)
             if len(rows) < self._batch:
                 return purged
+
+    async def prune_events(self, stored_before: datetime) -> int:
+        """Delete raw events stored before `stored_before`, oldest first, in short transactions;
+        return how many went.
+
+        Ids follow storage order, so the walk reads the oldest rows by primary key (no index on
+        time, none to keep up on the hot path) and stops at a batch with nothing old left. A row
+        newer than the cutoff among older ones is stepped over, not waited for.
+        """
+        if stored_before.tzinfo is None:
+            raise ValueError("stored_before needs a UTC offset")
+        cutoff = stored_before.astimezone(UTC)
+        pruned, after = 0, 0
+        while True:
+            async with self._db.transaction() as conn:
+                rows = await conn.fetch(
+                    "SELECT id, created_at FROM event WHERE id > $1 ORDER BY id LIMIT $2",
+                    after,
+                    self._batch,
+                )
+                old = sum(1 for r in rows if as_datetime(r["created_at"]) < cutoff)
+                if old:
+                    await conn.execute(
+                        "DELETE FROM event WHERE id > $1 AND id <= $2 AND created_at < $3",
+                        after,
+                        int(rows[-1]["id"]),
+                        cutoff,
+                    )
+            pruned += old
+            if not old or len(rows) < self._batch:
+                return pruned
+            after = int(rows[-1]["id"])

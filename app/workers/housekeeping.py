@@ -1,5 +1,6 @@
 """Periodic upkeep: purge idempotency keys past their window, so the hot index stays small;
-delete webhook deliveries past their retention and erase previous secrets past their overlap."""
+delete webhook deliveries past their retention and erase previous secrets past their overlap;
+prune raw events past their retention, when one is set."""
 
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ class Housekeeping(BackgroundTask):
         webhooks: WebhookStore,
         *,
         webhook_retention: timedelta,
+        event_retention: timedelta | None = None,
         interval: float = PURGE_INTERVAL,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._retention = retention
         self._webhooks = webhooks
         self._webhook_retention = webhook_retention
+        self._event_retention = event_retention
         self._interval = interval
         self._clock = clock
 
@@ -46,6 +49,10 @@ class Housekeeping(BackgroundTask):
                 deleted = await self._webhooks.purge(now - self._webhook_retention, now)
                 if deleted:
                     log.info("deleted %d webhook deliveries past their retention", deleted)
+                if self._event_retention is not None:
+                    pruned = await self._retention.prune_events(now - self._event_retention)
+                    if pruned:
+                        log.info("pruned %d raw events past their retention", pruned)
             except Exception:
                 log.exception("housekeeping failed; trying again later")
             await asyncio.sleep(self._interval)
