@@ -45,8 +45,7 @@ class WakeableTask(BackgroundTask):
     async def _round_done(self, seconds: float) -> bool:
         """After a round that began with `_wakeup.clear()` (so a wake during it is kept): waits
         `seconds` or until woken, whichever comes first; True when woken."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
+        # A wake that lands while the timeout unwinds counts too.
+        return self._wakeup.is_set()

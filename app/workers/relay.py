@@ -16,6 +16,7 @@ by its id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -83,9 +84,11 @@ class OutboxRelay(BackgroundTask):
     async def _sleep(self) -> bool:
         """True when woken by a commit (after gathering what commits meanwhile), False when
         the poll interval passed."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
-        except TimeoutError:
+        # A wake can land while the timeout unwinds: it still counts, or the round after it
+        # (which clears the event) would leave that commit's rows to a poll.
+        if not self._wakeup.is_set():
             return False
         if self._gather:
             await asyncio.sleep(self._gather)
