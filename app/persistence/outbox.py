@@ -1,12 +1,13 @@
 """The transactional outbox: announcements written in the operation's transaction, handed on
 after commit.
 
-Writing (`OutboxRows.announce`) is one insert in the operation's own transaction, so a
-rolled-back operation announces nothing. Relaying (`SqlOutboxStore`) claims a batch with a lease
-in a short transaction of its own and commits it *before* anything is sent: no lock (on SQLite,
-not the single write lock) is held while a consumer talks to Redis or a webhook receiver. Rows
-are marked published after every consumer took them; a relay that dies meanwhile leaves rows
-whose lease expires, and they are claimed again (at least once).
+Writing (`OutboxRows.announce`) gathers what an operation announces and inserts it all in one
+statement of the operation's own transaction, just before it commits, so a rolled-back
+operation announces nothing. Relaying (`SqlOutboxStore`) claims a batch with a lease in a short
+transaction of its own and commits it *before* anything is sent: no lock (on SQLite, not the
+single write lock) is held while a consumer talks to Redis or a webhook receiver. Rows are
+marked published after every consumer took them; a relay that dies meanwhile leaves rows whose
+lease expires, and they are claimed again (at least once).
 
 * PostgreSQL: the claim skips rows other relays have locked (`FOR UPDATE SKIP LOCKED`), so relays
   of several instances claim disjoint batches and never wait for each other.
@@ -28,18 +29,31 @@ from app.persistence.transaction import Statements
 
 log = logging.getLogger("laurel.outbox")
 
+# Rows per insert: 4 parameters each, well within both databases' limits.
+INSERT_ROWS = 1000
+
 
 class OutboxRows(Statements):
     async def announce(self, tenant_id: int, events: Sequence[Announcement], now: datetime) -> None:
-        if not events:
-            return
-        values = ", ".join(f"($1, ${2 * i + 3}, ${2 * i + 4}, $2)" for i in range(len(events)))
-        await self._conn.execute(
-            f"INSERT INTO outbox_event (tenant_id, type, data, created_at) VALUES {values}",
-            tenant_id,
-            now,
-            *(part for e in events for part in (e.type.value, orjson.dumps(e.to_data()).decode())),
-        )
+        """Kept until just before commit, then written with the transaction's other
+        announcements in one insert, in the order announced (ids follow that order)."""
+        self._announced += [
+            (tenant_id, e.type.value, orjson.dumps(e.to_data()).decode(), now) for e in events
+        ]
+
+    async def before_commit(self) -> None:
+        rows, self._announced = self._announced, []
+        for start in range(0, len(rows), INSERT_ROWS):
+            chunk = rows[start : start + INSERT_ROWS]
+            values = ", ".join(
+                f"(${4 * i + 1}, ${4 * i + 2}, ${4 * i + 3}, ${4 * i + 4})"
+                for i in range(len(chunk))
+            )
+            await self._conn.execute(
+                f"INSERT INTO outbox_event (tenant_id, type, data, created_at) VALUES {values}",
+                *(part for row in chunk for part in row),
+            )
+        await super().before_commit()
 
 
 class SqlOutboxStore:

@@ -3,7 +3,8 @@
 Every invariant is a constraint and every counter change is one statement. Counters on shared
 rows (a tenant's user count, an achievement's completions) are bumped last, just before COMMIT
 (`before_commit`), tenant first and achievements in id order: concurrent transactions lock them
-in one order and cannot deadlock, and hold those hot rows only for the commit.
+in one order and cannot deadlock, and hold those hot rows only for the commit. Announcements
+are gathered the same way and written to the outbox in one statement before the counters.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from app.persistence.database import Connection, Database
@@ -24,6 +26,8 @@ class Statements:
         self._pg = conn.dialect == "postgres"
         self._new_users: Counter[int] = Counter()
         self._completions: Counter[int] = Counter()
+        # Outbox rows (tenant, type, data, created_at), written together just before commit.
+        self._announced: list[tuple[int, str, str, datetime]] = []
 
     async def before_commit(self) -> None:
         for tenant_id, count in sorted(self._new_users.items()):
