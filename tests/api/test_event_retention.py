@@ -1,6 +1,8 @@
 """Raw events past LAUREL_EVENT_RETENTION_DAYS are pruned, and nothing Laurel answers changes.
 
-Aging an event is done in SQL: its `created_at` is when it was stored.
+Aging events is done in SQL: `created_at` is when an event was stored. Storage order is id
+order, and pruning relies on it, so aging an event ages every event stored before it too
+(earlier tests' included: nothing reads raw events back).
 """
 
 from __future__ import annotations
@@ -34,11 +36,18 @@ async def stored_events(database: Database, api: Api) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
-async def age_events(database: Database, ids: list[int], days: float) -> None:
+async def age_events(
+    database: Database, up_to: int, days: float, *, except_id: int | None = None
+) -> None:
+    """Every event up to id `up_to` (but `except_id`) stored `days` ago."""
     stored = datetime.now(UTC) - timedelta(days=days)
     async with database.transaction() as conn:
-        for event_id in ids:
-            await conn.execute("UPDATE event SET created_at = $2 WHERE id = $1", event_id, stored)
+        await conn.execute(
+            "UPDATE event SET created_at = $2 WHERE id <= $1 AND id <> $3",
+            up_to,
+            stored,
+            except_id or 0,
+        )
 
 
 async def programme(api: Api) -> None:
@@ -65,7 +74,7 @@ async def test_pruning_old_events_changes_no_total_streak_completion_or_points(
     ids = await stored_events(database, api)
     before = await standing(api, "ada")
     # The first, third and fourth are old; the second, newer, sits among them and stays.
-    await age_events(database, [ids[0], ids[2], ids[3]], days=40)
+    await age_events(database, ids[3], days=40, except_id=ids[1])
     pruned = await SqlRetention(database, batch=2).prune_events(
         datetime.now(UTC) - timedelta(days=30)
     )
@@ -85,7 +94,7 @@ async def test_housekeeping_prunes_events_past_the_retention_on_its_own(
     for user in ("old", "new"):
         assert "errors" not in await api.track(user, 1)
     old, new = await stored_events(database, api)
-    await age_events(database, [old], days=8)
+    await age_events(database, old, days=8)
     housekeeping = Housekeeping(
         SqlRetention(database),
         SqlWebhookStore(database),
