@@ -236,24 +236,19 @@ async def test_the_cap_and_the_floor_are_recorded_on_the_award(api: Api) -> None
     assert held["total"] == 0 == sum(a["awarded"] for a in held["awards"])
 
 
-async def test_an_out_of_points_deduction_refuses_the_event_and_stores_nothing(api: Api) -> None:
+async def earn_and_spend(api: Api, *, earn: int, cost: int) -> None:
+    """An "energy" system: `earn` per lesson, `cost` per "spend" event, blocked when short."""
     await api.metric()
     await api.metric("spend")
     await system(api, key="energy")
-    await trigger(
-        api,
-        "earn",
-        5,
-        {"metric": {"metricKey": "lessons", "metricThreshold": 1}},
-        system_key="energy",
-    )
-    await trigger(
-        api,
-        "cost",
-        -8,
-        {"metric": {"metricKey": "spend", "metricThreshold": 1, "blockIfOutOfPoints": True}},
-        system_key="energy",
-    )
+    earning = {"metric": {"metricKey": "lessons", "metricThreshold": 1}}
+    await trigger(api, "earn", earn, earning, system_key="energy")
+    spending = {"metric": {"metricKey": "spend", "metricThreshold": 1, "blockIfOutOfPoints": True}}
+    await trigger(api, "cost", cost, spending, system_key="energy")
+
+
+async def test_an_out_of_points_deduction_refuses_the_event_and_stores_nothing(api: Api) -> None:
+    await earn_and_spend(api, earn=5, cost=-8)
     await track(api, "ada", 1)
     spend = {"metricKey": "spend", "user": {"id": "ada"}, "value": 1, "idempotencyKey": "k1"}
     body = await api.gql(TRACK, {"i": spend})

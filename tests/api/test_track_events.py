@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import Api
-from test_points import system, trigger
+from test_points import earn_and_spend
 
 BATCH = """
 mutation($e: [TrackEventInput!]!) {
@@ -110,23 +110,7 @@ async def test_an_event_refused_as_it_runs_stops_the_batch_there(api: Api) -> No
     """Events 0-119 earn a point each; event 120 would spend 200 of the 120 and must block:
     the 120 before it are stored (one transaction committed, the second run again without
     it), it and those after it are not."""
-    await api.metric()
-    await api.metric("spend")
-    await system(api, key="energy")
-    await trigger(
-        api,
-        "earn",
-        1,
-        {"metric": {"metricKey": "lessons", "metricThreshold": 1}},
-        system_key="energy",
-    )
-    await trigger(
-        api,
-        "cost",
-        -200,
-        {"metric": {"metricKey": "spend", "metricThreshold": 1, "blockIfOutOfPoints": True}},
-        system_key="energy",
-    )
+    await earn_and_spend(api, earn=1, cost=-200)
     spend = {**event("ada"), "metricKey": "spend"}
     events = [event("ada") for _ in range(120)] + [spend] + [event("ada") for _ in range(30)]
     extensions = await refusal(api, events)
