@@ -113,8 +113,7 @@ class EventEngine:
         check_key(command.achievement_key, "achievementKey")
         command = replace(command, user=check_profile(command.user))
         now = self._clock()
-        settings = await self._definitions.streak_settings(tenant)
-        program = await self._definitions.points_program(tenant)
+        rules = await self._rules(tenant)
         async with self._transactions() as tx:
             achievement = await tx.achievement_by_key(tenant, command.achievement_key)
             if achievement is None:
@@ -124,15 +123,15 @@ class EventEngine:
             if achievement.status is not AchievementStatus.ACTIVE:
                 raise BadUserInput("only ACTIVE achievements can be completed")
             upserted = await tx.upsert_user(tenant, command.user, now)
-            news = await user_news(tx, tenant, upserted, settings, now)
+            news = await user_news(tx, tenant, upserted, rules.streak, now)
             await tx.announce(tenant, news, now)
             user = upserted.user
             if not attainable(achievement, user.attributes):
                 raise BadUserInput("the user's attributes do not meet the achievement's")
-            others = await _requalify(tx, tenant, upserted, settings, now)
+            others = await _requalify(tx, tenant, upserted, rules.streak, now)
             made = await complete_all(tx, tenant, user, [achievement], now)
             facts = OperationFacts(at=now, created=upserted.created, unlocks=others + made)
-            points = await award_operation(tx, tenant, program, user, facts, now)
+            points = await award_operation(tx, tenant, rules.points, user, facts, now)
             await tx.announce(tenant, points.news, now)
             if made:
                 outcome = CompletionOutcome(
@@ -166,15 +165,14 @@ class EventEngine:
         profile = check_profile(profile)
         now = self._clock()
         tenant = caller.tenant_id
-        settings = await self._definitions.streak_settings(tenant)
-        program = await self._definitions.points_program(tenant)
+        rules = await self._rules(tenant)
         async with self._transactions() as tx:
             upserted = await tx.upsert_user(tenant, profile, now)
-            news = await user_news(tx, tenant, upserted, settings, now)
+            news = await user_news(tx, tenant, upserted, rules.streak, now)
             await tx.announce(tenant, news, now)
-            unlocks = await _requalify(tx, tenant, upserted, settings, now)
+            unlocks = await _requalify(tx, tenant, upserted, rules.streak, now)
             facts = OperationFacts(at=now, created=upserted.created, unlocks=unlocks)
-            points = await award_operation(tx, tenant, program, upserted.user, facts, now)
+            points = await award_operation(tx, tenant, rules.points, upserted.user, facts, now)
             await tx.announce(tenant, points.news, now)
         announced = len(unlocks) + len(news) + len(points.news)
         self._on_commit(Committed(0, len(unlocks), announced))
