@@ -16,7 +16,6 @@ by its id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from typing import Protocol
 
 from app.domain.announcements import Published
 from app.domain.ports import DeliveryDeferred, OutboxStore
-from app.workers.background import BackgroundTask
+from app.workers.background import WakeableTask
 
 log = logging.getLogger("laurel.relay")
 
@@ -42,7 +41,7 @@ class OutboxConsumer(Protocol):
     async def consume(self, batch: Sequence[Published]) -> None: ...
 
 
-class OutboxRelay(BackgroundTask):
+class OutboxRelay(WakeableTask):
     name = "laurel-outbox-relay"
 
     def __init__(
@@ -56,6 +55,7 @@ class OutboxRelay(BackgroundTask):
         lease: timedelta = LEASE,
         gather: float = GATHER,
     ) -> None:
+        super().__init__()
         self._outbox = outbox
         self._consumers = tuple(consumers)
         self._clock = clock
@@ -63,11 +63,6 @@ class OutboxRelay(BackgroundTask):
         self._stale_after = stale_after
         self._lease = lease
         self._gather = gather
-        self._wakeup = asyncio.Event()
-
-    def wake(self) -> None:
-        """Called by the engine after a commit; never blocks the request."""
-        self._wakeup.set()
 
     async def _run(self) -> None:
         woken = True
@@ -83,12 +78,10 @@ class OutboxRelay(BackgroundTask):
 
     async def _sleep(self) -> bool:
         """True when woken by a commit (after gathering what commits meanwhile), False when
-        the poll interval passed."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
-        # A wake can land while the timeout unwinds: it still counts, or the round after it
-        # (which clears the event) would leave that commit's rows to a poll.
-        if not self._wakeup.is_set():
+        the poll interval passed. A wake that lands as the wait times out counts (see
+        `_round_done`): else the round after it, which clears the event, would leave that
+        commit's rows to a poll."""
+        if not await self._round_done(self._poll_interval):
             return False
         if self._gather:
             await asyncio.sleep(self._gather)
