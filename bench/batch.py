@@ -19,13 +19,11 @@ import statistics
 import sys
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import points
 import run
 import seed
-import servers
 import wrkrun
 
 TARGET = 10.0
@@ -78,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     rows, ratios = [], []
     with ExitStack() as stack:
-        url = stack.enter_context(points.database(cfg, "batch"))
-        spec = run.laurel_spec(cfg, url)
-        server = stack.enter_context(
-            servers.running(spec, Path(logs / "laurel.log"), cfg.startup_timeout)
-        )
+        _, server = points.start_laurel(stack, cfg, "batch", logs)
         points.prepare(cfg, server, 0, 1)
         endpoint = server.base_url + "/graphql"
         env = run.wrk_env(cfg, laurel=True)
@@ -92,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             single, _ = wrkrun.run(
                 endpoint, run.BENCH / "track.lua", cfg.connections, cfg.duration, env
             )
-            run.warn_unclean(spec.name, single)
+            run.warn_unclean(server.spec.name, single)
             batched = asyncio.run(
                 send_batches(endpoint, cfg.api_key, size, senders, cfg.users, cfg.duration)
             )

@@ -22,12 +22,10 @@ import statistics
 import subprocess
 import sys
 from contextlib import ExitStack
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import points
 import run
-import servers
 
 STORED_AT = "2026-01-01 00:00:00+00:00"
 VALUE = 0.5
@@ -125,12 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         started = {}
         per_event = 0.0
         for name in ("grown", "empty"):
-            url = stack.enter_context(points.database(cfg, name))
-            spec = run.laurel_spec(cfg, url)
-            spec.name = f"laurel-{name}"
-            server = stack.enter_context(
-                servers.running(spec, Path(logs / f"{name}.log"), cfg.startup_timeout)
-            )
+            url, server = points.start_laurel(stack, cfg, name, logs)
             points.prepare(cfg, server, 0, 1)
             if name == "grown":
                 run.log(f"growing {events:,} events over {grown_users:,} users")

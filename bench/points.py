@@ -86,6 +86,20 @@ def database(cfg: run.Config, name: str) -> Any:
     return servers.sqlite_database()
 
 
+def start_laurel(
+    stack: ExitStack, cfg: run.Config, name: str, logs: Path
+) -> tuple[str, servers.Server]:
+    """A Laurel named `name` on a fresh database of its own, its log in `logs/<name>.log`,
+    stopped and its database dropped when `stack` closes; returns its database URL too."""
+    url = stack.enter_context(database(cfg, name))
+    spec = run.laurel_spec(cfg, url)
+    spec.name = f"laurel-{name}"
+    server = stack.enter_context(
+        servers.running(spec, Path(logs / f"{name}.log"), cfg.startup_timeout)
+    )
+    return url, server
+
+
 def take_option(args: list[str], name: str, default: int) -> int:
     """Takes this script's own option out of run.py's."""
     if name not in args:
@@ -105,12 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         started = {}
         for name, count in (("points", triggers), ("plain", 0)):
-            url = stack.enter_context(database(cfg, name))
-            spec = run.laurel_spec(cfg, url)
-            spec.name = f"laurel-{name}"
-            server = stack.enter_context(
-                servers.running(spec, Path(logs / f"{name}.log"), cfg.startup_timeout)
-            )
+            _, server = start_laurel(stack, cfg, name, logs)
             prepare(cfg, server, count, scale)
             started[name] = server
         for server in started.values():
