@@ -29,6 +29,8 @@ from typing import Any, TextIO
 import httpx
 import orjson
 
+from app.domain.event_batches import MAX_BATCH
+
 DOCUMENT = (
     "mutation($e: [TrackEventInput!]!) { trackEvents(input: {events: $e}) "
     "{ results { idempotentReplayed } } }"
@@ -119,8 +121,8 @@ def import_file(
     out: TextIO = sys.stderr,
 ) -> Progress:
     """Runs its own event loop: the file is read between requests, one batch at a time."""
-    if not 1 <= batch_size <= 1000:
-        raise ImportRefused("--batch-size must be 1 to 1000")
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise ImportRefused(f"--batch-size must be 1 to {MAX_BATCH}")
     if not path.is_file():
         raise ImportRefused(f"no file {path}")
     progress = Progress(count_events(path))
