@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,12 @@ class TestClock:
             yield
         finally:
             self.offset -= by
+
+    def at_midday(self) -> AbstractContextManager[None]:
+        """Moves to noon UTC of the current day, for a test whose day count must not depend on
+        the hour it runs at: a move of 5 days and 1 hour started at 23:30 would cross 6 midnights."""
+        now = self()
+        return self.moved(now.replace(hour=12, minute=0, second=0, microsecond=0) - now)
 
 
 def healthy_within(url: str, seconds: float) -> bool:

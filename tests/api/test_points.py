@@ -420,28 +420,33 @@ async def test_backdated_completions_award_silently(api: Api) -> None:
 async def test_streak_triggers_award_each_multiple_once_per_streak(
     api: Api, clock: TestClock
 ) -> None:
-    await api.metric()
-    await api.data(
-        'mutation { configureStreak(input: {frequency: DAILY, metricKeys: ["lessons"]})'
-        " { frequency } }"
-    )
-    await system(api)
-    await trigger(api, "every-2", 5, {"streak": {"streakLength": 2}})
-    await trigger(api, "at-3", 100, {"streak": {"streakLength": 3, "everyMultiple": False}})
-    fired = []
-    for day in range(5):
-        with clock.moved(timedelta(days=day)):
-            payload = await track(api, "ada", 1)
-        fired.append(sorted(a["trigger"]["key"] for c in payload["points"] for a in c["awards"]))
-    assert fired == [[], ["every-2"], ["at-3"], ["every-2"], []]
-    with clock.moved(timedelta(days=4)):
-        again = await track(api, "ada", 1)  # the same day: the streak does not grow
-    assert again["points"] == []
-    with clock.moved(timedelta(days=7)):
-        await track(api, "ada", 1)  # the streak was lost: a new one starts at 1
-    with clock.moved(timedelta(days=8)):
-        restarted = await track(api, "ada", 1)
-    assert [a["trigger"]["key"] for c in restarted["points"] for a in c["awards"]] == ["every-2"]
+    with clock.at_midday():  # the five days must not cross a sixth midnight
+        await api.metric()
+        await api.data(
+            'mutation { configureStreak(input: {frequency: DAILY, metricKeys: ["lessons"]})'
+            " { frequency } }"
+        )
+        await system(api)
+        await trigger(api, "every-2", 5, {"streak": {"streakLength": 2}})
+        await trigger(api, "at-3", 100, {"streak": {"streakLength": 3, "everyMultiple": False}})
+        fired = []
+        for day in range(5):
+            with clock.moved(timedelta(days=day)):
+                payload = await track(api, "ada", 1)
+            fired.append(
+                sorted(a["trigger"]["key"] for c in payload["points"] for a in c["awards"])
+            )
+        assert fired == [[], ["every-2"], ["at-3"], ["every-2"], []]
+        with clock.moved(timedelta(days=4)):
+            again = await track(api, "ada", 1)  # the same day: the streak does not grow
+        assert again["points"] == []
+        with clock.moved(timedelta(days=7)):
+            await track(api, "ada", 1)  # the streak was lost: a new one starts at 1
+        with clock.moved(timedelta(days=8)):
+            restarted = await track(api, "ada", 1)
+        assert [a["trigger"]["key"] for c in restarted["points"] for a in c["awards"]] == [
+            "every-2"
+        ]
     assert (await standing(api, "ada"))["total"] == 115
 
 

@@ -161,25 +161,26 @@ async def test_grants_by_api_stop_at_the_cap(api: Api, receiver: Any) -> None:
 async def test_automatic_grants_and_the_clocks_webhooks(
     api: Api, receiver: Any, clock: TestClock
 ) -> None:
-    await configure(api, startCount=1, maxCount=3, autoEarnInterval=2, autoEarnAmount=1)
-    await api.data(ENDPOINT, {"u": receiver.url})
-    await track(api, "u")
-    with clock.moved(timedelta(days=5, hours=1)):
-        # Day 1 takes the START freeze, days 2 and 3 the ones granted at 00:00 on days 2 and 4
-        # (a grant counts before that moment's consumption); day 4 has none left.
-        view = await streak(api, "u", 6)
-        assert (view["length"], view["freezes"]) == (0, 0)
-        assert history(view) == [
-            (0, False),
-            (0, False),
-            (1, True),
-            (1, True),
-            (1, True),
-            (1, False),
-        ]
-        lost = (await receiver.wait_for(1, "streak.lost"))[0].json["data"]
-        consumed = (await receiver.wait_for(1, "streak.freeze_consumed"))[0].json["data"]
-        earned = [r.json["data"] for r in await receiver.wait_for(2, "streak.freeze_earned")]
+    with clock.at_midday():
+        await configure(api, startCount=1, maxCount=3, autoEarnInterval=2, autoEarnAmount=1)
+        await api.data(ENDPOINT, {"u": receiver.url})
+        await track(api, "u")
+        with clock.moved(timedelta(days=5, hours=1)):
+            # Day 1 takes the START freeze, days 2 and 3 the ones granted at 00:00 on days 2 and 4
+            # (a grant counts before that moment's consumption); day 4 has none left.
+            view = await streak(api, "u", 6)
+            assert (view["length"], view["freezes"]) == (0, 0)
+            assert history(view) == [
+                (0, False),
+                (0, False),
+                (1, True),
+                (1, True),
+                (1, True),
+                (1, False),
+            ]
+            lost = (await receiver.wait_for(1, "streak.lost"))[0].json["data"]
+            consumed = (await receiver.wait_for(1, "streak.freeze_consumed"))[0].json["data"]
+            earned = [r.json["data"] for r in await receiver.wait_for(2, "streak.freeze_earned")]
     assert lost["length"] == 1
     assert (consumed["consumed"], consumed["freezes"], consumed["streak"]["length"]) == (3, 0, 0)
     assert (earned[0]["source"], earned[1]["source"], earned[1]["earned"]) == (
