@@ -49,6 +49,8 @@ from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import SqliteDatabase, open_database
 from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.idempotency import SqlRetention
+from app.persistence.leaderboard_config import SqlLeaderboardStore
+from app.persistence.leaderboard_reads import SqlLeaderboardReads
 from app.persistence.migrate import migrate, startup_lock
 from app.persistence.outbox import SqlOutboxStore
 from app.persistence.points_config import SqlPointsStore
@@ -168,7 +170,8 @@ def create_app(
             sockets = OpenSockets(settings.max_sockets_per_credential)
             config_store = TortoiseConfigStore()
             points_store = SqlPointsStore(database)
-            definitions = CachedDefinitions(config_store, points_store)
+            leaderboard_store = SqlLeaderboardStore(database)
+            definitions = CachedDefinitions(config_store, points_store, leaderboard_store)
             engine = EventEngine(
                 Transactions(database, SqlTransaction),
                 definitions,
@@ -191,6 +194,8 @@ def create_app(
                 wake_webhooks=webhooks.dispatcher.wake,
                 points=points_store,
                 points_reads=SqlPointsReads(database),
+                leaderboards=leaderboard_store,
+                leaderboard_reads=SqlLeaderboardReads(database),
                 badges=SqlBadgeStore(database, wiring.badge_files(settings)),
                 image_headers=PillowHeaders(),
                 public_url=settings.public_url.rstrip("/") if settings.public_url else None,

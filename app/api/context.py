@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from app.api.sockets import OpenSockets
     from app.domain.badges import BadgeStore, ImageHeaders
     from app.domain.engine import EventEngine
+    from app.domain.leaderboard_admin import LeaderboardConfigStore
+    from app.domain.leaderboard_ports import LeaderboardReads
     from app.domain.points_admin import PointsConfigStore
     from app.domain.ports import ConfigStore, PointsReads, ReadStore
     from app.domain.webhooks.admin import WebhookAdmin
@@ -47,6 +49,8 @@ class Services:
     wake_webhooks: Callable[[], None]
     points: PointsConfigStore
     points_reads: PointsReads
+    leaderboards: LeaderboardConfigStore
+    leaderboard_reads: LeaderboardReads
     badges: BadgeStore
     image_headers: ImageHeaders
     public_url: str | None

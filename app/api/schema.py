@@ -10,6 +10,7 @@ from app.api.achievements.schema import AchievementMutations, AchievementQueries
 from app.api.badges.schema import BadgeMutations
 from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
+from app.api.leaderboards.schema import LeaderboardMutations, LeaderboardQueries
 from app.api.limits import Limits
 from app.api.metrics.schema import MetricMutations, MetricQueries
 from app.api.points.schema import PointsMutations, PointsQueries
@@ -27,6 +28,7 @@ Query = merge_types(
         UserQueries,
         StreakQueries,
         PointsQueries,
+        LeaderboardQueries,
         WebhookQueries,
     ),
 )
@@ -39,6 +41,7 @@ Mutation = merge_types(
         AchievementMutations,
         StreakMutations,
         PointsMutations,
+        LeaderboardMutations,
         KeyMutations,
         WebhookMutations,
         BadgeMutations,

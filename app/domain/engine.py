@@ -27,6 +27,8 @@ from app.domain.event_tracking import (
     track_in,
     user_news,
 )
+from app.domain.leaderboard_counting import BoardFacts, count_on_boards, regroup
+from app.domain.leaderboards import BoardChange
 from app.domain.model import (
     Achievement,
     AchievementStatus,
@@ -42,6 +44,7 @@ from app.domain.outcomes import (
     TrackEvent,
     Unlock,
 )
+from app.domain.points import PointsChange
 from app.domain.points_awarding import OperationFacts, award_operation
 from app.domain.ports import Definitions, Transaction, TransactionFactory, UpsertedUser, UserProfile
 from app.domain.streak_tracking import grant_freezes, refresh_streak
@@ -104,6 +107,7 @@ class EventEngine:
         return Rules(
             await self._definitions.streak_settings(tenant_id),
             await self._definitions.points_program(tenant_id),
+            await self._definitions.leaderboards(tenant_id),
         )
 
     async def complete_achievement(
@@ -133,12 +137,14 @@ class EventEngine:
             facts = OperationFacts(at=now, created=upserted.created, unlocks=others + made)
             points = await award_operation(tx, tenant, rules.points, user, facts, now)
             await tx.announce(tenant, points.news, now)
+            boards = await _count_points(tx, rules, upserted, points.changes, now)
             if made:
                 outcome = CompletionOutcome(
                     unlock=made[0],
                     newly_completed=True,
                     also_completed=tuple(others + made[1:]),
                     points=points.changes,
+                    leaderboards=boards,
                 )
             else:
                 existing = await tx.completion_of(user.pk, achievement.id)
@@ -174,9 +180,12 @@ class EventEngine:
             facts = OperationFacts(at=now, created=upserted.created, unlocks=unlocks)
             points = await award_operation(tx, tenant, rules.points, upserted.user, facts, now)
             await tx.announce(tenant, points.news, now)
+            boards = await _count_points(tx, rules, upserted, points.changes, now)
         announced = len(unlocks) + len(news) + len(points.news)
         self._on_commit(Committed(0, len(unlocks), announced))
-        return IdentifyOutcome(upserted.user, upserted.created, tuple(unlocks), points.changes)
+        return IdentifyOutcome(
+            upserted.user, upserted.created, tuple(unlocks), points.changes, boards
+        )
 
     async def grant_streak_freezes(self, caller: Caller, user_id: str, count: int) -> StreakView:
         """`count` freezes for an existing user, never above the cap."""
@@ -201,6 +210,22 @@ class EventEngine:
         if metric is None:
             raise NotFound(f"no metric with key {key!r}", field="metricKey")
         return metric
+
+
+async def _count_points(
+    tx: Transaction,
+    rules: Rules,
+    upserted: UpsertedUser,
+    points: Sequence[PointsChange],
+    now: datetime,
+) -> tuple[BoardChange, ...]:
+    """What an operation without an event moves on boards: its user's group, and the points
+    it awarded."""
+    if upserted.attributes_changed:
+        await regroup(tx, rules.boards, upserted.user, now)
+    return await count_on_boards(
+        tx, rules.boards, upserted.user, BoardFacts(now, points=points), now
+    )
 
 
 async def _requalify(

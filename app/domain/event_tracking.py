@@ -8,6 +8,7 @@ points, and the announcements, in that order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,8 @@ from app.domain import idempotency
 from app.domain.announcements import Announcement, UserCreated
 from app.domain.completion import Grant, complete
 from app.domain.errors import BadUserInput
+from app.domain.leaderboard_counting import BoardFacts, count_on_boards, regroup
+from app.domain.leaderboards import Leaderboard
 from app.domain.model import Achievement, Metric, StreakSettings, User
 from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
 from app.domain.points import PointsProgram
@@ -84,6 +87,7 @@ class Rules:
 
     streak: StreakSettings | None
     points: PointsProgram
+    boards: Sequence[Leaderboard] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,20 @@ async def track_in(
     )
     points = await award_operation(tx, tenant_id, rules.points, user, facts, now)
     await tx.announce(tenant_id, points.news, now)
+    if recorded.user.attributes_changed:
+        await regroup(tx, rules.boards, user, now)
+    boards = await count_on_boards(
+        tx,
+        rules.boards,
+        user,
+        BoardFacts(
+            at=occurred_at,
+            metric=(metric.id, command.value),
+            points=points.changes,
+            streak=streak if streak_extended else None,
+        ),
+        now,
+    )
     outcome = EventOutcome(
         event_id=recorded.event_id,
         metric_key=metric.key,
@@ -143,6 +161,7 @@ async def track_in(
         streak_extended=streak_extended,
         idempotency_key=command.idempotency_key,
         points=points.changes,
+        leaderboards=boards,
     )
     if command.idempotency_key is not None:
         await tx.store_idempotent_response(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.domain.announcements import change_from_data, change_to_data
 from app.domain.errors import Conflict
+from app.domain.leaderboards import BoardChange
 from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
 from app.domain.ports import CatalogueReads, IdempotencyClaim
 from app.domain.progress import Progress
@@ -90,6 +91,7 @@ def dump_outcome(outcome: EventOutcome) -> str:
             "streakExtended": outcome.streak_extended,
             "streak": None if streak is None else streak.to_data(),
             "points": [change_to_data(c) for c in outcome.points],
+            "leaderboards": [c.to_data() for c in outcome.leaderboards],
         },
         separators=(",", ":"),
     )
@@ -121,4 +123,5 @@ async def load_outcome(reads: CatalogueReads, tenant_id: int, response: str) -> 
         idempotency_key=None,
         replayed=True,
         points=tuple(change_from_data(c) for c in data.get("points", ())),
+        leaderboards=tuple(BoardChange.from_data(c) for c in data.get("leaderboards", ())),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.leaderboards import BoardChange
 from app.domain.model import Achievement, Attribute, User
 from app.domain.points import PointsChange
 from app.domain.ports import UserProfile
@@ -53,6 +54,7 @@ class EventOutcome:
     idempotency_key: str | None = None
     replayed: bool = False
     points: tuple[PointsChange, ...] = ()
+    leaderboards: tuple[BoardChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class CompletionOutcome:
     newly_completed: bool
     also_completed: tuple[Unlock, ...]
     points: tuple[PointsChange, ...] = ()
+    leaderboards: tuple[BoardChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +78,4 @@ class IdentifyOutcome:
     created: bool
     unlocks: tuple[Unlock, ...] = ()
     points: tuple[PointsChange, ...] = ()
+    leaderboards: tuple[BoardChange, ...] = ()

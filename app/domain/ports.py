@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from app.domain.announcements import Announcement, Published
+from app.domain.leaderboard_ports import LeaderboardBoards, LeaderboardWrites
 from app.domain.model import (
     Achievement,
     ApiKeyRole,
@@ -51,7 +52,7 @@ class PointsPrograms(Protocol):
     async def points_program(self, tenant_id: int) -> PointsProgram: ...
 
 
-class Definitions(CoreDefinitions, PointsPrograms, Protocol):
+class Definitions(CoreDefinitions, PointsPrograms, LeaderboardBoards, Protocol):
     """The definitions every event needs before its transaction: cheap to cache."""
 
 
@@ -373,6 +374,7 @@ class Transaction(
     StreakWrites,
     IdempotencyWrites,
     PointsWrites,
+    LeaderboardWrites,
     Announcements,
     Protocol,
 ):

@@ -1,12 +1,16 @@
 """Definitions every event reads, cached: metrics forever, the rest briefly.
 
 Metrics never change once created, so a cached metric is always right and a miss costs one
-query. The streak setting and the points program may change: this instance forgets them at once
-when they are changed here, other instances within STREAK_SETTINGS_TTL seconds.
+query. The streak setting, the points program and the leaderboards may change: this instance
+forgets them at once when they are changed here, other instances within STREAK_SETTINGS_TTL seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from app.domain.leaderboard_ports import LeaderboardBoards
+from app.domain.leaderboards import Leaderboard
 from app.domain.model import Metric, StreakSettings
 from app.domain.points import PointsProgram
 from app.domain.ports import CoreDefinitions, PointsPrograms
@@ -22,14 +26,17 @@ class CachedDefinitions:
         self,
         inner: CoreDefinitions,
         programs: PointsPrograms,
+        boards: LeaderboardBoards,
         *,
         streak_ttl: float = STREAK_SETTINGS_TTL,
     ) -> None:
         self._inner = inner
         self._programs = programs
+        self._board_store = boards
         self._metrics: dict[tuple[int, str], Metric] = {}
         self._streaks: TtlCache[int, tuple[StreakSettings | None]] = TtlCache(streak_ttl)
         self._points: TtlCache[int, PointsProgram] = TtlCache(streak_ttl)
+        self._boards: TtlCache[int, Sequence[Leaderboard]] = TtlCache(streak_ttl)
 
     async def metric_by_key(self, tenant_id: int, key: str) -> Metric | None:
         cached = self._metrics.get((tenant_id, key))
@@ -62,3 +69,14 @@ class CachedDefinitions:
 
     def forget_points_program(self, tenant_id: int) -> None:
         self._points.forget(tenant_id)
+
+    async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
+        cached = self._boards.get(tenant_id)
+        if cached is not None:
+            return cached
+        boards = await self._board_store.leaderboards(tenant_id)
+        self._boards.put(tenant_id, boards)
+        return boards
+
+    def forget_leaderboards(self, tenant_id: int) -> None:
+        self._boards.forget(tenant_id)

@@ -513,3 +513,81 @@ class PointsAward(Model):
     class Meta:
         table = "points_award"
         indexes = (Index(fields=("user_id", "system_id", "id"), name="points_award_by_user"),)
+
+
+# `status` is what an administrator asked for (INACTIVE, LIVE, FINISHED, ARCHIVED); whether a
+# live board is scheduled, active or finished by itself is read off the clock.
+class Leaderboard(Model):
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField("models.Tenant")
+    key = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=255)
+    description = fields.TextField(null=True)
+    status = fields.CharField(max_length=16, default="INACTIVE")
+    ever_live = fields.BooleanField(default=False)
+    finished_at = fields.DatetimeField(null=True)
+    rank_by = fields.CharField(max_length=16)
+    metric: fields.ForeignKeyNullableRelation[Metric] = fields.ForeignKeyField(
+        "models.Metric", null=True
+    )
+    system: fields.ForeignKeyNullableRelation[PointsSystem] = fields.ForeignKeyField(
+        "models.PointsSystem", null=True
+    )
+    start = fields.DateField()
+    end = fields.DateField(null=True)
+    run_unit = fields.CharField(max_length=8, null=True)
+    run_interval = fields.IntField(null=True)
+    time_zone = fields.CharField(max_length=64, null=True)
+    max_participants = fields.IntField(null=True)
+    breakdown_attribute = fields.CharField(max_length=100, null=True)
+    user_attributes = fields.TextField(default="[]")
+    tie_policy = fields.CharField(max_length=16, default="SHARED")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "leaderboard"
+        unique_together = (("tenant", "key"),)
+
+
+# One user's value in one run (named by its start date) of one board. `grp` is the breakdown
+# group ("" on boards without one; NULL: the user lacks the attribute, so is not ranked);
+# `external_id` is the user's id, copied for the order's last tiebreak.
+class LeaderboardEntry(Model):
+    id = fields.BigIntField(primary_key=True)
+    board: fields.ForeignKeyRelation[Leaderboard] = fields.ForeignKeyField("models.Leaderboard")
+    run_start = fields.DateField()
+    grp = fields.CharField(max_length=255, null=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
+    external_id = fields.CharField(max_length=255)
+    value = fields.FloatField()
+    reached_at = fields.DatetimeField()
+    previous_value = fields.FloatField(null=True)
+    previous_rank = fields.IntField(null=True)
+
+    class Meta:
+        table = "leaderboard_entry"
+        unique_together = (("board", "run_start", "user"),)
+        indexes = (
+            Index(
+                fields=("board_id", "run_start", "grp", "value", "reached_at", "external_id"),
+                name="leaderboard_entry_order",
+            ),
+            Index(fields=("user_id",), name="leaderboard_entry_by_user"),
+        )
+
+
+# A run date on which the user's own value changed: after the day's last change, before its first.
+class LeaderboardDay(Model):
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[LeaderboardEntry] = fields.ForeignKeyField(
+        "models.LeaderboardEntry"
+    )
+    day = fields.DateField()
+    value = fields.FloatField()
+    rank = fields.IntField(null=True)
+    previous_value = fields.FloatField(null=True)
+    previous_rank = fields.IntField(null=True)
+
+    class Meta:
+        table = "leaderboard_day"
+        unique_together = (("entry", "day"),)

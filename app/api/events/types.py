@@ -8,9 +8,12 @@ from app.api.achievements.types import UserAchievement, unlocked
 from app.api.common import AttributeInput, attributes_of
 from app.api.context import Info
 from app.api.inputs import planned_input
+from app.api.leaderboards.types import LeaderboardChange
+from app.api.leaderboards.types import changes_of as board_changes_of
 from app.api.points.types import PointsChange, changes_of
 from app.api.streaks.types import Streak
 from app.api.users.types import UserInput
+from app.domain.leaderboards import BoardChange
 from app.domain.outcomes import CompletionOutcome, EventOutcome, TrackEvent
 from app.domain.points import PointsChange as PointsChangeModel
 
@@ -62,6 +65,7 @@ class TrackEventPayload:
         description="True when this event made the user's streak longer."
     )
     point_changes: strawberry.Private[tuple[PointsChangeModel, ...]] = ()
+    board_changes: strawberry.Private[tuple[BoardChange, ...]] = ()
 
     @strawberry.field(
         description="One entry per points system in which this event recorded an award, in "
@@ -69,6 +73,13 @@ class TrackEventPayload:
     )
     async def points(self, info: Info) -> list[PointsChange]:
         return await changes_of(info, self.point_changes)
+
+    @strawberry.field(
+        description="One entry per leaderboard where this event changed the user's value, in "
+        "board creation order. A replay returns the first response's entries."
+    )
+    async def leaderboards(self, info: Info) -> list[LeaderboardChange]:
+        return await board_changes_of(info, self.board_changes)
 
     @classmethod
     def of(
@@ -84,6 +95,7 @@ class TrackEventPayload:
             idempotent_replayed=outcome.replayed,
             streak_extended=outcome.streak_extended,
             point_changes=outcome.points,
+            board_changes=outcome.leaderboards,
         )
 
 
@@ -122,6 +134,7 @@ class CompleteAchievementPayload:
         description="Composite achievements this completion cascaded into."
     )
     point_changes: strawberry.Private[tuple[PointsChangeModel, ...]] = ()
+    board_changes: strawberry.Private[tuple[BoardChange, ...]] = ()
 
     @strawberry.field(
         description="Points this completion and its cascade awarded; empty when "
@@ -129,6 +142,13 @@ class CompleteAchievementPayload:
     )
     async def points(self, info: Info) -> list[PointsChange]:
         return await changes_of(info, self.point_changes)
+
+    @strawberry.field(
+        description="Leaderboards where those points changed the user's value; empty when "
+        "newlyCompleted is false."
+    )
+    async def leaderboards(self, info: Info) -> list[LeaderboardChange]:
+        return await board_changes_of(info, self.board_changes)
 
     @classmethod
     def of(cls, outcome: CompletionOutcome) -> CompleteAchievementPayload:
@@ -138,4 +158,5 @@ class CompleteAchievementPayload:
             newly_completed=outcome.newly_completed,
             also_completed=[unlocked(u) for u in outcome.also_completed],
             point_changes=outcome.points,
+            board_changes=outcome.leaderboards,
         )

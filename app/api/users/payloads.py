@@ -4,6 +4,8 @@ import strawberry
 
 from app.api.achievements.types import UserAchievement, unlocked
 from app.api.context import Info
+from app.api.leaderboards.types import LeaderboardChange
+from app.api.leaderboards.types import changes_of as board_changes_of
 from app.api.points.types import PointsChange, changes_of
 from app.api.users.types import User
 from app.domain.outcomes import IdentifyOutcome
@@ -33,3 +35,7 @@ class IdentifyPayload:
     )
     async def points(self, info: Info) -> list[PointsChange]:
         return await changes_of(info, self.outcome.points)
+
+    @strawberry.field(description="Leaderboards where this call changed the user's value.")
+    async def leaderboards(self, info: Info) -> list[LeaderboardChange]:
+        return await board_changes_of(info, self.outcome.leaderboards)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -8,6 +9,8 @@ from app.api.achievements.types import UserAchievement
 from app.api.common import Attribute, AttributeInput, attributes_of
 from app.api.context import Info
 from app.api.inputs import planned_input
+from app.api.leaderboards.schema import user_leaderboard
+from app.api.leaderboards.types import UserLeaderboard
 from app.api.points.types import UserPoints
 from app.api.streaks.types import Streak
 from app.domain import model, queries
@@ -96,6 +99,23 @@ class User:
             user_attributes=self.model.attributes,
             total=totals.get(self.model.pk, 0),
         )
+
+    @strawberry.field(
+        description="Null when no leaderboard with this key is visible to the caller."
+    )
+    async def leaderboard(
+        self,
+        info: Info,
+        key: str,
+        run: Annotated[
+            date | None,
+            strawberry.argument(
+                description="Any date inside the run; defaults to the run containing the "
+                "user's today."
+            ),
+        ] = None,
+    ) -> UserLeaderboard | None:
+        return await user_leaderboard(info, self.model, key, run)
 
     async def _standing(self, info: Info) -> Standing | None:
         standing: Standing | None = await info.context.loaders.standing_by_user_id.load(

@@ -1,0 +1,148 @@
+"""Counting toward leaderboards: the one path by which an operation moves users on boards.
+
+An operation hands over what it changed (`BoardFacts`: a metric's event, the points it
+awarded, the streak it extended); each board that counts now and ranks by that picks the run
+the change's date falls in (in the board's zone, else the user's), and the user's row in it
+moves inside the operation's own transaction, so a board never disagrees with the totals.
+What each move did is reported (`BoardChange`) and stays readable as the user's history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Noted
+from app.domain.leaderboard_ranks import rank_at, threshold_of
+from app.domain.leaderboard_runs import Run
+from app.domain.leaderboards import BoardChange, Leaderboard, RankBy
+from app.domain.model import User
+from app.domain.points import PointsChange
+from app.domain.streaks import StreakView
+
+__all__ = ["BoardFacts", "count_on_boards", "regroup"]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardFacts:
+    """`at` is the event time of the metric value (and of the streak it extended)."""
+
+    at: datetime
+    metric: tuple[int, float] | None = None
+    points: Sequence[PointsChange] = ()
+    streak: StreakView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Contribution:
+    at: datetime
+    delta: float | None = None
+    level: float | None = None
+
+
+async def count_on_boards(
+    store: LeaderboardWrites,
+    boards: Sequence[Leaderboard],
+    user: User,
+    facts: BoardFacts,
+    now: datetime,
+) -> tuple[BoardChange, ...]:
+    """In board creation order; a board the user does not take part in, or whose run for the
+    change's date is closed or absent, is left as it is."""
+    changes: list[BoardChange] = []
+    for board in boards:
+        if not board.counts_changes(now) or not board.takes_part(user.attributes):
+            continue
+        group = board.group_of(user.attributes)
+        if group is None:
+            continue
+        for run, contribution in _by_run(board, user, _contributions(board, facts), now):
+            move = Move(
+                board.id,
+                run.start,
+                group,
+                user.pk,
+                user.id,
+                contribution.at,
+                board.calendar.run_date(contribution.at, user.tz),
+                contribution.delta,
+                contribution.level,
+            )
+            moved = await store.move_on_board(move, board.max_participants)
+            changes.append(await _report(store, board, run, move, moved))
+    return tuple(changes)
+
+
+async def regroup(
+    store: LeaderboardWrites, boards: Sequence[Leaderboard], user: User, now: datetime
+) -> None:
+    """A user whose breakdown attribute changed moves, values and all, to the new group in
+    every run still counting (to no group when the attribute is gone)."""
+    for board in boards:
+        if board.breakdown_attribute is None or not board.counts_changes(now):
+            continue
+        oldest = board.oldest_open_run(now)
+        if oldest is not None:
+            await store.regroup(user.pk, board.id, board.group_of(user.attributes), oldest.start)
+
+
+def _contributions(board: Leaderboard, facts: BoardFacts) -> list[_Contribution]:
+    if board.rank_by is RankBy.METRIC:
+        if facts.metric is None or facts.metric[0] != board.metric_id:
+            return []
+        return [_Contribution(facts.at, delta=facts.metric[1])]
+    if board.rank_by is RankBy.POINTS:
+        return [
+            _Contribution(award.awarded_at, delta=float(award.awarded))
+            for change in facts.points
+            if change.system_id == board.system_id
+            for award in change.awards
+        ]
+    streak = facts.streak
+    if streak is None or streak.length < 1:
+        return []
+    return [_Contribution(facts.at, level=float(streak.length))]
+
+
+def _by_run(
+    board: Leaderboard, user: User, contributions: list[_Contribution], now: datetime
+) -> list[tuple[Run, _Contribution]]:
+    """Contributions summed per run still counting; a run's latest instant is its reach."""
+    runs: dict[int, Run] = {}
+    summed: dict[int, list[_Contribution]] = defaultdict(list)
+    for contribution in contributions:
+        run = board.run_for(board.calendar.run_date(contribution.at, user.tz))
+        if run is None or (run.closes_at is not None and now >= run.closes_at):
+            continue
+        runs[run.index] = run
+        summed[run.index].append(contribution)
+    return [(runs[index], _merged(parts)) for index, parts in sorted(summed.items())]
+
+
+def _merged(parts: list[_Contribution]) -> _Contribution:
+    at = max(p.at for p in parts)
+    if parts[0].level is not None:
+        return _Contribution(at, level=max(p.level or 0.0 for p in parts))
+    return _Contribution(at, delta=sum(p.delta or 0.0 for p in parts))
+
+
+async def _report(
+    store: LeaderboardWrites, board: Leaderboard, run: Run, move: Move, moved: Moved
+) -> BoardChange:
+    policy, cap = board.tie_policy, board.max_participants
+    rank = rank_at(policy, moved.after_place, cap)
+    previous_rank = rank_at(policy, moved.before_place, cap) if moved.before_place else None
+    previous_value = moved.before.value if moved.before else None
+    await store.note_move(Noted(move, rank, previous_rank, previous_value))
+    return BoardChange(
+        board.id,
+        run.index,
+        move.group,
+        moved.after.value,
+        previous_value,
+        rank,
+        previous_rank,
+        threshold_of(moved.rows, cap, moved.lowest_ranked),
+    )

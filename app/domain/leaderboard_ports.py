@@ -1,0 +1,143 @@
+"""What leaderboards need of storage: moving one user's value in one run, and reading pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from app.domain.leaderboard_ranks import Place
+from app.domain.leaderboards import Leaderboard
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A row's sort key: its value, and when it was reached (the first tiebreak)."""
+
+    value: float
+    reached_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One change to one user's value in one run and group: `delta` is added (METRIC, POINTS)
+    or `level` replaces the value (STREAK); `day` is the run date it falls on."""
+
+    board_id: int
+    run_start: date
+    group: str
+    user_pk: int
+    user_id: str
+    at: datetime
+    day: date
+    delta: float | None = None
+    level: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """The row before and after a move, where it stood each time, how many rows its group has
+    now, and the value of the last row a cap of `max_participants` would keep."""
+
+    before: Standing | None
+    before_place: Place | None
+    after: Standing
+    after_place: Place
+    rows: int
+    lowest_ranked: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """What a move left behind for `User.leaderboard`: the rank and value before the user's
+    latest change, and the day's line of history."""
+
+    move: Move
+    rank: int | None
+    previous_rank: int | None
+    previous_value: float | None
+
+
+class LeaderboardWrites(Protocol):
+    """Runs inside the operation's transaction, which holds the user's row lock: a user's own
+    row is never moved by two transactions at once."""
+
+    async def move_on_board(self, move: Move, max_participants: int | None) -> Moved: ...
+    async def note_move(self, noted: Noted) -> None: ...
+    async def regroup(self, user_pk: int, board_id: int, group: str | None, since: date) -> None:
+        """Moves the user's rows of runs starting on or after `since` to `group` (None: no
+        group, so neither ranked nor counted)."""
+        ...
+
+
+class LeaderboardBoards(Protocol):
+    async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
+        """Every board of the tenant, in creation order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A row as others see it: the user's id and name only."""
+
+    user_id: str
+    name: str | None
+    value: float
+    reached_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PageRows:
+    """Consecutive rows of a group in order; `first` is where the first of them stands."""
+
+    rows: Sequence[Ranked]
+    first: Place | None
+    size: int
+    lowest_ranked: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A user's own row in a run; `place` is None when the user is in no group."""
+
+    id: int
+    group: str | None
+    value: float
+    previous_value: float | None
+    previous_rank: int | None
+    place: Place | None
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    day: date
+    value: float
+    rank: int | None
+    previous_value: float | None
+    previous_rank: int | None
+
+
+class LeaderboardReads(Protocol):
+    """Each method is a constant number of statements, whatever the page or the group size."""
+
+    async def page(
+        self, board_id: int, run_start: date, group: str, start: int, limit: int, cap: int | None
+    ) -> PageRows:
+        """`limit` rows from position `start` (0-based), never past the cap."""
+        ...
+
+    async def position_of(
+        self, board_id: int, run_start: date, group: str, user_id: str
+    ) -> int | None:
+        """How many rows precede the user's in the group; None when the user has none there."""
+        ...
+
+    async def entry(self, board_id: int, run_start: date, user_pk: int) -> Entry | None: ...
+    async def days(self, entry_id: int, limit: int) -> list[Day]:
+        """Newest first."""
+        ...
+
+    async def user_zone(self, tenant_id: int, user_id: str) -> str | None:
+        """None when there is no such user."""
+        ...
