@@ -11,12 +11,13 @@ from app.api.badges.schema import BadgeMutations
 from app.api.events.schema import EventMutations
 from app.api.keys.schema import KeyMutations
 from app.api.leaderboards.schema import LeaderboardMutations, LeaderboardQueries
+from app.api.leaderboards.subscription import LeaderboardSubscriptions
 from app.api.limits import Limits
 from app.api.metrics.schema import MetricMutations, MetricQueries
 from app.api.points.schema import PointsMutations, PointsQueries
 from app.api.policy import DocumentPolicy, RequestPolicy
 from app.api.streaks.schema import StreakMutations, StreakQueries
-from app.api.subscriptions import Subscription
+from app.api.subscriptions import AchievementSubscriptions
 from app.api.users.schema import UserMutations, UserQueries
 from app.api.webhooks.schema import WebhookMutations, WebhookQueries
 
@@ -47,6 +48,8 @@ Mutation = merge_types(
         BadgeMutations,
     ),
 )
+
+Subscription = merge_types("Subscription", (AchievementSubscriptions, LeaderboardSubscriptions))
 
 
 def build_schema(limits: Limits) -> strawberry.Schema:

@@ -24,7 +24,7 @@ from app.infra.pubsub import Broker, SubscriberOverflow
 
 SEEN_LIMIT = 10_000
 # The announcements subscriptions serve: only these are put on the broker.
-SERVED = frozenset({EventType.ACHIEVEMENT_COMPLETED})
+SERVED = frozenset({EventType.ACHIEVEMENT_COMPLETED, EventType.LEADERBOARD_CHANGED})
 
 
 @strawberry.type
@@ -35,7 +35,7 @@ class AchievementUnlocked:
 
 
 @strawberry.type
-class Subscription:
+class AchievementSubscriptions:
     @strawberry.subscription(
         description=(
             "Unlocks as they are committed. A user token sees only its own user; "

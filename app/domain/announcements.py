@@ -35,6 +35,7 @@ class EventType(enum.StrEnum):
     POINTS_LEVEL_CHANGED = "points.level_changed"
     POINTS_BOOST_STARTED = "points.boost_started"
     POINTS_BOOST_FINISHED = "points.boost_finished"
+    LEADERBOARD_CHANGED = "leaderboard.changed"
     USER_CREATED = "user.created"
 
 
@@ -321,6 +322,28 @@ class BoostFinished:
         return cls(int(data["boostId"]))
 
 
+@dataclass(frozen=True, slots=True)
+class LeaderboardChanged:
+    """A move reached into the first 100 rows of a group of a run (before or after it): what
+    live standings watch. Ids only: readers read the standings as they are when they look."""
+
+    board_id: int
+    run_start: date
+    group: str
+    type: ClassVar[EventType] = EventType.LEADERBOARD_CHANGED
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "boardId": self.board_id,
+            "runStart": self.run_start.isoformat(),
+            "group": self.group,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> LeaderboardChanged:
+        return cls(int(data["boardId"]), date.fromisoformat(data["runStart"]), str(data["group"]))
+
+
 Announcement = (
     AchievementCompleted
     | UserCreated
@@ -332,6 +355,7 @@ Announcement = (
     | PointsLevelChanged
     | BoostStarted
     | BoostFinished
+    | LeaderboardChanged
 )
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
@@ -346,6 +370,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
     EventType.POINTS_LEVEL_CHANGED: PointsLevelChanged.from_data,
     EventType.POINTS_BOOST_STARTED: BoostStarted.from_data,
     EventType.POINTS_BOOST_FINISHED: BoostFinished.from_data,
+    EventType.LEADERBOARD_CHANGED: LeaderboardChanged.from_data,
 }
 
 

@@ -27,8 +27,7 @@ from app.domain.event_tracking import (
     track_in,
     user_news,
 )
-from app.domain.leaderboard_counting import BoardFacts, count_on_boards, regroup
-from app.domain.leaderboards import BoardChange
+from app.domain.leaderboard_counting import BoardFacts, BoardsOutcome, count_on_boards, regroup
 from app.domain.model import (
     Achievement,
     AchievementStatus,
@@ -137,14 +136,14 @@ class EventEngine:
             facts = OperationFacts(at=now, created=upserted.created, unlocks=others + made)
             points = await award_operation(tx, tenant, rules.points, user, facts, now)
             await tx.announce(tenant, points.news, now)
-            boards = await _count_points(tx, rules, upserted, points.changes, now)
+            boards = await _count_points(tx, tenant, rules, upserted, points.changes, now)
             if made:
                 outcome = CompletionOutcome(
                     unlock=made[0],
                     newly_completed=True,
                     also_completed=tuple(others + made[1:]),
                     points=points.changes,
-                    leaderboards=boards,
+                    leaderboards=boards.changes,
                 )
             else:
                 existing = await tx.completion_of(user.pk, achievement.id)
@@ -162,7 +161,8 @@ class EventEngine:
                     also_completed=tuple(others),
                 )
         completed = len(outcome.also_completed) + (1 if outcome.newly_completed else 0)
-        self._on_commit(Committed(0, completed, completed + len(news) + len(points.news)))
+        announced = completed + len(news) + len(points.news) + len(boards.news)
+        self._on_commit(Committed(0, completed, announced))
         return outcome
 
     async def identify(self, caller: Caller, profile: UserProfile) -> IdentifyOutcome:
@@ -180,11 +180,11 @@ class EventEngine:
             facts = OperationFacts(at=now, created=upserted.created, unlocks=unlocks)
             points = await award_operation(tx, tenant, rules.points, upserted.user, facts, now)
             await tx.announce(tenant, points.news, now)
-            boards = await _count_points(tx, rules, upserted, points.changes, now)
-        announced = len(unlocks) + len(news) + len(points.news)
+            boards = await _count_points(tx, tenant, rules, upserted, points.changes, now)
+        announced = len(unlocks) + len(news) + len(points.news) + len(boards.news)
         self._on_commit(Committed(0, len(unlocks), announced))
         return IdentifyOutcome(
-            upserted.user, upserted.created, tuple(unlocks), points.changes, boards
+            upserted.user, upserted.created, tuple(unlocks), points.changes, boards.changes
         )
 
     async def grant_streak_freezes(self, caller: Caller, user_id: str, count: int) -> StreakView:
@@ -214,18 +214,20 @@ class EventEngine:
 
 async def _count_points(
     tx: Transaction,
+    tenant_id: int,
     rules: Rules,
     upserted: UpsertedUser,
     points: Sequence[PointsChange],
     now: datetime,
-) -> tuple[BoardChange, ...]:
+) -> BoardsOutcome:
     """What an operation without an event moves on boards: its user's group, and the points
-    it awarded."""
+    it awarded; announced here."""
     if upserted.attributes_changed:
         await regroup(tx, rules.boards, upserted.user, now)
-    return await count_on_boards(
-        tx, rules.boards, upserted.user, BoardFacts(now, points=points), now
-    )
+    facts = BoardFacts(now, points=points)
+    outcome = await count_on_boards(tx, rules.boards, upserted.user, facts, now)
+    await tx.announce(tenant_id, outcome.news, now)
+    return outcome
 
 
 async def _requalify(

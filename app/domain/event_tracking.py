@@ -152,6 +152,7 @@ async def track_in(
         ),
         now,
     )
+    await tx.announce(tenant_id, boards.news, now)
     outcome = EventOutcome(
         event_id=recorded.event_id,
         metric_key=metric.key,
@@ -161,13 +162,13 @@ async def track_in(
         streak_extended=streak_extended,
         idempotency_key=command.idempotency_key,
         points=points.changes,
-        leaderboards=boards,
+        leaderboards=boards.changes,
     )
     if command.idempotency_key is not None:
         await tx.store_idempotent_response(
             tenant_id, command.idempotency_key, idempotency.dump_outcome(outcome)
         )
-    announced = len(unlocks) + len(news) + len(points.news)
+    announced = len(unlocks) + len(news) + len(points.news) + len(boards.news)
     return Tracked(outcome, Committed(1, len(unlocks), announced))
 
 

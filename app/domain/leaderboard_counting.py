@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.announcements import Announcement, LeaderboardChanged
 from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Noted
 from app.domain.leaderboard_ranks import rank_at, threshold_of
 from app.domain.leaderboard_runs import Run
@@ -22,7 +23,10 @@ from app.domain.model import User
 from app.domain.points import PointsChange
 from app.domain.streaks import StreakView
 
-__all__ = ["BoardFacts", "count_on_boards", "regroup"]
+# Live standings show at most this many rows (a page's limit).
+WATCHED_ROWS = 100
+
+__all__ = ["BoardFacts", "BoardsOutcome", "count_on_boards", "regroup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +46,24 @@ class _Contribution:
     level: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BoardsOutcome:
+    changes: tuple[BoardChange, ...] = ()
+    news: tuple[Announcement, ...] = ()
+
+
 async def count_on_boards(
     store: LeaderboardWrites,
     boards: Sequence[Leaderboard],
     user: User,
     facts: BoardFacts,
     now: datetime,
-) -> tuple[BoardChange, ...]:
+) -> BoardsOutcome:
     """In board creation order; a board the user does not take part in, or whose run for the
-    change's date is closed or absent, is left as it is."""
+    change's date is closed or absent, is left as it is. A move within the first rows of its
+    group is news for live standings."""
     changes: list[BoardChange] = []
+    news: list[Announcement] = []
     for board in boards:
         if not board.counts_changes(now) or not board.takes_part(user.attributes):
             continue
@@ -72,7 +84,16 @@ async def count_on_boards(
             )
             moved = await store.move_on_board(move, board.max_participants)
             changes.append(await _report(store, board, run, move, moved))
-    return tuple(changes)
+            if _near_the_top(moved):
+                news.append(LeaderboardChanged(board.id, run.start, group))
+    return BoardsOutcome(tuple(changes), tuple(news))
+
+
+def _near_the_top(moved: Moved) -> bool:
+    """Whether the row was, or now is, among the first WATCHED_ROWS: the most any live
+    standings show."""
+    before = moved.before_place.ahead if moved.before_place else WATCHED_ROWS
+    return min(before, moved.after_place.ahead) < WATCHED_ROWS
 
 
 async def regroup(

@@ -34,6 +34,16 @@ class Move:
     delta: float | None = None
     level: float | None = None
 
+    def applied_to(self, before: Standing | None) -> Standing:
+        """A sum keeps its latest instant as its reach; a level is reached when it changes."""
+        if self.level is not None:
+            if before is not None and before.value == self.level:
+                return before
+            return Standing(self.level, self.at)
+        value = (before.value if before else 0.0) + (self.delta or 0.0)
+        reached_at = max(before.reached_at, self.at) if before else self.at
+        return Standing(value, reached_at)
+
 
 @dataclass(frozen=True, slots=True)
 class Moved:

@@ -25,7 +25,9 @@ __all__ = [
     "Standings",
     "UserPlace",
     "check_history_days",
-    "check_runs_limit",
+    "check_page_limit",
+    "group_read",
+    "next_turn",
     "readable",
     "run_for_reader",
     "standings",
@@ -105,9 +107,8 @@ async def standings(
 ) -> Standings:
     """With `around_user_id` the page starts `offset` rows after that user's own row (clamped
     at the top), and is empty when the user is not ranked."""
-    group = _group(board, breakdown_value)
-    if not 1 <= limit <= MAX_PAGE:
-        raise BadUserInput(f"limit must be 1-{MAX_PAGE}", field="limit")
+    group = group_read(board, breakdown_value)
+    check_page_limit(limit)
     cap = board.max_participants
     start = offset
     if around_user_id is None:
@@ -152,10 +153,26 @@ async def user_place(
     )
 
 
-def check_runs_limit(limit: int) -> int:
+def check_page_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_PAGE:
         raise BadUserInput(f"limit must be 1-{MAX_PAGE}", field="limit")
     return limit
+
+
+def next_turn(board: Leaderboard, now: datetime, reader_zone: str | None) -> datetime | None:
+    """The next instant the clock alone changes what a reader of the current run sees: the
+    current run opening or closing, or the reader's today reaching the following run's first
+    date (midnight where the board reads dates: its zone, else the reader's, else UTC).
+    None when nothing more is due."""
+    current = run_for_reader(board, now, None, reader_zone)
+    zone = board.calendar.time_zone or reader_zone or "UTC"
+    due: list[datetime] = [current.opens_at]
+    if current.closes_at is not None:
+        due.append(current.closes_at)
+    for run in (current, board.run(current.index + 1)):
+        if run is not None:
+            due.append(period_start_instant(run.start, zone).astimezone(UTC))
+    return min((instant for instant in due if instant > now), default=None)
 
 
 def check_history_days(days: int) -> int:
@@ -182,7 +199,8 @@ def _ends_at(board: Leaderboard, run: Run, user: User) -> datetime | None:
     return local_end
 
 
-def _group(board: Leaderboard, breakdown_value: str | None) -> str:
+def group_read(board: Leaderboard, breakdown_value: str | None) -> str:
+    """The group a reader names: a breakdownValue exactly when the board is split by one."""
     if board.breakdown_attribute is None:
         if breakdown_value is not None:
             raise BadUserInput(f"{board.key!r} has no breakdownAttribute", field="breakdownValue")

@@ -130,7 +130,7 @@ class LeaderboardRows(Statements):
             before_place = await place_of(
                 conn, move.board_id, move.run_start, move.group, before, move.user_id
             )
-        after = _moved(before, move)
+        after = move.applied_to(before)
         await self._store(move, after, current)
         after_place = await place_of(
             conn, move.board_id, move.run_start, move.group, after, move.user_id
@@ -201,14 +201,3 @@ def _standing(row: Row | None) -> Standing | None:
     if row is None:
         return None
     return Standing(float(row["value"]), as_datetime(row["reached_at"]))
-
-
-def _moved(before: Standing | None, move: Move) -> Standing:
-    """A sum keeps its latest instant as its reach; a level is reached when it changes."""
-    if move.level is not None:
-        if before is not None and before.value == move.level:
-            return before
-        return Standing(move.level, move.at)
-    value = (before.value if before else 0.0) + (move.delta or 0.0)
-    reached_at = max(before.reached_at, move.at) if before else move.at
-    return Standing(value, reached_at)

@@ -155,6 +155,7 @@ AREAS = {
     "badges": ["badges.graphql"],
     "streak-freezes": ["streak-freezes.graphql"],
     "points": ["points.graphql"],
+    "leaderboards": ["points.graphql", "leaderboards.graphql"],
 }
 
 

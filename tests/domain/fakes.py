@@ -18,6 +18,9 @@ from typing import Any
 
 from app.domain.announcements import Announcement, Published
 from app.domain.idempotency import WINDOW
+from app.domain.leaderboard_ports import Move, Moved, Noted, Standing
+from app.domain.leaderboard_ranks import Place
+from app.domain.leaderboards import Leaderboard
 from app.domain.model import (
     Achievement,
     AchievementStatus,
@@ -50,6 +53,13 @@ from app.domain.triggers import UserStanding
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class BoardRow:
+    group: str | None
+    user_id: str
+    standing: Standing
+
+
 @dataclass
 class State:
     """Everything a tenant's database would hold, keyed as its unique constraints are."""
@@ -78,6 +88,10 @@ class State:
     points_totals: dict[tuple[int, int], int] = field(default_factory=dict)
     points_awards: list[tuple[int, PointsAward, bool]] = field(default_factory=list)
     """(user pk, award, silent) in the order applied."""
+    leaderboards: list[Leaderboard] = field(default_factory=list)
+    board_rows: dict[tuple[int, date, int], BoardRow] = field(default_factory=dict)
+    """(board id, run start, user pk) -> the user's row in that run."""
+    board_notes: list[Noted] = field(default_factory=list)
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -392,6 +406,52 @@ class FakeTransaction:
     def _standing(self, user_pk: int) -> UserStanding:
         return standing_of(self.s, user_pk)
 
+    # LeaderboardWrites
+
+    async def move_on_board(self, move: Move, max_participants: int | None) -> Moved:
+        key = (move.board_id, move.run_start, move.user_pk)
+        current = self.s.board_rows.get(key)
+        before = current.standing if current else None
+        before_place = None
+        if current is not None and current.group == move.group:
+            before_place = self._place(move, current.standing)
+        after = move.applied_to(before)
+        self.s.board_rows[key] = BoardRow(move.group, move.user_id, after)
+        group = sorted(
+            self._group(move), key=lambda r: (-r.standing.value, r.standing.reached_at, r.user_id)
+        )
+        lowest = None
+        if max_participants is not None and len(group) >= max_participants:
+            lowest = group[max_participants - 1].standing.value
+        return Moved(before, before_place, after, self._place(move, after), len(group), lowest)
+
+    async def note_move(self, noted: Noted) -> None:
+        self.s.board_notes.append(noted)
+
+    async def regroup(self, user_pk: int, board_id: int, group: str | None, since: date) -> None:
+        for (board, start, pk), row in list(self.s.board_rows.items()):
+            if pk == user_pk and board == board_id and start >= since:
+                self.s.board_rows[(board, start, pk)] = replace(row, group=group)
+
+    def _group(self, move: Move) -> list[BoardRow]:
+        return [
+            row
+            for (board, start, _), row in self.s.board_rows.items()
+            if board == move.board_id and start == move.run_start and row.group == move.group
+        ]
+
+    def _place(self, move: Move, standing: Standing) -> Place:
+        """Counted by brute force over the group, the reference for the SQL count."""
+        others = [r for r in self._group(move) if r.user_id != move.user_id]
+        greater = [r.standing.value for r in others if r.standing.value > standing.value]
+        ahead = [
+            r
+            for r in others
+            if (-r.standing.value, r.standing.reached_at, r.user_id)
+            < (-standing.value, standing.reached_at, move.user_id)
+        ]
+        return Place(len(ahead), len(greater), len(set(greater)))
+
 
 class FakeDefinitions:
     """The `Definitions` port over a FakeDatabase's metrics and streak settings."""
@@ -407,6 +467,9 @@ class FakeDefinitions:
 
     async def points_program(self, tenant_id: int) -> PointsProgram:
         return self._db.state.points_program
+
+    async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
+        return self._db.state.leaderboards
 
 
 class SteppingClock:

@@ -15,7 +15,7 @@ from app.domain import leaderboards as domain
 from app.domain.model import Caller, User
 
 
-async def _board(info: Info, caller: Caller, key: str) -> domain.Leaderboard | None:
+async def readable_board(info: Info, caller: Caller, key: str) -> domain.Leaderboard | None:
     """Null for a board the caller may not read, as for one that does not exist."""
     boards = await info.context.services.definitions.leaderboards(caller.tenant_id)
     now = info.context.services.clock()
@@ -25,7 +25,7 @@ async def _board(info: Info, caller: Caller, key: str) -> domain.Leaderboard | N
     return None
 
 
-async def _reader_zone(info: Info, caller: Caller, around_user_id: str | None) -> str | None:
+async def reader_zone(info: Info, caller: Caller, around_user_id: str | None) -> str | None:
     """Whose today picks the run of a board read in each user's zone: the user paged around,
     else the user token's user, else nobody's (UTC)."""
     user_id = around_user_id or caller.user_id
@@ -39,7 +39,7 @@ async def user_leaderboard(
 ) -> UserLeaderboard | None:
     """`User.leaderboard`: the user's place in the run holding `run`, else their today's."""
     caller = info.context.caller
-    board = await _board(info, caller, key)
+    board = await readable_board(info, caller, key)
     if board is None:
         return None
     now = info.context.services.clock()
@@ -89,11 +89,11 @@ class LeaderboardQueries:
         ] = None,
     ) -> LeaderboardStandings | None:
         caller = permissions.any_caller(info)
-        board = await _board(info, caller, key)
+        board = await readable_board(info, caller, key)
         if board is None:
             return None
         now = info.context.services.clock()
-        zone = await _reader_zone(info, caller, around_user_id)
+        zone = await reader_zone(info, caller, around_user_id)
         chosen = views.run_for_reader(board, now, run, zone)
         page = await views.standings(
             info.context.services.leaderboard_reads,

@@ -153,7 +153,7 @@ class Leaderboard:
 
     @strawberry.field(description="Runs that have opened, newest first.")
     def runs(self, limit: int = 10) -> list[LeaderboardRun]:
-        limit = views.check_runs_limit(limit)
+        limit = views.check_page_limit(limit)
         opened = self.model.calendar.opened_runs(self.now, limit)
         cut = [self.model.run(r.index) for r in opened]
         return [LeaderboardRun.of(self.model, r, self.now) for r in cut if r is not None]

@@ -12,6 +12,7 @@ from app.domain.announcements import (
     Announcement,
     BoostFinished,
     BoostStarted,
+    LeaderboardChanged,
     StreakGrew,
 )
 from app.domain.queries import UserAchievementView
@@ -21,7 +22,7 @@ from app.domain.webhooks.payloads import Subjects, minified
 
 def body(message_id: str, event: Announcement, at: datetime, subjects: Subjects) -> str | None:
     """A `Render`: Trophy's body carries no id or time (the headers do)."""
-    if isinstance(event, BoostStarted | BoostFinished):
+    if isinstance(event, BoostStarted | BoostFinished | LeaderboardChanged):
         return None
     user = subjects.users.get(event.user_id)
     if user is None:

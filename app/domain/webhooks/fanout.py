@@ -16,6 +16,7 @@ from app.domain.announcements import (
     AchievementCompleted,
     BoostFinished,
     BoostStarted,
+    LeaderboardChanged,
     PointsChanged,
     PointsLevelChanged,
     Published,
@@ -25,7 +26,7 @@ from app.domain.webhooks.payloads import Render, event_type
 from app.domain.webhooks.ports import WebhookStore
 from app.domain.webhooks.signing import message_id
 
-ABOUT_NO_USER = (BoostStarted, BoostFinished)
+ABOUT_NO_USER = (BoostStarted, BoostFinished, LeaderboardChanged)
 ABOUT_POINTS = (PointsChanged, PointsLevelChanged, BoostStarted, BoostFinished)
 
 
@@ -51,11 +52,7 @@ async def queue_deliveries(
             continue
         subjects = await store.subjects(
             tenant_id,
-            {
-                p.event.user_id
-                for p, _ in wanted
-                if not isinstance(p.event, BoostStarted | BoostFinished)
-            },
+            {p.event.user_id for p, _ in wanted if not isinstance(p.event, ABOUT_NO_USER)},
             {
                 p.event.achievement_id
                 for p, _ in wanted

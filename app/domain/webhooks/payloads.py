@@ -21,6 +21,7 @@ from app.domain.announcements import (
     BoostStarted,
     FreezesConsumed,
     FreezesEarned,
+    LeaderboardChanged,
     PointsChanged,
     PointsLevelChanged,
     StreakGrew,
@@ -145,6 +146,8 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
             if boost is None:
                 return None
             return {"boost": boost_object(boost, subjects.points, status)}
+        case LeaderboardChanged():
+            return None  # live standings watch it; its webhook body is not rendered yet
 
 
 def _about_user(user_id: str, subjects: Subjects, data: Json) -> Json | None:
