@@ -16,8 +16,9 @@ from datetime import datetime
 
 from app.domain.announcements import Announcement, LeaderboardChanged
 from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Noted
-from app.domain.leaderboard_ranks import rank_at, threshold_of
+from app.domain.leaderboard_ranks import Place, rank_at, threshold_of
 from app.domain.leaderboard_runs import Run
+from app.domain.leaderboard_views import counting_of
 from app.domain.leaderboards import BoardChange, Leaderboard, RankBy
 from app.domain.model import User
 from app.domain.points import PointsChange
@@ -82,7 +83,7 @@ async def count_on_boards(
                 contribution.delta,
                 contribution.level,
             )
-            moved = await store.move_on_board(move, board.max_participants)
+            moved = await store.move_on_board(move, counting_of(board))
             changes.append(await _report(store, board, run, move, moved))
             if _near_the_top(moved):
                 news.append(LeaderboardChanged(board.id, run.start, group))
@@ -90,10 +91,17 @@ async def count_on_boards(
 
 
 def _near_the_top(moved: Moved) -> bool:
-    """Whether the row was, or now is, among the first WATCHED_ROWS: the most any live
-    standings show."""
-    before = moved.before_place.ahead if moved.before_place else WATCHED_ROWS
-    return min(before, moved.after_place.ahead) < WATCHED_ROWS
+    """Whether the row was, or now is, possibly among the first WATCHED_ROWS (the most any
+    live standings show). Every count of a place is at most its `ahead`, so the smallest one
+    counted never misses a row near the top; a row it lets through in vain costs a watcher
+    one read that finds nothing changed."""
+    before = _at_most_ahead(moved.before_place) if moved.before_place else WATCHED_ROWS
+    return min(before, _at_most_ahead(moved.after_place)) < WATCHED_ROWS
+
+
+def _at_most_ahead(place: Place) -> int:
+    counted = [c for c in (place.ahead, place.greater, place.distinct_greater) if c is not None]
+    return min(counted)
 
 
 async def regroup(
@@ -106,7 +114,9 @@ async def regroup(
             continue
         oldest = board.oldest_open_run(now)
         if oldest is not None:
-            await store.regroup(user.pk, board.id, board.group_of(user.attributes), oldest.start)
+            await store.regroup(
+                user.pk, board.id, board.group_of(user.attributes), oldest.start, counting_of(board)
+            )
 
 
 def _contributions(board: Leaderboard, facts: BoardFacts) -> list[_Contribution]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from app.domain.leaderboard_ranks import Place
+from app.domain.leaderboard_ranks import Counting, Place
 from app.domain.leaderboards import Leaderboard
 
 
@@ -47,8 +47,8 @@ class Move:
 
 @dataclass(frozen=True, slots=True)
 class Moved:
-    """The row before and after a move, where it stood each time, how many rows its group has
-    now, and the value of the last row a cap of `max_participants` would keep."""
+    """The row before and after a move, where it stood each time (with the counts `counting`
+    wants), how many rows its group has now, and the value of the last row its cap keeps."""
 
     before: Standing | None
     before_place: Place | None
@@ -73,9 +73,11 @@ class LeaderboardWrites(Protocol):
     """Runs inside the operation's transaction, which holds the user's row lock: a user's own
     row is never moved by two transactions at once."""
 
-    async def move_on_board(self, move: Move, max_participants: int | None) -> Moved: ...
+    async def move_on_board(self, move: Move, counting: Counting) -> Moved: ...
     async def note_move(self, noted: Noted) -> None: ...
-    async def regroup(self, user_pk: int, board_id: int, group: str | None, since: date) -> None:
+    async def regroup(
+        self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
+    ) -> None:
         """Moves the user's rows of runs starting on or after `since` to `group` (None: no
         group, so neither ranked nor counted)."""
         ...
@@ -132,7 +134,13 @@ class LeaderboardReads(Protocol):
     """Each method is a constant number of statements, whatever the page or the group size."""
 
     async def page(
-        self, board_id: int, run_start: date, group: str, start: int, limit: int, cap: int | None
+        self,
+        board_id: int,
+        run_start: date,
+        group: str,
+        start: int,
+        limit: int,
+        counting: Counting,
     ) -> PageRows:
         """`limit` rows from position `start` (0-based), never past the cap."""
         ...
@@ -143,7 +151,9 @@ class LeaderboardReads(Protocol):
         """How many rows precede the user's in the group; None when the user has none there."""
         ...
 
-    async def entry(self, board_id: int, run_start: date, user_pk: int) -> Entry | None: ...
+    async def entry(
+        self, board_id: int, run_start: date, user_pk: int, counting: Counting
+    ) -> Entry | None: ...
     async def days(self, entry_id: int, limit: int) -> list[Day]:
         """Newest first."""
         ...

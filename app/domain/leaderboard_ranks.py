@@ -13,29 +13,57 @@ from dataclasses import dataclass
 
 from app.domain.leaderboards import TiePolicy
 
-__all__ = ["Place", "page_ranks", "participants", "rank_at", "threshold_of"]
+__all__ = ["Counting", "Place", "page_ranks", "participants", "rank_at", "threshold_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """A board's rank rule: its tie policy and cap, and so which counts a rank needs. Storage
+    counts only those: each is an index range of its own, and on a large group the distinct
+    values above a row cost most."""
+
+    policy: TiePolicy
+    cap: int | None
+
+    @property
+    def wants_ahead(self) -> bool:
+        return self.policy is TiePolicy.FIRST_COME or self.cap is not None
+
+    @property
+    def wants_greater(self) -> bool:
+        return self.policy is TiePolicy.SHARED
+
+    @property
+    def wants_distinct(self) -> bool:
+        return self.policy is TiePolicy.DENSE
 
 
 @dataclass(frozen=True, slots=True)
 class Place:
     """`ahead` rows precede the row in the order; `greater` of them have a greater value,
-    spread over `distinct_greater` distinct values."""
+    spread over `distinct_greater` distinct values. A count the board's `Counting` does not
+    want may be left uncounted (None)."""
 
-    ahead: int
-    greater: int
-    distinct_greater: int
+    ahead: int | None
+    greater: int | None
+    distinct_greater: int | None
 
 
 def rank_at(policy: TiePolicy, place: Place, max_participants: int | None) -> int | None:
     """None below the cap: only a group's first `max_participants` rows are ranked, and every
     row with a greater value precedes a ranked row, so the counts need no cut of their own."""
-    if max_participants is not None and place.ahead >= max_participants:
+    if max_participants is not None and _counted(place.ahead) >= max_participants:
         return None
     if policy is TiePolicy.SHARED:
-        return 1 + place.greater
+        return 1 + _counted(place.greater)
     if policy is TiePolicy.DENSE:
-        return 1 + place.distinct_greater
-    return 1 + place.ahead
+        return 1 + _counted(place.distinct_greater)
+    return 1 + _counted(place.ahead)
+
+
+def _counted(count: int | None) -> int:
+    assert count is not None, "the board's Counting asks for this count"
+    return count
 
 
 def page_ranks(policy: TiePolicy, first: Place, values: Sequence[float]) -> list[int]:
@@ -46,11 +74,11 @@ def page_ranks(policy: TiePolicy, first: Place, values: Sequence[float]) -> list
         if offset == 0:
             ranks.append(_unbounded(policy, first))
         elif policy is TiePolicy.FIRST_COME:
-            ranks.append(first.ahead + offset + 1)
+            ranks.append(_counted(first.ahead) + offset + 1)
         elif value == values[offset - 1]:
             ranks.append(ranks[-1])
         elif policy is TiePolicy.SHARED:
-            ranks.append(first.ahead + offset + 1)
+            ranks.append(_counted(first.ahead) + offset + 1)
         else:
             ranks.append(ranks[-1] + 1)
     return ranks

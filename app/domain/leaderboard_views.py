@@ -11,7 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from app.domain.errors import BadUserInput
 from app.domain.leaderboard_ports import Entry, LeaderboardReads
-from app.domain.leaderboard_ranks import page_ranks, participants, rank_at, threshold_of
+from app.domain.leaderboard_ranks import (
+    Counting,
+    page_ranks,
+    participants,
+    rank_at,
+    threshold_of,
+)
 from app.domain.leaderboard_runs import Run
 from app.domain.leaderboards import BoardStatus, Leaderboard
 from app.domain.model import User
@@ -26,6 +32,7 @@ __all__ = [
     "UserPlace",
     "check_history_days",
     "check_page_limit",
+    "counting_of",
     "group_read",
     "next_turn",
     "readable",
@@ -119,7 +126,7 @@ async def standings(
         ranked = position is not None and (cap is None or position < cap)
         start = max(0, position + offset) if position is not None else 0
         limit = limit if ranked else 0
-    page = await reads.page(board.id, run.start, group, start, limit, cap)
+    page = await reads.page(board.id, run.start, group, start, limit, counting_of(board))
     values = [row.value for row in page.rows]
     ranks = page_ranks(board.tie_policy, page.first, values) if page.first else []
     return Standings(
@@ -138,7 +145,7 @@ async def standings(
 async def user_place(
     reads: LeaderboardReads, board: Leaderboard, user: User, run: Run
 ) -> UserPlace:
-    entry = await reads.entry(board.id, run.start, user.pk)
+    entry = await reads.entry(board.id, run.start, user.pk, counting_of(board))
     group = entry.group if entry is not None else board.group_of(user.attributes)
     return UserPlace(
         board,
@@ -197,6 +204,10 @@ def _ends_at(board: Leaderboard, run: Run, user: User) -> datetime | None:
     if run.closes_at is not None:
         return min(local_end, run.closes_at)
     return local_end
+
+
+def counting_of(board: Leaderboard) -> Counting:
+    return Counting(board.tie_policy, board.max_participants)
 
 
 def group_read(board: Leaderboard, breakdown_value: str | None) -> str:

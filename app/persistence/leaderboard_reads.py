@@ -1,13 +1,16 @@
-"""Leaderboard pages and a user's own row, read outside any write transaction."""
+"""Leaderboard pages and a user's own row, read outside any write transaction: a page starts
+at a key found through the group's blocks, so a deep page reads no rows above it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from app.domain.leaderboard_ports import Day, Entry, PageRows, Ranked, Standing
+from app.domain.leaderboard_ranks import Counting, Place
+from app.persistence import leaderboard_blocks as blocks
 from app.persistence.codec import as_date, as_datetime
 from app.persistence.database import Database
-from app.persistence.leaderboards import group_size, in_group, order, place_of
 
 
 class SqlLeaderboardReads:
@@ -15,60 +18,74 @@ class SqlLeaderboardReads:
         self._db = database
 
     async def page(
-        self, board_id: int, run_start: date, group: str, start: int, limit: int, cap: int | None
+        self,
+        board_id: int,
+        run_start: date,
+        group: str,
+        start: int,
+        limit: int,
+        counting: Counting,
     ) -> PageRows:
+        """From the row `start` rows from the top, found through the group's blocks."""
+        cap = counting.cap
         if cap is not None:
             limit = max(0, min(limit, cap - start))
         async with self._db.connection() as conn:
+            found = await blocks.find_group(conn, board_id, run_start, group)
+            if found is None:
+                return PageRows([], None, 0, None)
+            first_key = await blocks.key_at(conn, found, start) if limit else None
             rows = []
-            if limit:
+            if first_key is not None:
                 rows = await conn.fetch(
                     "SELECT e.external_id, u.name, e.value, e.reached_at FROM leaderboard_entry e "
-                    f"JOIN app_user u ON u.id = e.user_id WHERE {in_group('e.')} "
-                    f"ORDER BY {order('e.')} LIMIT $4 OFFSET $5",
-                    board_id,
-                    run_start,
-                    group,
+                    "JOIN app_user u ON u.id = e.user_id WHERE e.board_id = $1 "
+                    "AND e.run_start = $2 AND e.grp = $3 "
+                    "AND (e.sort_value, e.reached_at, e.external_id) >= ($4, $5, $6) "
+                    "ORDER BY e.sort_value, e.reached_at, e.external_id LIMIT $7",
+                    *found.entries(),
+                    *first_key.args(),
                     limit,
-                    start,
                 )
             ranked = [
                 Ranked(r["external_id"], r["name"], float(r["value"]), as_datetime(r["reached_at"]))
                 for r in rows
             ]
             first = None
-            if ranked:
-                head = ranked[0]
-                first = await place_of(
-                    conn,
-                    board_id,
-                    run_start,
-                    group,
-                    Standing(head.value, head.reached_at),
-                    head.user_id,
-                )
-            size, lowest = await group_size(conn, board_id, run_start, group, cap)
-        return PageRows(ranked, first, size, lowest)
+            if first_key is not None and ranked:
+                first = Place(0, 0, 0)
+                if start > 0:
+                    above = await blocks.place(conn, found, first_key, replace(counting, cap=None))
+                    first = replace(above, ahead=start)
+            lowest = None
+            if cap is not None and found.rows >= cap:
+                last = await blocks.key_at(conn, found, cap - 1)
+                lowest = -last.sort_value if last is not None else None
+        return PageRows(ranked, first, found.rows, lowest)
 
     async def position_of(
         self, board_id: int, run_start: date, group: str, user_id: str
     ) -> int | None:
         async with self._db.connection() as conn:
             row = await conn.fetchrow(
-                "SELECT value, reached_at FROM leaderboard_entry "
-                f"WHERE {in_group()} AND external_id = $4",
+                "SELECT e.value, e.reached_at FROM leaderboard b "
+                "JOIN app_user u ON u.tenant_id = b.tenant_id AND u.external_id = $4 "
+                "JOIN leaderboard_entry e ON e.board_id = b.id AND e.run_start = $2 "
+                "AND e.user_id = u.id WHERE b.id = $1 AND e.grp = $3",
                 board_id,
                 run_start,
                 group,
                 user_id,
             )
-            if row is None:
+            found = await blocks.find_group(conn, board_id, run_start, group)
+            if row is None or found is None:
                 return None
             standing = Standing(float(row["value"]), as_datetime(row["reached_at"]))
-            place = await place_of(conn, board_id, run_start, group, standing, user_id)
-        return place.ahead
+            return await blocks.ahead_of(conn, found, blocks.Key.of(standing, user_id))
 
-    async def entry(self, board_id: int, run_start: date, user_pk: int) -> Entry | None:
+    async def entry(
+        self, board_id: int, run_start: date, user_pk: int, counting: Counting
+    ) -> Entry | None:
         async with self._db.connection() as conn:
             row = await conn.fetchrow(
                 "SELECT id, grp, external_id, value, reached_at, previous_value, previous_rank "
@@ -80,11 +97,13 @@ class SqlLeaderboardReads:
             if row is None:
                 return None
             place = None
+            found = None
             if row["grp"] is not None:
+                found = await blocks.find_group(conn, board_id, run_start, row["grp"])
+            if found is not None:
                 standing = Standing(float(row["value"]), as_datetime(row["reached_at"]))
-                place = await place_of(
-                    conn, board_id, run_start, row["grp"], standing, row["external_id"]
-                )
+                key = blocks.Key.of(standing, row["external_id"])
+                place = await blocks.place(conn, found, key, counting)
         return Entry(
             int(row["id"]),
             row["grp"],

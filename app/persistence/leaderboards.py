@@ -1,19 +1,21 @@
 """Leaderboards on the write path: the boards an operation reads, and the rows it moves.
 
-A user's row in a run is read, counted against its group, upserted and counted again inside
-the operation's transaction; the operation holds the user's row lock, so no other transaction
-moves the same row meanwhile. Counting what stands ahead of a row walks the group's index from
-the top, so its cost grows with the row's rank.
+A user's row in a run is read, placed in its group, upserted and placed again inside the
+operation's transaction, under the user's row lock and then the group's (leaderboard_blocks):
+no other transaction moves the same row or the group's counts meanwhile. Placing a row reads
+the group's blocks, never the rows above it, so its cost does not grow with its rank.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from app.domain.leaderboard_ports import Move, Moved, Noted, Standing
-from app.domain.leaderboard_ranks import Place
+from app.domain.leaderboard_ranks import Counting
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
+from app.persistence import leaderboard_blocks as blocks
 from app.persistence.codec import as_date, as_datetime, load_attributes
 from app.persistence.database import Connection, Row
 from app.persistence.transaction import Statements
@@ -23,16 +25,6 @@ BOARD_COLUMNS = (
     'start, "end", run_unit, run_interval, time_zone, max_participants, breakdown_attribute, '
     "user_attributes, tie_policy, created_at"
 )
-
-
-def order(alias: str = "") -> str:
-    """The total order of a group, as SQL: value, then reached_at, then the user id's bytes."""
-    return f"{alias}value DESC, {alias}reached_at ASC, {alias}external_id ASC"
-
-
-def in_group(alias: str = "") -> str:
-    """The rows of one group of one run: $1 the board, $2 the run's start, $3 the group."""
-    return f"{alias}board_id = $1 AND {alias}run_start = $2 AND {alias}grp = $3"
 
 
 async def boards_of(conn: Connection, tenant_id: int) -> list[Leaderboard]:
@@ -69,53 +61,8 @@ def board_from_row(row: Row) -> Leaderboard:
     )
 
 
-async def place_of(
-    conn: Connection, board_id: int, run_start: date, group: str, row: Standing, user_id: str
-) -> Place:
-    """One statement over the rows at or above the row's value."""
-    found = await conn.fetchrow(
-        "SELECT COALESCE(SUM(CASE WHEN value > $4 THEN 1 ELSE 0 END), 0) AS greater, "
-        "COUNT(DISTINCT CASE WHEN value > $4 THEN value END) AS distinct_greater, "
-        "COALESCE(SUM(CASE WHEN value > $4 OR reached_at < $5 "
-        "OR (reached_at = $5 AND external_id < $6) THEN 1 ELSE 0 END), 0) AS ahead "
-        f"FROM leaderboard_entry WHERE {in_group()} AND value >= $4",
-        board_id,
-        run_start,
-        group,
-        row.value,
-        row.reached_at,
-        user_id,
-    )
-    assert found is not None
-    return Place(int(found["ahead"]), int(found["greater"]), int(found["distinct_greater"]))
-
-
-async def group_size(
-    conn: Connection, board_id: int, run_start: date, group: str, cap: int | None
-) -> tuple[int, float | None]:
-    """Rows in the group, and the value of the last row a cap keeps (when it is full)."""
-    found = await conn.fetchrow(
-        f"SELECT COUNT(*) AS n FROM leaderboard_entry WHERE {in_group()}",
-        board_id,
-        run_start,
-        group,
-    )
-    rows = int(found["n"]) if found else 0
-    if cap is None or rows < cap:
-        return rows, None
-    lowest = await conn.fetchrow(
-        f"SELECT value FROM leaderboard_entry WHERE {in_group()} ORDER BY {order()} "
-        "LIMIT 1 OFFSET $4",
-        board_id,
-        run_start,
-        group,
-        cap - 1,
-    )
-    return rows, float(lowest["value"]) if lowest else None
-
-
 class LeaderboardRows(Statements):
-    async def move_on_board(self, move: Move, max_participants: int | None) -> Moved:
+    async def move_on_board(self, move: Move, counting: Counting) -> Moved:
         conn = self._conn
         current = await conn.fetchrow(
             "SELECT id, value, reached_at, grp FROM leaderboard_entry "
@@ -125,39 +72,58 @@ class LeaderboardRows(Statements):
             move.user_pk,
         )
         before = _standing(current)
+        group = await blocks.lock_group(conn, move.board_id, move.run_start, move.group)
+        stayed = current is not None and current["grp"] == move.group
+        before_key = blocks.Key.of(before, move.user_id) if before is not None else None
         before_place = None
-        if before is not None and current is not None and current["grp"] == move.group:
-            before_place = await place_of(
-                conn, move.board_id, move.run_start, move.group, before, move.user_id
-            )
+        if stayed and before_key is not None:
+            before_place = await blocks.place(conn, group, before_key, counting)
         after = move.applied_to(before)
-        await self._store(move, after, current)
-        after_place = await place_of(
-            conn, move.board_id, move.run_start, move.group, after, move.user_id
-        )
-        rows, lowest = await group_size(
-            conn, move.board_id, move.run_start, move.group, max_participants
-        )
+        after_key = blocks.Key.of(after, move.user_id)
+        rows = group.rows
+        if stayed and before_key is not None:
+            if before_key != after_key:
+                await self._store(move, after, current)
+                await blocks.shifted(conn, group, before_key, after_key, counting)
+        else:
+            if current is not None and current["grp"] is not None and before_key is not None:
+                left = await self._lock(move, current["grp"])
+                await blocks.removed(conn, left, before_key, counting)
+            await self._store(move, after, current)
+            await blocks.added(conn, group, after_key, counting)
+            rows += 1
+        after_place = await blocks.place(conn, group, after_key, counting)
+        lowest = None
+        cap = counting.cap
+        if cap is not None and rows >= cap:
+            last = await blocks.key_at(conn, replace(group, rows=rows), cap - 1)
+            lowest = -last.sort_value if last is not None else None
         return Moved(before, before_place, after, after_place, rows, lowest)
+
+    async def _lock(self, move: Move, name: str) -> blocks.Group:
+        return await blocks.lock_group(self._conn, move.board_id, move.run_start, name)
 
     async def _store(self, move: Move, after: Standing, current: Row | None) -> None:
         if current is None:
             await self._conn.execute(
                 "INSERT INTO leaderboard_entry (board_id, run_start, grp, user_id, external_id, "
-                "value, reached_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "value, sort_value, reached_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 move.board_id,
                 move.run_start,
                 move.group,
                 move.user_pk,
                 move.user_id,
                 after.value,
+                -after.value,
                 after.reached_at,
             )
             return
         await self._conn.execute(
-            "UPDATE leaderboard_entry SET value = $2, reached_at = $3, grp = $4 WHERE id = $1",
+            "UPDATE leaderboard_entry SET value = $2, sort_value = $3, reached_at = $4, grp = $5 "
+            "WHERE id = $1",
             current["id"],
             after.value,
+            -after.value,
             after.reached_at,
             move.group,
         )
@@ -186,15 +152,34 @@ class LeaderboardRows(Statements):
             noted.previous_rank,
         )
 
-    async def regroup(self, user_pk: int, board_id: int, group: str | None, since: date) -> None:
-        await self._conn.execute(
-            "UPDATE leaderboard_entry SET grp = $4 "
-            "WHERE user_id = $1 AND board_id = $2 AND run_start >= $3",
+    async def regroup(
+        self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
+    ) -> None:
+        """Each of the user's rows leaves its group's counts and joins the new group's."""
+        conn = self._conn
+        rows = await conn.fetch(
+            "SELECT id, run_start, grp, external_id, value, reached_at FROM leaderboard_entry "
+            "WHERE user_id = $1 AND board_id = $2 AND run_start >= $3 ORDER BY run_start",
             user_pk,
             board_id,
             since,
-            group,
         )
+        for row in rows:
+            if row["grp"] == group:
+                continue
+            run_start = as_date(row["run_start"])
+            key = blocks.Key(
+                -float(row["value"]), as_datetime(row["reached_at"]), row["external_id"]
+            )
+            if row["grp"] is not None:
+                left = await blocks.lock_group(conn, board_id, run_start, row["grp"])
+                await blocks.removed(conn, left, key, counting)
+            await conn.execute(
+                "UPDATE leaderboard_entry SET grp = $2 WHERE id = $1", row["id"], group
+            )
+            if group is not None:
+                joined = await blocks.lock_group(conn, board_id, run_start, group)
+                await blocks.added(conn, joined, key, counting)
 
 
 def _standing(row: Row | None) -> Standing | None:

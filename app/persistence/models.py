@@ -560,6 +560,9 @@ class LeaderboardEntry(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User")
     external_id = fields.CharField(max_length=255)
     value = fields.FloatField()
+    # -value: the order (value DESC, reached_at, external_id) ascends in
+    # (sort_value, reached_at, external_id), which both databases compare as one row value.
+    sort_value = fields.FloatField()
     reached_at = fields.DatetimeField()
     previous_value = fields.FloatField(null=True)
     previous_rank = fields.IntField(null=True)
@@ -569,11 +572,56 @@ class LeaderboardEntry(Model):
         unique_together = (("board", "run_start", "user"),)
         indexes = (
             Index(
-                fields=("board_id", "run_start", "grp", "value", "reached_at", "external_id"),
+                fields=("board_id", "run_start", "grp", "sort_value", "reached_at", "external_id"),
                 name="leaderboard_entry_order",
             ),
             Index(fields=("user_id",), name="leaderboard_entry_by_user"),
         )
+
+
+# One group of one run: how many rows it ranks, and the row whose lock serialises changes to
+# its blocks (leaderboard_blocks.py).
+class LeaderboardGroup(Model):
+    id = fields.BigIntField(primary_key=True)
+    board: fields.ForeignKeyRelation[Leaderboard] = fields.ForeignKeyField("models.Leaderboard")
+    run_start = fields.DateField()
+    grp = fields.CharField(max_length=255)
+    rows = fields.IntField(default=0)
+
+    class Meta:
+        table = "leaderboard_group"
+        unique_together = (("board", "run_start", "grp"),)
+
+
+# Consecutive rows of a group in its order, from the row keyed (sort_value, reached_at,
+# external_id) to the next block's first key; the group's first block has the lowest key.
+class LeaderboardBlock(Model):
+    id = fields.BigIntField(primary_key=True)
+    group: fields.ForeignKeyRelation[LeaderboardGroup] = fields.ForeignKeyField(
+        "models.LeaderboardGroup"
+    )
+    sort_value = fields.FloatField()
+    reached_at = fields.DatetimeField()
+    external_id = fields.CharField(max_length=255)
+    rows = fields.IntField(default=0)
+
+    class Meta:
+        table = "leaderboard_block"
+        unique_together = (("group", "sort_value", "reached_at", "external_id"),)
+
+
+# How many rows of a group hold each value: DENSE ranks count the distinct values above a row.
+class LeaderboardValue(Model):
+    id = fields.BigIntField(primary_key=True)
+    group: fields.ForeignKeyRelation[LeaderboardGroup] = fields.ForeignKeyField(
+        "models.LeaderboardGroup"
+    )
+    sort_value = fields.FloatField()
+    rows = fields.IntField(default=0)
+
+    class Meta:
+        table = "leaderboard_value"
+        unique_together = (("group", "sort_value"),)
 
 
 # A run date on which the user's own value changed: after the day's last change, before its first.

@@ -19,7 +19,7 @@ from typing import Any
 from app.domain.announcements import Announcement, Published
 from app.domain.idempotency import WINDOW
 from app.domain.leaderboard_ports import Move, Moved, Noted, Standing
-from app.domain.leaderboard_ranks import Place
+from app.domain.leaderboard_ranks import Counting, Place
 from app.domain.leaderboards import Leaderboard
 from app.domain.model import (
     Achievement,
@@ -408,7 +408,7 @@ class FakeTransaction:
 
     # LeaderboardWrites
 
-    async def move_on_board(self, move: Move, max_participants: int | None) -> Moved:
+    async def move_on_board(self, move: Move, counting: Counting) -> Moved:
         key = (move.board_id, move.run_start, move.user_pk)
         current = self.s.board_rows.get(key)
         before = current.standing if current else None
@@ -421,14 +421,16 @@ class FakeTransaction:
             self._group(move), key=lambda r: (-r.standing.value, r.standing.reached_at, r.user_id)
         )
         lowest = None
-        if max_participants is not None and len(group) >= max_participants:
-            lowest = group[max_participants - 1].standing.value
+        if counting.cap is not None and len(group) >= counting.cap:
+            lowest = group[counting.cap - 1].standing.value
         return Moved(before, before_place, after, self._place(move, after), len(group), lowest)
 
     async def note_move(self, noted: Noted) -> None:
         self.s.board_notes.append(noted)
 
-    async def regroup(self, user_pk: int, board_id: int, group: str | None, since: date) -> None:
+    async def regroup(
+        self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
+    ) -> None:
         for (board, start, pk), row in list(self.s.board_rows.items()):
             if pk == user_pk and board == board_id and start >= since:
                 self.s.board_rows[(board, start, pk)] = replace(row, group=group)

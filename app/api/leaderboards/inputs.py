@@ -51,8 +51,8 @@ class CreateLeaderboardInput:
     description: str | None = strawberry.field(default=None, description="Display text.")
     start: date | None = strawberry.field(
         default=None,
-        description="Defaults to today (in timeZone, else UTC). A past start is backfilled from "
-        "stored history on activation, silently.",
+        description="Defaults to today (in timeZone, else UTC). Runs count what happens while "
+        "the board is live: a past start is not filled from stored history.",
     )
     end: date | None = strawberry.field(
         default=None, description="On or after start; null: no end."

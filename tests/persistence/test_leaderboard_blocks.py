@@ -1,0 +1,159 @@
+"""Blocks of a leaderboard group against a sorted list: after any moves, between groups too,
+with blocks small enough to split and merge, every row's place and every page is the list's."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.domain.leaderboard_ports import Move, Standing
+from app.domain.leaderboard_ranks import Counting, Place
+from app.domain.leaderboards import TiePolicy
+from app.domain.ports import UserProfile
+from app.persistence import leaderboard_blocks as blocks
+from app.persistence.database import Database
+from app.persistence.engine_transaction import SqlTransaction
+from app.persistence.leaderboard_reads import SqlLeaderboardReads
+from app.persistence.models import Leaderboard
+from app.persistence.transaction import Transactions
+
+RUN = date(2026, 3, 1)
+AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
+USERS = [f"u{n:02}" for n in range(24)]
+
+moves = st.lists(
+    st.tuples(
+        st.sampled_from(USERS),
+        st.sampled_from([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0]),
+        st.integers(0, 3),
+        st.sampled_from(["a", "a", "a", "b"]),
+    ),
+    min_size=1,
+    max_size=80,
+)
+
+
+def sort_key(user: str, standing: Standing) -> tuple[float, datetime, bytes]:
+    return (-standing.value, standing.reached_at, user.encode())
+
+
+def reference_place(rows: dict[str, Standing], user: str, counting: Counting) -> Place:
+    """Every count by brute force; those `counting` does not want left out, as storage does."""
+    mine = rows[user]
+    others = [(u, s) for u, s in rows.items() if u != user]
+    greater = {s.value for _, s in others if s.value > mine.value}
+    ahead = sum(1 for u, s in others if sort_key(u, s) < sort_key(user, mine))
+    return Place(
+        ahead if counting.wants_ahead else None,
+        sum(1 for _, s in others if s.value > mine.value) if counting.wants_greater else None,
+        len(greater) if counting.wants_distinct else None,
+    )
+
+
+async def check_blocks(database: Database, board_id: int, group: str) -> None:
+    """Each block counts the rows between its key and the next block's; the group all."""
+    async with database.connection() as conn:
+        found = await blocks.find_group(conn, board_id, RUN, group)
+        assert found is not None
+        keys = await conn.fetch(
+            "SELECT sort_value, reached_at, external_id, rows FROM leaderboard_block "
+            f"WHERE group_id = $1 ORDER BY {blocks.ASCENDING}",
+            found.id,
+        )
+        entries = await conn.fetch(
+            f"SELECT sort_value, reached_at, external_id FROM leaderboard_entry "
+            f"WHERE {blocks.IN_GROUP} ORDER BY {blocks.ASCENDING}",
+            *found.entries(),
+        )
+    assert float(keys[0]["sort_value"]) == blocks.FIRST.sort_value
+    assert sum(int(k["rows"]) for k in keys) == found.rows == len(entries)
+    position = 0
+    for block, following in zip(keys, [*keys[1:], None], strict=True):
+        held = 0
+        while position < len(entries) and (
+            following is None
+            or blocks.Key.from_row(entries[position]).args() < blocks.Key.from_row(following).args()
+        ):
+            held, position = held + 1, position + 1
+        assert held == block["rows"]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(blocks, "SPLIT_AT", 6)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    plan=moves,
+    counting=st.builds(Counting, st.sampled_from(list(TiePolicy)), st.none() | st.integers(1, 8)),
+)
+async def test_places_and_pages_are_those_of_a_sorted_list(
+    plan: list[tuple[str, float, int, str]],
+    counting: Counting,
+    small_blocks: None,
+    transactions: Transactions[SqlTransaction],
+    database: Database,
+    tenant: int,
+) -> None:
+    board = await Leaderboard.create(
+        tenant_id=tenant,
+        key=uuid.uuid4().hex,
+        name="b",
+        rank_by="METRIC",
+        start=RUN,
+        created_at=AT,
+    )
+    rows: dict[str, dict[str, Standing]] = {"a": {}, "b": {}}
+    pks: dict[str, int] = {}
+    for user, delta, second, group in plan:
+        async with transactions() as tx:
+            stored = (await tx.upsert_user(tenant, UserProfile(user), AT)).user
+            pks[user] = stored.pk
+            move = Move(
+                board.id,
+                RUN,
+                group,
+                stored.pk,
+                user,
+                AT + timedelta(seconds=second),
+                RUN,
+                delta=delta,
+            )
+            before = rows["a"].pop(user, None) or rows["b"].pop(user, None)
+            moved = await tx.move_on_board(move, counting)
+        rows[group][user] = move.applied_to(before)
+        assert moved.after == rows[group][user]
+        assert moved.after_place == reference_place(rows[group], user, counting)
+        assert moved.rows == len(rows[group])
+    reads = SqlLeaderboardReads(database)
+    for group, standing in rows.items():
+        if not standing:
+            continue
+        await check_blocks(database, board.id, group)
+        if len(standing) % 2:  # a rebuild counts what the moves counted
+            async with database.transaction() as conn:
+                locked = await blocks.lock_group(conn, board.id, RUN, group)
+                await blocks.rebuild(conn, locked, counting)
+            await check_blocks(database, board.id, group)
+        ordered = sorted(standing, key=lambda u: sort_key(u, standing[u]))
+        for user in ordered:
+            entry = await reads.entry(board.id, RUN, pks[user], counting)
+            assert entry is not None and entry.place == reference_place(standing, user, counting)
+            assert await reads.position_of(board.id, RUN, group, user) == ordered.index(user)
+        uncapped = replace(counting, cap=None)
+        for start in range(len(ordered)):
+            page = await reads.page(board.id, RUN, group, start, 3, uncapped)
+            assert [r.user_id for r in page.rows] == ordered[start : start + 3]
+            assert page.first is not None and page.first.ahead == start
+            wanted = reference_place(standing, ordered[start], uncapped)
+            # the top row's counts are all known to be 0; others are counted as wanted
+            top = Place(0, 0, 0)
+            assert page.first == (top if start == 0 else replace(wanted, ahead=start))
