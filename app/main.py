@@ -51,6 +51,7 @@ from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.idempotency import SqlRetention
 from app.persistence.leaderboard_config import SqlLeaderboardStore
 from app.persistence.leaderboard_reads import SqlLeaderboardReads
+from app.persistence.leaderboard_rebalance import SqlLeaderboardUpkeep
 from app.persistence.migrate import migrate, startup_lock
 from app.persistence.outbox import SqlOutboxStore
 from app.persistence.points_config import SqlPointsStore
@@ -66,6 +67,7 @@ from app.workers.bootstrap import ensure_admin_key
 from app.workers.checkpoint import WalCheckpointer
 from app.workers.collector import GarbageCollector
 from app.workers.housekeeping import Housekeeping
+from app.workers.leaderboard_upkeep import LeaderboardRebalancer
 from app.workers.relay import OutboxRelay
 from app.workers.sampler import MetricsSampler
 from app.workers.streak_clock import StreakClock
@@ -219,6 +221,9 @@ def create_app(
                     webhook_retention=timedelta(days=settings.webhook_log_retention_days),
                     event_retention=settings.event_retention,
                     clock=clock,
+                ),
+                LeaderboardRebalancer(
+                    SqlLeaderboardUpkeep(database), interval=settings.leaderboard_rebalance_s
                 ),
                 GarbageCollector(interval=settings.gc_interval_s),
                 MetricsSampler(

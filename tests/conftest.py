@@ -45,6 +45,7 @@ FAST_WORKERS = {
     "LAUREL_BACKDATE_SETTLE_S": "0.05",
     "LAUREL_STREAK_CLOCK_S": "0.05",
     "LAUREL_JOB_INTERVAL_S": "0.05",
+    "LAUREL_LEADERBOARD_REBALANCE_S": "0.1",
     "LAUREL_CREDENTIAL_RECHECK_S": "0.1",
     "LAUREL_METRICS_INTERVAL_S": "0.1",
     # Webhooks go to receivers on 127.0.0.1, over plain http, retried within a second.

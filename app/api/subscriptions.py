@@ -14,13 +14,13 @@ import strawberry
 from app.api import permissions
 from app.api.achievements.types import UserAchievement
 from app.api.context import Info
+from app.api.lifetime import counted
 from app.api.loaders import Loaders
 from app.api.users.types import User
 from app.domain import queries
 from app.domain.announcements import AchievementCompleted, EventType, Published
-from app.domain.errors import RateLimited
 from app.domain.model import Caller
-from app.infra.pubsub import Broker, SubscriberOverflow
+from app.infra.pubsub import Broker
 
 SEEN_LIMIT = 10_000
 # The announcements subscriptions serve: only these are put on the broker.
@@ -51,9 +51,7 @@ class AchievementSubscriptions:
         metrics = info.context.services.metrics
         seen: OrderedDict[int, None] = OrderedDict()
         async with broker.subscribe(caller.tenant_id) as subscriber:
-            metrics.subscriptions_started.inc()
-            metrics.subscriptions_open.inc()
-            try:
+            with counted(metrics):
                 async for published in subscriber:
                     unlock = published.event
                     if not isinstance(unlock, AchievementCompleted):
@@ -65,13 +63,6 @@ class AchievementSubscriptions:
                     message = await _message(info, caller, unlock)
                     if message is not None:
                         yield message
-            except SubscriberOverflow:
-                raise RateLimited(
-                    "this subscription fell too far behind and was dropped; subscribe again",
-                    retry_after=1,
-                ) from None
-            finally:
-                metrics.subscriptions_open.dec()
 
 
 def _subscriber(info: Info, user_id: str | None) -> Caller:

@@ -161,3 +161,10 @@ class LeaderboardReads(Protocol):
     async def user_zone(self, tenant_id: int, user_id: str) -> str | None:
         """None when there is no such user."""
         ...
+
+
+class LeaderboardUpkeep(Protocol):
+    async def rebalance(self) -> int:
+        """Keeps each group's rank structure near its size, off the event path; returns how
+        many groups it changed."""
+        ...

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     backdate_poll_s: float = Field(default=2.0, alias="LAUREL_BACKDATE_POLL_S", gt=0)
     streak_clock_s: float = Field(default=30.0, alias="LAUREL_STREAK_CLOCK_S", gt=0)
     job_interval_s: float = Field(default=60.0, alias="LAUREL_JOB_INTERVAL_S", gt=0)
+    leaderboard_rebalance_s: float = Field(
+        default=5.0, alias="LAUREL_LEADERBOARD_REBALANCE_S", gt=0
+    )
     backdate_settle_s: float = Field(default=1.0, alias="LAUREL_BACKDATE_SETTLE_S", ge=0)
     metrics_interval_s: float = Field(default=5.0, alias="LAUREL_METRICS_INTERVAL_S", gt=0)
     gc_interval_s: float = Field(default=10.0, alias="LAUREL_GC_INTERVAL_S", gt=0)

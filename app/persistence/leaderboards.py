@@ -1,14 +1,14 @@
 """Leaderboards on the write path: the boards an operation reads, and the rows it moves.
 
 A user's row in a run is read, placed in its group, upserted and placed again inside the
-operation's transaction, under the user's row lock and then the group's (leaderboard_blocks):
-no other transaction moves the same row or the group's counts meanwhile. Placing a row reads
-the group's blocks, never the rows above it, so its cost does not grow with its rank.
+operation's transaction, under the user's row lock (no other transaction moves the same row
+meanwhile) and a shared lock on the group's (leaderboard_blocks): moves on one board run side
+by side. Placing a row reads the group's blocks, never the rows above it, so its cost does not
+grow with its rank.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from app.domain.leaderboard_ports import Move, Moved, Noted, Standing
@@ -62,8 +62,16 @@ def board_from_row(row: Row) -> Leaderboard:
 
 
 class LeaderboardRows(Statements):
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self._board_counts = blocks.Pending()
+
+    async def before_commit(self) -> None:
+        await self._board_counts.write(self._conn)
+        await super().before_commit()
+
     async def move_on_board(self, move: Move, counting: Counting) -> Moved:
-        conn = self._conn
+        conn, pending = self._conn, self._board_counts
         current = await conn.fetchrow(
             "SELECT id, value, reached_at, grp FROM leaderboard_entry "
             "WHERE board_id = $1 AND run_start = $2 AND user_id = $3",
@@ -72,36 +80,35 @@ class LeaderboardRows(Statements):
             move.user_pk,
         )
         before = _standing(current)
-        group = await blocks.lock_group(conn, move.board_id, move.run_start, move.group)
+        group = await blocks.join_group(conn, move.board_id, move.run_start, move.group)
         stayed = current is not None and current["grp"] == move.group
         before_key = blocks.Key.of(before, move.user_id) if before is not None else None
         before_place = None
         if stayed and before_key is not None:
-            before_place = await blocks.place(conn, group, before_key, counting)
+            before_place = await blocks.place(conn, group, before_key, counting, pending)
         after = move.applied_to(before)
         after_key = blocks.Key.of(after, move.user_id)
-        rows = group.rows
         if stayed and before_key is not None:
             if before_key != after_key:
                 await self._store(move, after, current)
-                await blocks.shifted(conn, group, before_key, after_key, counting)
+                await blocks.shifted(conn, group, before_key, after_key, counting, pending)
         else:
             if current is not None and current["grp"] is not None and before_key is not None:
                 left = await self._lock(move, current["grp"])
-                await blocks.removed(conn, left, before_key, counting)
+                await blocks.removed(conn, left, before_key, counting, pending)
             await self._store(move, after, current)
-            await blocks.added(conn, group, after_key, counting)
-            rows += 1
-        after_place = await blocks.place(conn, group, after_key, counting)
+            await blocks.added(conn, group, after_key, counting, pending)
+        rows = pending.rows(group)
+        after_place = await blocks.place(conn, group, after_key, counting, pending)
         lowest = None
         cap = counting.cap
         if cap is not None and rows >= cap:
-            last = await blocks.key_at(conn, replace(group, rows=rows), cap - 1)
+            last = await blocks.key_at(conn, group, cap - 1, pending)
             lowest = -last.sort_value if last is not None else None
         return Moved(before, before_place, after, after_place, rows, lowest)
 
     async def _lock(self, move: Move, name: str) -> blocks.Group:
-        return await blocks.lock_group(self._conn, move.board_id, move.run_start, name)
+        return await blocks.join_group(self._conn, move.board_id, move.run_start, name)
 
     async def _store(self, move: Move, after: Standing, current: Row | None) -> None:
         if current is None:
@@ -172,14 +179,14 @@ class LeaderboardRows(Statements):
                 -float(row["value"]), as_datetime(row["reached_at"]), row["external_id"]
             )
             if row["grp"] is not None:
-                left = await blocks.lock_group(conn, board_id, run_start, row["grp"])
-                await blocks.removed(conn, left, key, counting)
+                left = await blocks.join_group(conn, board_id, run_start, row["grp"])
+                await blocks.removed(conn, left, key, counting, self._board_counts)
             await conn.execute(
                 "UPDATE leaderboard_entry SET grp = $2 WHERE id = $1", row["id"], group
             )
             if group is not None:
-                joined = await blocks.lock_group(conn, board_id, run_start, group)
-                await blocks.added(conn, joined, key, counting)
+                joined = await blocks.join_group(conn, board_id, run_start, group)
+                await blocks.added(conn, joined, key, counting, self._board_counts)
 
 
 def _standing(row: Row | None) -> Standing | None:

@@ -19,19 +19,22 @@ from app.persistence import leaderboard_blocks as blocks
 from app.persistence.database import Database
 from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.leaderboard_reads import SqlLeaderboardReads
+from app.persistence.leaderboard_rebalance import SqlLeaderboardUpkeep, rebalance_group, rebuild
 from app.persistence.models import Leaderboard
 from app.persistence.transaction import Transactions
 
 RUN = date(2026, 3, 1)
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
-USERS = [f"u{n:02}" for n in range(24)]
+USERS = [f"u{n:02}" for n in range(16)]
 
 moves = st.lists(
     st.tuples(
         st.sampled_from(USERS),
-        st.sampled_from([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0]),
+        st.sampled_from([-9.0, -3.0, -1.0, 0.0, 1.0, 2.0, 5.0, 9.0]),
         st.integers(0, 3),
         st.sampled_from(["a", "a", "a", "b"]),
+        st.sampled_from([1, 1, 1, 2]),
+        st.sampled_from([False, False, True]),
     ),
     min_size=1,
     max_size=80,
@@ -55,10 +58,18 @@ def reference_place(rows: dict[str, Standing], user: str, counting: Counting) ->
     )
 
 
-async def check_blocks(database: Database, board_id: int, group: str) -> None:
-    """Each block counts the rows between its key and the next block's; the group all."""
-    async with database.connection() as conn:
+async def check_blocks(
+    database: Database, board_id: int, group: str, *, rebalanced: bool = False
+) -> None:
+    """Each block counts the rows between its key and the next block's; the group all. With
+    `rebalanced`, the group is rebalanced first and looked at before that commits: the
+    session's other servers rebalance with blocks of their own size, and would join these
+    small blocks again."""
+    async with database.transaction() as conn:
         found = await blocks.find_group(conn, board_id, RUN, group)
+        assert found is not None
+        if rebalanced:
+            await rebalance_group(conn, found.id)
         assert found is not None
         keys = await conn.fetch(
             "SELECT sort_value, reached_at, external_id, rows FROM leaderboard_block "
@@ -72,6 +83,7 @@ async def check_blocks(database: Database, board_id: int, group: str) -> None:
         )
     assert float(keys[0]["sort_value"]) == blocks.FIRST.sort_value
     assert sum(int(k["rows"]) for k in keys) == found.rows == len(entries)
+    assert not rebalanced or all(int(k["rows"]) <= blocks.SPLIT_AT for k in keys)
     position = 0
     for block, following in zip(keys, [*keys[1:], None], strict=True):
         held = 0
@@ -85,18 +97,18 @@ async def check_blocks(database: Database, board_id: int, group: str) -> None:
 
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(blocks, "SPLIT_AT", 6)
+    monkeypatch.setattr(blocks, "SPLIT_AT", 4)
 
 
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     plan=moves,
     counting=st.builds(Counting, st.sampled_from(list(TiePolicy)), st.none() | st.integers(1, 8)),
 )
 async def test_places_and_pages_are_those_of_a_sorted_list(
-    plan: list[tuple[str, float, int, str]],
+    plan: list[tuple[str, float, int, str, int, bool]],
     counting: Counting,
     small_blocks: None,
     transactions: Transactions[SqlTransaction],
@@ -113,8 +125,9 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
     )
     rows: dict[str, dict[str, Standing]] = {"a": {}, "b": {}}
     pks: dict[str, int] = {}
-    for user, delta, second, group in plan:
-        async with transactions() as tx:
+    upkeep = SqlLeaderboardUpkeep(database)
+    for user, delta, second, group, times, rebalance in plan:
+        async with transactions() as tx:  # `times` moves in one transaction: pending counts
             stored = (await tx.upsert_user(tenant, UserProfile(user), AT)).user
             pks[user] = stored.pk
             move = Move(
@@ -127,21 +140,24 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
                 RUN,
                 delta=delta,
             )
-            before = rows["a"].pop(user, None) or rows["b"].pop(user, None)
-            moved = await tx.move_on_board(move, counting)
-        rows[group][user] = move.applied_to(before)
-        assert moved.after == rows[group][user]
-        assert moved.after_place == reference_place(rows[group], user, counting)
-        assert moved.rows == len(rows[group])
+            for _ in range(times):
+                before = rows["a"].pop(user, None) or rows["b"].pop(user, None)
+                moved = await tx.move_on_board(move, counting)
+                rows[group][user] = move.applied_to(before)
+                assert moved.after == rows[group][user]
+                assert moved.after_place == reference_place(rows[group], user, counting)
+                assert moved.rows == len(rows[group])
+        if rebalance:
+            await upkeep.rebalance()
     reads = SqlLeaderboardReads(database)
     for group, standing in rows.items():
         if not standing:
             continue
-        await check_blocks(database, board.id, group)
+        await check_blocks(database, board.id, group, rebalanced=True)
         if len(standing) % 2:  # a rebuild counts what the moves counted
             async with database.transaction() as conn:
-                locked = await blocks.lock_group(conn, board.id, RUN, group)
-                await blocks.rebuild(conn, locked, counting)
+                joined = await blocks.join_group(conn, board.id, RUN, group)
+                await rebuild(conn, joined.id, counting)
             await check_blocks(database, board.id, group)
         ordered = sorted(standing, key=lambda u: sort_key(u, standing[u]))
         for user in ordered:
@@ -157,3 +173,32 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
             # the top row's counts are all known to be 0; others are counted as wanted
             top = Place(0, 0, 0)
             assert page.first == (top if start == 0 else replace(wanted, ahead=start))
+
+
+async def test_a_move_down_across_blocks_counts_its_own_pending_change(
+    transactions: Transactions[SqlTransaction],
+    database: Database,
+    tenant: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first row falls to the bottom: its old block still counts it until commit, which
+    its own new rank must not."""
+    monkeypatch.setattr(blocks, "SPLIT_AT", 2)
+    board = await Leaderboard.create(
+        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
+    )
+    counting = Counting(TiePolicy.FIRST_COME, None)
+    pks = []
+    for n in range(6):
+        async with transactions() as tx:
+            user = (await tx.upsert_user(tenant, UserProfile(f"u{n}"), AT)).user
+            pks.append(user.pk)
+            move = Move(board.id, RUN, "a", user.pk, f"u{n}", AT, RUN, delta=10.0 - n)
+            await tx.move_on_board(move, counting)
+    assert await SqlLeaderboardUpkeep(database).rebalance() >= 1
+    async with transactions() as tx:
+        fallen = Move(board.id, RUN, "a", pks[0], "u0", AT, RUN, delta=-20.0)
+        moved = await tx.move_on_board(fallen, counting)
+    assert moved.before_place == Place(0, None, None)
+    assert moved.after_place == Place(5, None, None)
+    await check_blocks(database, board.id, "a")

@@ -21,9 +21,10 @@ from app.api import permissions
 from app.api.context import Info
 from app.api.leaderboards.schema import readable_board, reader_zone
 from app.api.leaderboards.types import LeaderboardStandings
+from app.api.lifetime import counted
 from app.domain import leaderboard_views as views
 from app.domain.announcements import Announcement, LeaderboardChanged, Published
-from app.domain.errors import NotFound, RateLimited
+from app.domain.errors import NotFound
 from app.domain.leaderboards import Leaderboard
 from app.domain.model import Caller
 from app.infra.pubsub import SubscriberOverflow
@@ -108,32 +109,31 @@ class LeaderboardSubscriptions:
 
         async with services.broker.subscribe(caller.tenant_id) as subscriber:
             changes = _ChangeSignal(subscriber, concerns)
-            services.metrics.subscriptions_started.inc()
-            services.metrics.subscriptions_open.inc()
             try:
-                last: object = None
-                sent_at = -COALESCE_S
-                while True:
-                    board = await _watched(info, caller, key)
-                    now = services.clock()
-                    standings = await _standings(info, board, now, zone, breakdown_value, limit)
-                    seen = (standings, board.run_status(standings.run, now), board.status(now))
-                    if seen != last:
-                        yield LeaderboardStandings.of(standings, now)
-                        last, sent_at = seen, time.monotonic()
-                    if not await changes.wait(
-                        _seconds_until(views.next_turn(board, now, zone), now)
-                    ):
-                        return
-                    await asyncio.sleep(max(0.0, sent_at + COALESCE_S - time.monotonic()))
-            except SubscriberOverflow:
-                raise RateLimited(
-                    "this subscription fell too far behind and was dropped; subscribe again",
-                    retry_after=1,
-                ) from None
+                with counted(services.metrics):
+                    last: object = None
+                    sent_at = -COALESCE_S
+                    while True:
+                        board = await _watched(info, caller, key)
+                        now = services.clock()
+                        standings = await _standings(info, board, now, zone, breakdown_value, limit)
+                        seen = _what_changes(board, standings, now)
+                        if seen != last:
+                            yield LeaderboardStandings.of(standings, now)
+                            last, sent_at = seen, time.monotonic()
+                        turn = _seconds_until(views.next_turn(board, now, zone), now)
+                        if not await changes.wait(turn):
+                            return
+                        await asyncio.sleep(max(0.0, sent_at + COALESCE_S - time.monotonic()))
             finally:
                 await changes.close()
-                services.metrics.subscriptions_open.dec()
+
+
+def _what_changes(board: Leaderboard, standings: views.Standings, now: datetime) -> object:
+    """What a new message must differ in: the rows watched (who, rank, value) and the run
+    with its status; `participants` alone moving (a newcomer below them) sends nothing."""
+    ranks = tuple((r.user_id, r.rank, r.value) for r in standings.rankings)
+    return (ranks, standings.run, board.run_status(standings.run, now), board.status(now))
 
 
 async def _watched(info: Info, caller: Caller, key: str) -> Leaderboard:

@@ -1,0 +1,165 @@
+"""Keeping a group's blocks near their size, off the event path: a block grown past SPLIT_AT
+rows is cut into blocks of half that, and a thin block joins the one before it.
+
+Moves only add to and take from blocks (leaderboard_blocks), under a lock on their group's
+row that lets any number of moves through together; cutting and joining takes that row's
+exclusive lock, so it waits for the moves in flight and holds the next ones for as long as it
+takes (a few index ranges of at most a block or two). The counts it writes are then those of
+the committed rows, and no move adds to a block that is being cut.
+"""
+
+from __future__ import annotations
+
+from app.domain.leaderboard_ranks import Counting
+from app.persistence import leaderboard_blocks as blocks
+from app.persistence.database import Connection, Database, Row
+
+ASCENDING = blocks.ASCENDING
+KEY = blocks.KEY
+
+
+class SqlLeaderboardUpkeep:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def rebalance(self) -> int:
+        """Every group with a block to cut or join, each in a transaction of its own; returns
+        how many groups were rebalanced."""
+        async with self._db.connection() as conn:
+            due = await conn.fetch(
+                "SELECT DISTINCT group_id FROM (SELECT group_id, rows, sort_value, "
+                f"LAG(rows) OVER (PARTITION BY group_id ORDER BY {ASCENDING}) AS before "
+                "FROM leaderboard_block) AS b WHERE rows > $1 OR (sort_value > $3 "
+                "AND rows < $2 AND before + rows <= $1) ORDER BY group_id",
+                blocks.SPLIT_AT,
+                blocks.SPLIT_AT // 4,
+                blocks.FIRST.sort_value,
+            )
+        for row in due:
+            async with self._db.transaction() as conn:
+                await rebalance_group(conn, int(row["group_id"]))
+        return len(due)
+
+
+async def rebalance_group(conn: Connection, group_id: int) -> None:
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    found = await conn.fetchrow(
+        f"SELECT id, board_id, run_start, grp, rows FROM leaderboard_group WHERE id = $1{lock}",
+        group_id,
+    )
+    if found is None:
+        return
+    group = blocks.group_from_row(found)
+    for block in await conn.fetch(
+        f"SELECT id, sort_value, reached_at, external_id, rows FROM leaderboard_block "
+        f"WHERE group_id = $1 AND rows > $2 ORDER BY {ASCENDING}",
+        group.id,
+        blocks.SPLIT_AT,
+    ):
+        await _cut(conn, group, block)
+    await _join_thin(conn, group)
+
+
+async def _cut(conn: Connection, group: blocks.Group, block: Row) -> None:
+    """The block's rows in blocks of SPLIT_AT // 2, the first keeping the block's own key."""
+    start = blocks.Key.from_row(block)
+    following = await conn.fetchrow(
+        f"SELECT sort_value, reached_at, external_id FROM leaderboard_block "
+        f"WHERE group_id = $1 AND {KEY} > ($2, $3, $4) ORDER BY {ASCENDING} LIMIT 1",
+        group.id,
+        *start.args(),
+    )
+    end = blocks.Key.from_row(following) if following else None
+    upper = f"AND {KEY} < ($10, $11, $12)" if end else ""
+    size = max(1, blocks.SPLIT_AT // 2)
+    held = int(block["rows"])
+    await conn.execute(
+        "INSERT INTO leaderboard_block (group_id, sort_value, reached_at, external_id, rows) "
+        "SELECT $4, sort_value, reached_at, external_id, "
+        "CASE WHEN $6 - n + 1 < $5 THEN $6 - n + 1 ELSE $5 END FROM "
+        f"(SELECT sort_value, reached_at, external_id, ROW_NUMBER() OVER (ORDER BY {ASCENDING}) "
+        f"AS n FROM leaderboard_entry WHERE {blocks.IN_GROUP} AND {KEY} >= ($7, $8, $9) "
+        f"{upper}) AS ordered WHERE n > $5 AND (n - 1) % $5 = 0",
+        *group.entries(),
+        group.id,
+        size,
+        held,
+        *start.args(),
+        *(end.args() if end else ()),
+    )
+    await conn.execute(
+        "UPDATE leaderboard_block SET rows = $2 WHERE id = $1", block["id"], min(size, held)
+    )
+
+
+async def _join_thin(conn: Connection, group: blocks.Group) -> None:
+    """Each thin block, in order, joins the block before it when both fit in SPLIT_AT."""
+    rows = await conn.fetch(
+        f"SELECT id, sort_value, rows FROM leaderboard_block WHERE group_id = $1 "
+        f"ORDER BY {ASCENDING}",
+        group.id,
+    )
+    kept: list[tuple[int, int]] = []
+    for row in rows:
+        held = int(row["rows"])
+        first = float(row["sort_value"]) == blocks.FIRST.sort_value
+        if not first and kept and held < blocks.SPLIT_AT // 4:
+            before_id, before_rows = kept[-1]
+            if before_rows + held <= blocks.SPLIT_AT:
+                kept[-1] = (before_id, before_rows + held)
+                await conn.execute(
+                    "UPDATE leaderboard_block SET rows = $2 WHERE id = $1",
+                    before_id,
+                    before_rows + held,
+                )
+                await conn.execute("DELETE FROM leaderboard_block WHERE id = $1", row["id"])
+                continue
+        kept.append((int(row["id"]), held))
+
+
+async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks.Group:
+    """The group's counts anew from its rows, in blocks half a cut full: for rows loaded in
+    bulk (not through moves) and for repairs. Runs with the group's row locked."""
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    found = await conn.fetchrow(
+        f"SELECT id, board_id, run_start, grp, rows FROM leaderboard_group WHERE id = $1{lock}",
+        group_id,
+    )
+    assert found is not None, "rebuilt groups exist"
+    group = blocks.group_from_row(found)
+    await conn.execute("DELETE FROM leaderboard_block WHERE group_id = $1", group.id)
+    await conn.execute("DELETE FROM leaderboard_value WHERE group_id = $1", group.id)
+    counted = await conn.fetchrow(
+        f"SELECT COUNT(*) AS n FROM leaderboard_entry WHERE {blocks.IN_GROUP}", *group.entries()
+    )
+    total = int(counted["n"]) if counted else 0
+    size = max(1, blocks.SPLIT_AT // 2)
+    await conn.execute(
+        "INSERT INTO leaderboard_block (group_id, sort_value, reached_at, external_id, rows) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        group.id,
+        *blocks.FIRST.args(),
+        min(size, total),
+    )
+    await conn.execute(
+        "INSERT INTO leaderboard_block (group_id, sort_value, reached_at, external_id, rows) "
+        "SELECT $4, sort_value, reached_at, external_id, "
+        "CASE WHEN $6 - n + 1 < $5 THEN $6 - n + 1 ELSE $5 END FROM "
+        f"(SELECT sort_value, reached_at, external_id, ROW_NUMBER() OVER (ORDER BY {ASCENDING}) "
+        f"AS n FROM leaderboard_entry WHERE {blocks.IN_GROUP}) AS ordered "
+        "WHERE n > $5 AND (n - 1) % $5 = 0",
+        *group.entries(),
+        group.id,
+        size,
+        total,
+    )
+    if counting.wants_distinct:
+        await conn.execute(
+            "INSERT INTO leaderboard_value (group_id, sort_value, rows) "
+            f"SELECT $4, sort_value, COUNT(*) FROM leaderboard_entry WHERE {blocks.IN_GROUP} "
+            "GROUP BY sort_value",
+            *group.entries(),
+            group.id,
+        )
+    await conn.execute("UPDATE leaderboard_group SET rows = $2 WHERE id = $1", group.id, total)
+    return blocks.Group(group.id, group.board_id, group.run_start, group.name, total)
