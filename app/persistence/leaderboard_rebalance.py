@@ -118,8 +118,9 @@ async def _join_thin(conn: Connection, group: blocks.Group) -> None:
 
 
 async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks.Group:
-    """The group's counts anew from its rows, in blocks half a cut full: for rows loaded in
-    bulk (not through moves) and for repairs. Runs with the group's row locked."""
+    """The group's counts anew from its rows: one block holding them all, cut as a grown
+    block is. For rows loaded in bulk (not through moves) and for repairs; runs with the
+    group's row locked."""
     lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
     found = await conn.fetchrow(
         f"SELECT id, board_id, run_start, grp, rows FROM leaderboard_group WHERE id = $1{lock}",
@@ -133,26 +134,15 @@ async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks
         f"SELECT COUNT(*) AS n FROM leaderboard_entry WHERE {blocks.IN_GROUP}", *group.entries()
     )
     total = int(counted["n"]) if counted else 0
-    size = max(1, blocks.SPLIT_AT // 2)
-    await conn.execute(
+    first = await conn.fetchrow(
         "INSERT INTO leaderboard_block (group_id, sort_value, reached_at, external_id, rows) "
-        "VALUES ($1, $2, $3, $4, $5)",
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id, sort_value, reached_at, external_id, rows",
         group.id,
         *blocks.FIRST.args(),
-        min(size, total),
-    )
-    await conn.execute(
-        "INSERT INTO leaderboard_block (group_id, sort_value, reached_at, external_id, rows) "
-        "SELECT $4, sort_value, reached_at, external_id, "
-        "CASE WHEN $6 - n + 1 < $5 THEN $6 - n + 1 ELSE $5 END FROM "
-        f"(SELECT sort_value, reached_at, external_id, ROW_NUMBER() OVER (ORDER BY {ASCENDING}) "
-        f"AS n FROM leaderboard_entry WHERE {blocks.IN_GROUP}) AS ordered "
-        "WHERE n > $5 AND (n - 1) % $5 = 0",
-        *group.entries(),
-        group.id,
-        size,
         total,
     )
+    assert first is not None
+    await _cut(conn, group, first)
     if counting.wants_distinct:
         await conn.execute(
             "INSERT INTO leaderboard_value (group_id, sort_value, rows) "
