@@ -260,6 +260,16 @@ async def key_at(
     return Key.from_row(row) if row else None
 
 
+async def lowest_ranked(
+    conn: Connection, group: Group, cap: int | None, pending: Pending = NOTHING_PENDING
+) -> float | None:
+    """The value of the last row a cap of `cap` ranks, once the group holds that many."""
+    if cap is None or pending.rows(group) < cap:
+        return None
+    last = await key_at(conn, group, cap - 1, pending)
+    return -last.sort_value if last is not None else None
+
+
 async def _block_at(
     conn: Connection, group: Group, offset: int, pending: Pending
 ) -> tuple[Key, int]:

@@ -57,10 +57,7 @@ class SqlLeaderboardReads:
                 if start > 0:
                     above = await blocks.place(conn, found, first_key, replace(counting, cap=None))
                     first = replace(above, ahead=start)
-            lowest = None
-            if cap is not None and found.rows >= cap:
-                last = await blocks.key_at(conn, found, cap - 1)
-                lowest = -last.sort_value if last is not None else None
+            lowest = await blocks.lowest_ranked(conn, found, cap)
         return PageRows(ranked, first, found.rows, lowest)
 
     async def position_of(

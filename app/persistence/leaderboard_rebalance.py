@@ -14,8 +14,7 @@ from app.domain.leaderboard_ranks import Counting
 from app.persistence import leaderboard_blocks as blocks
 from app.persistence.database import Connection, Database, Row
 
-ASCENDING = blocks.ASCENDING
-KEY = blocks.KEY
+ASCENDING, KEY = blocks.ASCENDING, blocks.KEY
 
 
 class SqlLeaderboardUpkeep:
@@ -42,14 +41,9 @@ class SqlLeaderboardUpkeep:
 
 
 async def rebalance_group(conn: Connection, group_id: int) -> None:
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-    found = await conn.fetchrow(
-        f"SELECT id, board_id, run_start, grp, rows FROM leaderboard_group WHERE id = $1{lock}",
-        group_id,
-    )
-    if found is None:
+    group = await _lock_exclusively(conn, group_id)
+    if group is None:
         return
-    group = blocks.group_from_row(found)
     for block in await conn.fetch(
         f"SELECT id, sort_value, reached_at, external_id, rows FROM leaderboard_block "
         f"WHERE group_id = $1 AND rows > $2 ORDER BY {ASCENDING}",
@@ -58,6 +52,16 @@ async def rebalance_group(conn: Connection, group_id: int) -> None:
     ):
         await _cut(conn, group, block)
     await _join_thin(conn, group)
+
+
+async def _lock_exclusively(conn: Connection, group_id: int) -> blocks.Group | None:
+    """The group's row locked against every move (they hold it shared) until commit."""
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    found = await conn.fetchrow(
+        f"SELECT id, board_id, run_start, grp, rows FROM leaderboard_group WHERE id = $1{lock}",
+        group_id,
+    )
+    return blocks.group_from_row(found) if found else None
 
 
 async def _cut(conn: Connection, group: blocks.Group, block: Row) -> None:
@@ -121,13 +125,8 @@ async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks
     """The group's counts anew from its rows: one block holding them all, cut as a grown
     block is. For rows loaded in bulk (not through moves) and for repairs; runs with the
     group's row locked."""
-    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-    found = await conn.fetchrow(
-        f"SELECT id, board_id, run_start, grp, rows FROM leaderboard_group WHERE id = $1{lock}",
-        group_id,
-    )
-    assert found is not None, "rebuilt groups exist"
-    group = blocks.group_from_row(found)
+    group = await _lock_exclusively(conn, group_id)
+    assert group is not None, "rebuilt groups exist"
     await conn.execute("DELETE FROM leaderboard_block WHERE group_id = $1", group.id)
     await conn.execute("DELETE FROM leaderboard_value WHERE group_id = $1", group.id)
     counted = await conn.fetchrow(

@@ -94,21 +94,13 @@ class LeaderboardRows(Statements):
                 await blocks.shifted(conn, group, before_key, after_key, counting, pending)
         else:
             if current is not None and current["grp"] is not None and before_key is not None:
-                left = await self._lock(move, current["grp"])
+                left = await blocks.join_group(conn, move.board_id, move.run_start, current["grp"])
                 await blocks.removed(conn, left, before_key, counting, pending)
             await self._store(move, after, current)
             await blocks.added(conn, group, after_key, counting, pending)
-        rows = pending.rows(group)
         after_place = await blocks.place(conn, group, after_key, counting, pending)
-        lowest = None
-        cap = counting.cap
-        if cap is not None and rows >= cap:
-            last = await blocks.key_at(conn, group, cap - 1, pending)
-            lowest = -last.sort_value if last is not None else None
-        return Moved(before, before_place, after, after_place, rows, lowest)
-
-    async def _lock(self, move: Move, name: str) -> blocks.Group:
-        return await blocks.join_group(self._conn, move.board_id, move.run_start, name)
+        lowest = await blocks.lowest_ranked(conn, group, counting.cap, pending)
+        return Moved(before, before_place, after, after_place, pending.rows(group), lowest)
 
     async def _store(self, move: Move, after: Standing, current: Row | None) -> None:
         if current is None:
