@@ -49,9 +49,11 @@ from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import SqliteDatabase, open_database
 from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.idempotency import SqlRetention
+from app.persistence.leaderboard_clock import LeaderboardClockRows, SqlLeaderboardClockStore
 from app.persistence.leaderboard_config import SqlLeaderboardStore
 from app.persistence.leaderboard_reads import SqlLeaderboardReads
 from app.persistence.leaderboard_rebalance import SqlLeaderboardUpkeep
+from app.persistence.leaderboard_watch import SqlStandingsWatchStore, StandingsRows
 from app.persistence.migrate import migrate, startup_lock
 from app.persistence.outbox import SqlOutboxStore
 from app.persistence.points_config import SqlPointsStore
@@ -67,6 +69,7 @@ from app.workers.bootstrap import ensure_admin_key
 from app.workers.checkpoint import WalCheckpointer
 from app.workers.collector import GarbageCollector
 from app.workers.housekeeping import Housekeeping
+from app.workers.leaderboard_clock import LeaderboardClock, StandingsFeed
 from app.workers.leaderboard_upkeep import LeaderboardRebalancer
 from app.workers.relay import OutboxRelay
 from app.workers.sampler import MetricsSampler
@@ -142,9 +145,23 @@ def create_app(
             outbox = SqlOutboxStore(database)
             webhook_store = SqlWebhookStore(database)
             webhooks = await wiring.webhooks(settings, webhook_store, metrics, clock)
+            leaderboard_clock = LeaderboardClock(
+                (SqlLeaderboardClockStore(database), Transactions(database, LeaderboardClockRows)),
+                (SqlStandingsWatchStore(database), Transactions(database, StandingsRows)),
+                interval=settings.job_interval_s,
+                quiet=timedelta(seconds=settings.leaderboard_changed_interval_s),
+                on_announced=lambda: relay.wake(),  # the relay is made next, fed by the clock
+                clock=clock,
+            )
+            standings_feed = StandingsFeed(
+                SqlStandingsWatchStore(database),
+                webhook_store,
+                on_marked=leaderboard_clock.wake,
+                clock=clock,
+            )
             relay = OutboxRelay(
                 outbox,
-                [SubscriptionFeed(broker, subscriptions.SERVED), webhooks.fanout],
+                [SubscriptionFeed(broker, subscriptions.SERVED), webhooks.fanout, standings_feed],
                 clock=clock,
                 poll_interval=settings.outbox_poll_s,
                 stale_after=timedelta(seconds=settings.outbox_stale_s),
@@ -192,6 +209,7 @@ def create_app(
                 broker=broker,
                 wake_backdating=backdating.wake,
                 wake_streak_clock=streak_clock.wake,
+                wake_leaderboard_clock=leaderboard_clock.wake,
                 webhooks=webhooks.admin,
                 wake_webhooks=webhooks.dispatcher.wake,
                 points=points_store,
@@ -214,6 +232,7 @@ def create_app(
                 backdating,
                 streak_clock,
                 boost_clock,
+                leaderboard_clock,
                 webhooks.dispatcher,
                 Housekeeping(
                     SqlRetention(database),

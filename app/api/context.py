@@ -45,6 +45,7 @@ class Services:
     broker: Broker
     wake_backdating: Callable[[], None]
     wake_streak_clock: Callable[[], None]
+    wake_leaderboard_clock: Callable[[], None]
     webhooks: WebhookAdmin
     wake_webhooks: Callable[[], None]
     points: PointsConfigStore

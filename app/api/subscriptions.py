@@ -18,13 +18,14 @@ from app.api.lifetime import counted
 from app.api.loaders import Loaders
 from app.api.users.types import User
 from app.domain import queries
-from app.domain.announcements import AchievementCompleted, EventType, Published
+from app.domain.announcements import AchievementCompleted, Published
+from app.domain.event_types import EventType
 from app.domain.model import Caller
 from app.infra.pubsub import Broker
 
 SEEN_LIMIT = 10_000
 # The announcements subscriptions serve: only these are put on the broker.
-SERVED = frozenset({EventType.ACHIEVEMENT_COMPLETED, EventType.LEADERBOARD_CHANGED})
+SERVED = frozenset({EventType.ACHIEVEMENT_COMPLETED, EventType.LEADERBOARD_MOVED})
 
 
 @strawberry.type

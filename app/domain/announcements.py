@@ -18,25 +18,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from app.domain.event_types import EventType
+from app.domain.leaderboard_news import (
+    LeaderboardFinished,
+    LeaderboardMoved,
+    LeaderboardRankChanged,
+    LeaderboardStarted,
+    LeaderboardTopChanged,
+)
 from app.domain.points import PointsAward, PointsChange
 from app.domain.streaks import StreakView
-
-
-class EventType(enum.StrEnum):
-    """Dotted names, as webhooks carry them."""
-
-    ACHIEVEMENT_COMPLETED = "achievement.completed"
-    STREAK_STARTED = "streak.started"
-    STREAK_EXTENDED = "streak.extended"
-    STREAK_LOST = "streak.lost"
-    STREAK_FREEZE_CONSUMED = "streak.freeze_consumed"
-    STREAK_FREEZE_EARNED = "streak.freeze_earned"
-    POINTS_CHANGED = "points.changed"
-    POINTS_LEVEL_CHANGED = "points.level_changed"
-    POINTS_BOOST_STARTED = "points.boost_started"
-    POINTS_BOOST_FINISHED = "points.boost_finished"
-    LEADERBOARD_CHANGED = "leaderboard.changed"
-    USER_CREATED = "user.created"
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,28 +313,6 @@ class BoostFinished:
         return cls(int(data["boostId"]))
 
 
-@dataclass(frozen=True, slots=True)
-class LeaderboardChanged:
-    """A move reached into the first 100 rows of a group of a run (before or after it): what
-    live standings watch. Ids only: readers read the standings as they are when they look."""
-
-    board_id: int
-    run_start: date
-    group: str
-    type: ClassVar[EventType] = EventType.LEADERBOARD_CHANGED
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "boardId": self.board_id,
-            "runStart": self.run_start.isoformat(),
-            "group": self.group,
-        }
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> LeaderboardChanged:
-        return cls(int(data["boardId"]), date.fromisoformat(data["runStart"]), str(data["group"]))
-
-
 Announcement = (
     AchievementCompleted
     | UserCreated
@@ -355,7 +324,21 @@ Announcement = (
     | PointsLevelChanged
     | BoostStarted
     | BoostFinished
-    | LeaderboardChanged
+    | LeaderboardMoved
+    | LeaderboardRankChanged
+    | LeaderboardStarted
+    | LeaderboardFinished
+    | LeaderboardTopChanged
+)
+
+# Events that name no user: their bodies need no user read.
+ABOUT_NO_USER = (
+    BoostStarted,
+    BoostFinished,
+    LeaderboardMoved,
+    LeaderboardStarted,
+    LeaderboardFinished,
+    LeaderboardTopChanged,
 )
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
@@ -370,7 +353,11 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Announcement]] = {
     EventType.POINTS_LEVEL_CHANGED: PointsLevelChanged.from_data,
     EventType.POINTS_BOOST_STARTED: BoostStarted.from_data,
     EventType.POINTS_BOOST_FINISHED: BoostFinished.from_data,
-    EventType.LEADERBOARD_CHANGED: LeaderboardChanged.from_data,
+    EventType.LEADERBOARD_MOVED: LeaderboardMoved.from_data,
+    EventType.LEADERBOARD_RANK_CHANGED: LeaderboardRankChanged.from_data,
+    EventType.LEADERBOARD_STARTED: LeaderboardStarted.from_data,
+    EventType.LEADERBOARD_FINISHED: LeaderboardFinished.from_data,
+    EventType.LEADERBOARD_CHANGED: LeaderboardTopChanged.from_data,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from app.domain.attributes import Attribute
 from app.domain.errors import BadUserInput, NotFound
+from app.domain.leaderboard_clock import ClockWake
 from app.domain.leaderboard_ports import LeaderboardBoards
 from app.domain.leaderboard_runs import Calendar, Repeat
 from app.domain.leaderboards import BoardStatus, Leaderboard, RankBy, StoredStatus, TiePolicy
@@ -57,8 +58,11 @@ class LeaderboardConfigStore(LeaderboardBoards, Protocol):
     async def metric_id(self, tenant_id: int, key: str) -> int | None: ...
     async def system_id(self, tenant_id: int, key: str) -> int | None: ...
     async def streak_configured(self, tenant_id: int) -> bool: ...
-    async def save_board(self, tenant_id: int, board: Leaderboard) -> Leaderboard:
-        """Inserts when `board.id` is 0, else updates; returns what is stored."""
+    async def save_board(
+        self, tenant_id: int, board: Leaderboard, wake: ClockWake | None = None
+    ) -> Leaderboard:
+        """Inserts when `board.id` is 0, else updates (and, with `wake`, the board's run
+        clock in the same transaction); returns what is stored."""
         ...
 
 
@@ -147,7 +151,9 @@ async def update_board(
     if rank_by is not None:
         updated = await _ranked_by(store, tenant_id, updated, rank_by)
     _check(updated)
-    return await store.save_board(tenant_id, updated)
+    # A new `end` moves the last run's close: the clock looks again.
+    live = board.status(now) in (BoardStatus.SCHEDULED, BoardStatus.ACTIVE)
+    return await store.save_board(tenant_id, updated, ClockWake(now) if live else None)
 
 
 async def set_status(
@@ -158,21 +164,26 @@ async def set_status(
     board = await _board(store, tenant_id, key)
     current = board.status(now)
     live = current in (BoardStatus.SCHEDULED, BoardStatus.ACTIVE)
+    wake = ClockWake(None)
     if wanted is BoardStatus.ARCHIVED and current is not BoardStatus.ARCHIVED:
         changed = dataclasses.replace(board, stored_status=StoredStatus.ARCHIVED)
     elif wanted in (BoardStatus.ACTIVE, BoardStatus.SCHEDULED) and current is BoardStatus.INACTIVE:
         if board.rank_by is RankBy.STREAK and not await store.streak_configured(tenant_id):
             raise BadUserInput("a STREAK leaderboard needs a configured streak", field="status")
-        changed = dataclasses.replace(board, stored_status=StoredStatus.LIVE, ever_live=True)
+        changed = dataclasses.replace(
+            board, stored_status=StoredStatus.LIVE, ever_live=True, live_since=now
+        )
+        wake = ClockWake(now, restart=True)
     elif wanted is BoardStatus.INACTIVE and live:
         changed = dataclasses.replace(board, stored_status=StoredStatus.INACTIVE)
     elif wanted is BoardStatus.FINISHED and live:
         changed = dataclasses.replace(board, stored_status=StoredStatus.FINISHED, finished_at=now)
+        wake = ClockWake(now)  # the open run closes now: it is finalised at once
     else:
         raise BadUserInput(
             f"a {current.value} leaderboard cannot become {wanted.value}", field="status"
         )
-    return await store.save_board(tenant_id, changed)
+    return await store.save_board(tenant_id, changed, wake)
 
 
 async def _board(store: LeaderboardConfigStore, tenant_id: int, key: str) -> Leaderboard:

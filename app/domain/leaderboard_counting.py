@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.domain.announcements import Announcement, LeaderboardChanged
+from app.domain.announcements import Announcement
+from app.domain.leaderboard_news import LeaderboardMoved, LeaderboardRankChanged, RunDates
 from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Noted
 from app.domain.leaderboard_ranks import Place, rank_at, threshold_of
 from app.domain.leaderboard_runs import Run
@@ -62,7 +63,8 @@ async def count_on_boards(
 ) -> BoardsOutcome:
     """In board creation order; a board the user does not take part in, or whose run for the
     change's date is closed or absent, is left as it is. A move within the first rows of its
-    group is news for live standings."""
+    group is news for live standings; a move that changed the user's own rank is news for
+    webhooks."""
     changes: list[BoardChange] = []
     news: list[Announcement] = []
     for board in boards:
@@ -84,10 +86,26 @@ async def count_on_boards(
                 contribution.level,
             )
             moved = await store.move_on_board(move, counting_of(board))
-            changes.append(await _report(store, board, run, move, moved))
+            change = await _report(store, board, run, move, moved)
+            changes.append(change)
+            if change.rank != change.previous_rank:
+                news.append(_rank_changed(user, run, change))
             if _near_the_top(moved):
-                news.append(LeaderboardChanged(board.id, run.start, group))
+                news.append(LeaderboardMoved(board.id, run.start, group))
     return BoardsOutcome(tuple(changes), tuple(news))
+
+
+def _rank_changed(user: User, run: Run, change: BoardChange) -> LeaderboardRankChanged:
+    return LeaderboardRankChanged(
+        user.id,
+        change.board_id,
+        RunDates(run.start, run.end),
+        change.group,
+        change.rank,
+        change.previous_rank,
+        change.value,
+        change.previous_value,
+    )
 
 
 def _near_the_top(moved: Moved) -> bool:

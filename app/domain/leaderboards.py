@@ -55,7 +55,8 @@ class RunStatus(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class Leaderboard:
     """`finished_at` is when a live board was finished on request: the run open then closes
-    at that instant and no later run exists."""
+    at that instant and no later run exists. `live_since` is when it last went live: runs
+    that had opened or closed by then are not announced."""
 
     id: int
     key: str
@@ -73,6 +74,7 @@ class Leaderboard:
     ever_live: bool = False
     finished_at: datetime | None = None
     created_at: datetime | None = None
+    live_since: datetime | None = None
 
     def status(self, now: datetime) -> BoardStatus:
         if self.stored_status is StoredStatus.INACTIVE:

@@ -27,7 +27,8 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.domain.announcements import EventType, Published, parse
+from app.domain.announcements import Published, parse
+from app.domain.event_types import EventType
 from app.domain.ports import DeliveryDeferred
 from app.infra.redis_guard import TIMEOUT, RedisGuard, connect
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     leaderboard_rebalance_s: float = Field(
         default=5.0, alias="LAUREL_LEADERBOARD_REBALANCE_S", gt=0
     )
+    leaderboard_changed_interval_s: float = Field(
+        default=60.0, alias="LAUREL_LEADERBOARD_CHANGED_INTERVAL_S", ge=0
+    )
     backdate_settle_s: float = Field(default=1.0, alias="LAUREL_BACKDATE_SETTLE_S", ge=0)
     metrics_interval_s: float = Field(default=5.0, alias="LAUREL_METRICS_INTERVAL_S", gt=0)
     gc_interval_s: float = Field(default=10.0, alias="LAUREL_GC_INTERVAL_S", gt=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.domain.errors import BadUserInput
+from app.domain.leaderboard_clock import ClockWake
 from app.domain.leaderboards import Leaderboard
 from app.persistence.codec import dump_attributes
 from app.persistence.database import Database, IntegrityViolation
@@ -28,6 +29,7 @@ COLUMNS = (
     "breakdown_attribute",
     "user_attributes",
     "tie_policy",
+    "live_since",
 )
 
 
@@ -60,12 +62,17 @@ class SqlLeaderboardStore:
             row = await conn.fetchrow(sql, *args)
         return int(row["id"]) if row else None
 
-    async def save_board(self, tenant_id: int, board: Leaderboard) -> Leaderboard:
+    async def save_board(
+        self, tenant_id: int, board: Leaderboard, wake: ClockWake | None = None
+    ) -> Leaderboard:
         values = _values(board)
         try:
             async with self._db.transaction() as conn:
                 if board.id:
                     sets = ", ".join(f"{c} = ${i + 3}" for i, c in enumerate(COLUMNS))
+                    if wake is not None:
+                        sets += _woken(wake, len(COLUMNS) + 3)
+                        values += (wake.due_at,)
                     row = await conn.fetchrow(
                         f"UPDATE leaderboard SET {sets} WHERE tenant_id = $1 AND id = $2 "
                         f"RETURNING {BOARD_COLUMNS}",
@@ -90,6 +97,14 @@ class SqlLeaderboardStore:
         return board_from_row(row)
 
 
+def _woken(wake: ClockWake, due_mark: int) -> str:
+    """The clock's columns set by a wake; a new turn makes a clock round in flight void."""
+    sets = f", clock_due = ${due_mark}, clock_turn = clock_turn + 1"
+    if wake.restart:
+        sets += ", clock_started = NULL, clock_finished = NULL"
+    return sets
+
+
 def _values(board: Leaderboard) -> tuple[object, ...]:
     calendar = board.calendar
     repeat = calendar.repeat
@@ -111,4 +126,5 @@ def _values(board: Leaderboard) -> tuple[object, ...]:
         board.breakdown_attribute,
         dump_attributes(board.user_attributes),
         board.tie_policy.value,
+        board.live_since,
     )

@@ -23,7 +23,7 @@ from app.persistence.transaction import Statements
 BOARD_COLUMNS = (
     "id, key, name, description, status, ever_live, finished_at, rank_by, metric_id, system_id, "
     'start, "end", run_unit, run_interval, time_zone, max_participants, breakdown_attribute, '
-    "user_attributes, tie_policy, created_at"
+    "user_attributes, tie_policy, created_at, live_since"
 )
 
 
@@ -58,6 +58,7 @@ def board_from_row(row: Row) -> Leaderboard:
         ever_live=bool(row["ever_live"]),
         finished_at=as_datetime(row["finished_at"]) if row["finished_at"] is not None else None,
         created_at=as_datetime(row["created_at"]),
+        live_since=as_datetime(row["live_since"]) if row["live_since"] is not None else None,
     )
 
 

@@ -543,10 +543,19 @@ class Leaderboard(Model):
     user_attributes = fields.TextField(default="[]")
     tie_policy = fields.CharField(max_length=16, default="SHARED")
     created_at = fields.DatetimeField()
+    live_since = fields.DatetimeField(null=True)
+    # The run clock: the newest runs announced as started and as finished (NULL: not looked
+    # at since the board went live), when it next has work, and a turn that every change of
+    # these bumps, so a clock round that read an older turn writes nothing.
+    clock_started = fields.IntField(null=True)
+    clock_finished = fields.IntField(null=True)
+    clock_due = fields.DatetimeField(null=True)
+    clock_turn = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "leaderboard"
         unique_together = (("tenant", "key"),)
+        indexes = (Index(fields=("clock_due",), name="leaderboard_clock_due"),)
 
 
 # One user's value in one run (named by its start date) of one board. `grp` is the breakdown
@@ -591,6 +600,25 @@ class LeaderboardGroup(Model):
     class Meta:
         table = "leaderboard_group"
         unique_together = (("board", "run_start", "grp"),)
+
+
+# What webhooks last saw of a group's first rows (`sent`, as announced) and when it may be
+# announced again (`quiet_until`); `due_at` is set while a move near the top waits to be
+# looked at, and every mark bumps `version`, so a look that read an older mark writes nothing.
+class LeaderboardWatch(Model):
+    id = fields.BigIntField(primary_key=True)
+    board: fields.ForeignKeyRelation[Leaderboard] = fields.ForeignKeyField("models.Leaderboard")
+    run_start = fields.DateField()
+    grp = fields.CharField(max_length=255)
+    due_at = fields.DatetimeField(null=True)
+    quiet_until = fields.DatetimeField(null=True)
+    version = fields.IntField(default=0)
+    sent = fields.TextField(null=True)
+
+    class Meta:
+        table = "leaderboard_watch"
+        unique_together = (("board", "run_start", "grp"),)
+        indexes = (Index(fields=("due_at",), name="leaderboard_watch_due"),)
 
 
 # Consecutive rows of a group in its order, from the row keyed (sort_value, reached_at,

@@ -28,6 +28,7 @@ from app.domain.webhooks.ports import Due, Outcome
 from app.persistence.catalogue import achievements_by_ids
 from app.persistence.codec import USER_COLUMNS, as_datetime, placeholders, user_from_row
 from app.persistence.database import Connection, Database, Row
+from app.persistence.leaderboards import boards_of
 from app.persistence.points import program_of
 from app.persistence.webhook_endpoints import (
     ENDPOINT_COLUMNS,
@@ -137,6 +138,7 @@ class DeliveryRows:
         achievement_ids: Collection[int],
         *,
         points: bool = False,
+        leaderboards: bool = False,
     ) -> Subjects:
         async with self._db.connection() as conn:
             users = []
@@ -149,8 +151,10 @@ class DeliveryRows:
                     *ids,
                 )
             achievements = await achievements_by_ids(conn, tenant_id, sorted(achievement_ids))
+            boards = await boards_of(conn, tenant_id) if leaderboards else []
             metric_ids = sorted(
                 {a.trigger.metric_id for a in achievements if isinstance(a.trigger, MetricTrigger)}
+                | {b.metric_id for b in boards if b.metric_id is not None}
             )
             prerequisite_ids = sorted(
                 {
@@ -170,6 +174,7 @@ class DeliveryRows:
             metric_names={i: name for i, (_, name) in metrics.items()},
             achievement_keys={i: key for i, (key, _) in achievement_keys.items()},
             points=program,
+            leaderboards={b.id: b for b in boards},
         )
 
     @staticmethod

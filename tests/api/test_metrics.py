@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from conftest import (
     BURST,
+    FAST_WORKERS,
     ROOT,
     Api,
     LiveServer,
@@ -99,6 +100,8 @@ def test_workers_add_up(database_url: str, bootstrap_key: str) -> None:
             **os.environ,
             "DATABASE_URL": database_url,
             "LAUREL_BOOTSTRAP_ADMIN_KEY": bootstrap_key,
+            # Endpoints other tests made are in this database: their secrets need the key.
+            "LAUREL_SECRET_KEY": FAST_WORKERS["LAUREL_SECRET_KEY"],
         },
         stdout=subprocess.DEVNULL,
     )

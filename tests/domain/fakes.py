@@ -8,17 +8,28 @@ rule that raises leaves nothing behind, as a database would.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.domain.announcements import Announcement, Published
 from app.domain.idempotency import WINDOW
-from app.domain.leaderboard_ports import Move, Moved, Noted, Standing
+from app.domain.leaderboard_clock import DueBoard, RunClock
+from app.domain.leaderboard_ports import (
+    Day,
+    Entry,
+    Move,
+    Moved,
+    Noted,
+    PageRows,
+    Ranked,
+    Standing,
+)
 from app.domain.leaderboard_ranks import Counting, Place
 from app.domain.leaderboards import Leaderboard
 from app.domain.model import (
@@ -489,3 +500,105 @@ class SteppingClock:
 
 def sorted_by_id(achievements: Any) -> list[Achievement]:
     return sorted(achievements, key=lambda a: a.id)
+
+
+@dataclass
+class ClockedBoard:
+    board: Leaderboard
+    clock: RunClock | None = None
+    due_at: datetime | None = None
+    turn: int = 0
+
+
+class FakeRunClockStore:
+    """The run clock's ports over boards held here and the rows of a State: reads see the
+    committed state; `transaction()` announces into `announced`. `yield_between` makes every
+    read give way once, so that rounds run with asyncio.gather interleave."""
+
+    def __init__(self, state: State, tenant_id: int = 1) -> None:
+        self.state = state
+        self.tenant_id = tenant_id
+        self.boards: dict[int, ClockedBoard] = {}
+        self.announced: list[Announcement] = []
+        self.yield_between = False
+
+    def add(self, board: Leaderboard, due_at: datetime) -> None:
+        self.boards[board.id] = ClockedBoard(board, None, due_at)
+
+    async def due_boards(self, now: datetime, limit: int) -> list[DueBoard]:
+        due = sorted(
+            (c for c in self.boards.values() if c.due_at is not None and c.due_at <= now),
+            key=lambda c: c.due_at or now,
+        )
+        found = [DueBoard(self.tenant_id, c.board, c.clock, c.turn) for c in due[:limit]]
+        if self.yield_between:
+            await asyncio.sleep(0)
+        return found
+
+    async def groups(self, board_id: int, run_start: date) -> list[str]:
+        return sorted(
+            {
+                row.group
+                for (board, start, _), row in self.state.board_rows.items()
+                if board == board_id and start == run_start and row.group is not None
+            }
+        )
+
+    async def page(
+        self, board_id: int, run_start: date, group: str, start: int, limit: int, counting: Counting
+    ) -> PageRows:
+        rows = sorted(
+            (
+                row
+                for (board, run, _), row in self.state.board_rows.items()
+                if board == board_id and run == run_start and row.group == group
+            ),
+            key=lambda r: (-r.standing.value, r.standing.reached_at, r.user_id),
+        )
+        if counting.cap is not None:
+            limit = max(0, min(limit, counting.cap - start))
+        shown = rows[start : start + limit]
+        ranked = [Ranked(r.user_id, None, r.standing.value, r.standing.reached_at) for r in shown]
+        first = None
+        if shown:
+            greater = [r.standing.value for r in rows if r.standing.value > shown[0].standing.value]
+            first = Place(start, len(greater), len(set(greater)))
+        lowest = None
+        if counting.cap is not None and len(rows) >= counting.cap:
+            lowest = rows[counting.cap - 1].standing.value
+        return PageRows(ranked, first, len(rows), lowest)
+
+    async def position_of(
+        self, board_id: int, run_start: date, group: str, user_id: str
+    ) -> int | None:
+        raise AssertionError("the clock reads from the top")
+
+    async def entry(
+        self, board_id: int, run_start: date, user_pk: int, counting: Counting
+    ) -> Entry | None:
+        raise AssertionError("the clock reads no user's own row")
+
+    async def days(self, entry_id: int, limit: int) -> list[Day]:
+        raise AssertionError("the clock reads no history")
+
+    async def user_zone(self, tenant_id: int, user_id: str) -> str | None:
+        raise AssertionError("the clock reads no user's zone")
+
+    def transaction(self) -> AbstractAsyncContextManager[FakeRunClockStore]:
+        return self._scope()
+
+    @asynccontextmanager
+    async def _scope(self) -> AsyncIterator[FakeRunClockStore]:
+        yield self
+
+    async def advance(
+        self, board_id: int, turn: int, clock: RunClock, due_at: datetime | None
+    ) -> bool:
+        held = self.boards[board_id]
+        if held.turn != turn:
+            return False
+        self.boards[board_id] = replace(held, clock=clock, due_at=due_at, turn=turn + 1)
+        return True
+
+    async def announce(self, tenant_id: int, events: Sequence[Announcement], now: datetime) -> None:
+        self.announced += events

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from fakes import FakeTransaction, State
 
-from app.domain.announcements import LeaderboardChanged
 from app.domain.leaderboard_counting import WATCHED_ROWS, BoardFacts, count_on_boards
+from app.domain.leaderboard_news import LeaderboardMoved, LeaderboardRankChanged, RunDates
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
 from app.domain.model import Attribute, User
@@ -99,6 +99,33 @@ async def test_only_moves_among_the_watched_rows_are_news() -> None:
     for pk in range(1, WATCHED_ROWS + 1):
         await count(store, [daily], user(pk), 1000 - pk)
     below = await count(store, [daily], user(WATCHED_ROWS + 1), 1)
-    assert below.news == ()
+    assert moves(below.news) == []
     climbed = await count(store, [daily], user(WATCHED_ROWS + 1), 5000)
-    assert climbed.news == (LeaderboardChanged(daily.id, date(2026, 3, 10), ""),)
+    assert moves(climbed.news) == [LeaderboardMoved(daily.id, date(2026, 3, 10), "")]
+
+
+def moves(news: tuple[object, ...]) -> list[object]:
+    return [n for n in news if isinstance(n, LeaderboardMoved)]
+
+
+def rank_changes(news: tuple[object, ...]) -> list[object]:
+    return [n for n in news if isinstance(n, LeaderboardRankChanged)]
+
+
+async def test_a_move_that_changes_the_users_own_rank_is_news_for_webhooks() -> None:
+    store = FakeTransaction(State())
+    capped = board(max_participants=2)
+    run = RunDates(date(2026, 3, 10), date(2026, 3, 10))
+    entered = await count(store, [capped], user(1), 5)
+    assert rank_changes(entered.news) == [
+        LeaderboardRankChanged("u0001", capped.id, run, "", 1, None, 5, None)
+    ]
+    await count(store, [capped], user(2), 3)
+    same_rank = await count(store, [capped], user(1), 1)
+    assert rank_changes(same_rank.news) == []
+    unranked = await count(store, [capped], user(3), 1)  # below the cap: no rank either way
+    assert rank_changes(unranked.news) == []
+    passed = await count(store, [capped], user(2), 10)
+    assert rank_changes(passed.news) == [
+        LeaderboardRankChanged("u0002", capped.id, run, "", 1, 2, 13, 3)
+    ]

@@ -254,9 +254,9 @@ def test_a_completion_body_is_byte_for_byte_the_documented_one() -> None:
         trigger=MetricTrigger(metric_id=3, threshold=10),
     )
     subjects = Subjects(users={"u1": user}, achievements={7: achievement}, metric_keys={3: "tasks"})
-    data = data_of(event, subjects)
+    data = data_of(event, subjects, completed)
     assert data is not None
     kind = WebhookEventType.ACHIEVEMENT_COMPLETED
     rendered = body("msg_01KAQ9ZK3Q9M2V7N4X6R0T1B2C", kind, completed, data)
     assert rendered.encode() == VECTOR_BODY
-    assert data_of(event, Subjects(achievements={7: achievement})) is None
+    assert data_of(event, Subjects(achievements={7: achievement}), completed) is None

@@ -153,6 +153,7 @@ class LeaderboardMutations:
             services.leaderboards, caller.tenant_id, key, input.to_domain(), now
         )
         services.definitions.forget_leaderboards(caller.tenant_id)
+        services.wake_leaderboard_clock()
         return Leaderboard.of(board, now)
 
     @strawberry.mutation(
@@ -167,4 +168,5 @@ class LeaderboardMutations:
         now = services.clock()
         board = await admin.set_status(services.leaderboards, caller.tenant_id, key, status, now)
         services.definitions.forget_leaderboards(caller.tenant_id)
+        services.wake_leaderboard_clock()
         return Leaderboard.of(board, now)

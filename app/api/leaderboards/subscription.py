@@ -23,8 +23,9 @@ from app.api.leaderboards.schema import readable_board, reader_zone
 from app.api.leaderboards.types import LeaderboardStandings
 from app.api.lifetime import counted
 from app.domain import leaderboard_views as views
-from app.domain.announcements import Announcement, LeaderboardChanged, Published
+from app.domain.announcements import Announcement, Published
 from app.domain.errors import NotFound
+from app.domain.leaderboard_news import LeaderboardMoved
 from app.domain.leaderboards import Leaderboard
 from app.domain.model import Caller
 from app.infra.pubsub import SubscriberOverflow
@@ -102,7 +103,7 @@ class LeaderboardSubscriptions:
 
         def concerns(event: Announcement) -> bool:
             return (
-                isinstance(event, LeaderboardChanged)
+                isinstance(event, LeaderboardMoved)
                 and event.board_id == board.id
                 and event.group == group
             )

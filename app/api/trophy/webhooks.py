@@ -8,11 +8,9 @@ from datetime import datetime
 
 from app.api.trophy import wire
 from app.domain.announcements import (
+    ABOUT_NO_USER,
     AchievementCompleted,
     Announcement,
-    BoostFinished,
-    BoostStarted,
-    LeaderboardChanged,
     StreakGrew,
 )
 from app.domain.queries import UserAchievementView
@@ -22,7 +20,7 @@ from app.domain.webhooks.payloads import Subjects, minified
 
 def body(message_id: str, event: Announcement, at: datetime, subjects: Subjects) -> str | None:
     """A `Render`: Trophy's body carries no id or time (the headers do)."""
-    if isinstance(event, BoostStarted | BoostFinished | LeaderboardChanged):
+    if isinstance(event, ABOUT_NO_USER):
         return None
     user = subjects.users.get(event.user_id)
     if user is None:

@@ -13,21 +13,33 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from app.domain.announcements import (
+    ABOUT_NO_USER,
     AchievementCompleted,
     BoostFinished,
     BoostStarted,
-    LeaderboardChanged,
     PointsChanged,
     PointsLevelChanged,
     Published,
+)
+from app.domain.leaderboard_news import (
+    LeaderboardFinished,
+    LeaderboardRankChanged,
+    LeaderboardStarted,
+    LeaderboardTopChanged,
 )
 from app.domain.webhooks.model import Endpoint, NewDelivery, PayloadFormat
 from app.domain.webhooks.payloads import Render, event_type
 from app.domain.webhooks.ports import WebhookStore
 from app.domain.webhooks.signing import message_id
 
-ABOUT_NO_USER = (BoostStarted, BoostFinished, LeaderboardChanged)
-ABOUT_POINTS = (PointsChanged, PointsLevelChanged, BoostStarted, BoostFinished)
+ABOUT_LEADERBOARDS = (
+    LeaderboardRankChanged,
+    LeaderboardStarted,
+    LeaderboardFinished,
+    LeaderboardTopChanged,
+)
+# Boards name their points system by key, so their bodies need the program too.
+ABOUT_POINTS = (PointsChanged, PointsLevelChanged, BoostStarted, BoostFinished, *ABOUT_LEADERBOARDS)
 
 
 async def queue_deliveries(
@@ -59,9 +71,11 @@ async def queue_deliveries(
                 if isinstance(p.event, AchievementCompleted)
             },
             points=any(isinstance(p.event, ABOUT_POINTS) for p, _ in wanted),
+            leaderboards=any(isinstance(p.event, ABOUT_LEADERBOARDS) for p, _ in wanted),
         )
         for published, receivers in wanted:
             kind = event_type(published.event)
+            assert kind is not None, "internal events have no receivers"
             webhook_id = message_id(published.created_at, published.id)
             bodies: dict[PayloadFormat, str | None] = {}
             for receiver in receivers:
@@ -85,6 +99,8 @@ async def queue_deliveries(
 def _receivers(published: Published, endpoints: list[Endpoint]) -> list[Endpoint]:
     """The endpoints subscribed to the event's type that were enabled when it was committed."""
     kind = event_type(published.event)
+    if kind is None:
+        return []
     return [e for e in endpoints if kind in e.event_types and e.enabled_at <= published.created_at]
 
 

@@ -21,13 +21,22 @@ from app.domain.announcements import (
     BoostStarted,
     FreezesConsumed,
     FreezesEarned,
-    LeaderboardChanged,
     PointsChanged,
     PointsLevelChanged,
     StreakGrew,
     StreakLost,
     UserCreated,
 )
+from app.domain.leaderboard_news import (
+    LeaderboardFinished,
+    LeaderboardMoved,
+    LeaderboardRankChanged,
+    LeaderboardStarted,
+    LeaderboardTopChanged,
+    RunDates,
+)
+from app.domain.leaderboard_views import Ranking
+from app.domain.leaderboards import Leaderboard
 from app.domain.model import (
     Achievement,
     CompositeTrigger,
@@ -53,6 +62,7 @@ class Subjects:
     metric_names: Mapping[int, str] = field(default_factory=dict)
     achievement_keys: Mapping[int, str] = field(default_factory=dict)
     points: PointsProgram = field(default_factory=PointsProgram)
+    leaderboards: Mapping[int, Leaderboard] = field(default_factory=dict)
 
 
 class Render(Protocol):
@@ -66,11 +76,15 @@ class Render(Protocol):
 
 def standard(message_id: str, event: Announcement, at: datetime, subjects: Subjects) -> str | None:
     """The STANDARD format: `{"id", "type", "timestamp", "data"}`."""
-    data = data_of(event, subjects)
-    return None if data is None else body(message_id, event_type(event), at, data)
+    data = data_of(event, subjects, at)
+    kind = event_type(event)
+    return None if data is None or kind is None else body(message_id, kind, at, data)
 
 
-def event_type(event: Announcement) -> WebhookEventType:
+def event_type(event: Announcement) -> WebhookEventType | None:
+    """None for an internal event, which no endpoint receives."""
+    if isinstance(event, LeaderboardMoved):
+        return None
     return WebhookEventType(event.type.value)
 
 
@@ -83,8 +97,9 @@ def minified(document: Json) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
-def data_of(event: Announcement, subjects: Subjects) -> Json | None:
-    """None when what the event names is gone (a user or achievement deleted since)."""
+def data_of(event: Announcement, subjects: Subjects, at: datetime) -> Json | None:
+    """None when what the event names is gone (a user or achievement deleted since); `at` is
+    when it happened, the moment a board's status is read at."""
     match event:
         case AchievementCompleted():
             user = subjects.users.get(event.user_id)
@@ -146,8 +161,82 @@ def data_of(event: Announcement, subjects: Subjects) -> Json | None:
             if boost is None:
                 return None
             return {"boost": boost_object(boost, subjects.points, status)}
-        case LeaderboardChanged():
-            return None  # live standings watch it; its webhook body is not rendered yet
+        case LeaderboardRankChanged():
+            about = _about_board(event.board_id, event.run, subjects, at)
+            if about is None:
+                return None
+            board = subjects.leaderboards[event.board_id]
+            about |= {
+                "breakdownValue": board.breakdown_value(event.group),
+                "rank": event.rank,
+                "previousRank": event.previous_rank,
+                "value": event.value,
+                "previousValue": event.previous_value,
+            }
+            return _about_user(event.user_id, subjects, about)
+        case LeaderboardStarted():
+            return _about_board(event.board_id, event.run, subjects, at)
+        case LeaderboardFinished():
+            about = _about_board(event.board_id, event.run, subjects, at)
+            if about is None:
+                return None
+            board = subjects.leaderboards[event.board_id]
+            return about | {
+                "breakdownValue": board.breakdown_value(event.group),
+                "participants": event.participants,
+                "rankings": [ranking_object(r) for r in event.rankings],
+            }
+        case LeaderboardTopChanged():
+            about = _about_board(event.board_id, event.run, subjects, at)
+            if about is None:
+                return None
+            board = subjects.leaderboards[event.board_id]
+            return about | {
+                "breakdownValue": board.breakdown_value(event.group),
+                "rankings": [ranking_object(r) for r in event.rankings],
+            }
+        case LeaderboardMoved():
+            return None
+
+
+def _about_board(board_id: int, run: RunDates, subjects: Subjects, at: datetime) -> Json | None:
+    """`{"leaderboard": ..., "run": ...}`, or None when the board is gone."""
+    board = subjects.leaderboards.get(board_id)
+    if board is None:
+        return None
+    return {
+        "leaderboard": leaderboard_object(board, subjects, at),
+        "run": {"start": day(run.start), "end": day(run.end)},
+    }
+
+
+def leaderboard_object(board: Leaderboard, subjects: Subjects, at: datetime) -> Json:
+    repeat = board.calendar.repeat
+    system = subjects.points.known_system(board.system_id) if board.system_id else None
+    return {
+        "id": str(board.id),
+        "key": board.key,
+        "name": board.name,
+        "description": board.description,
+        "rankBy": board.rank_by.value,
+        "metricKey": subjects.metric_keys.get(board.metric_id) if board.metric_id else None,
+        "pointsSystemKey": system.key if system else None,
+        "runUnit": repeat.unit.value if repeat else None,
+        "runInterval": repeat.interval if repeat else None,
+        "timeZone": board.calendar.time_zone,
+        "breakdownAttribute": board.breakdown_attribute,
+        "tiePolicy": board.tie_policy.value,
+        "status": board.status(at).value,
+    }
+
+
+def ranking_object(ranking: Ranking) -> Json:
+    return {
+        "rank": ranking.rank,
+        "value": ranking.value,
+        "reachedAt": instant(ranking.reached_at),
+        "user": {"id": ranking.user_id, "name": ranking.name},
+    }
 
 
 def _about_user(user_id: str, subjects: Subjects, data: Json) -> Json | None:

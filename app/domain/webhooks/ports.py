@@ -106,8 +106,10 @@ class WebhookStore(Protocol):
         achievement_ids: Collection[int],
         *,
         points: bool = False,
+        leaderboards: bool = False,
     ) -> Subjects:
-        """`points`: the batch has points events, whose bodies need the tenant's program."""
+        """`points`: the batch has points events, whose bodies need the tenant's program;
+        `leaderboards`: it has leaderboard events, which need the tenant's boards."""
         ...
 
     async def enqueue(self, deliveries: Sequence[NewDelivery], due: datetime) -> None:
