@@ -4,7 +4,8 @@ A job is queued in the transaction that activated or changed the achievement; it
 here in batches, each its own transaction, so a large tenant never holds a long lock and a job
 survives restarts: the cursor (last user pk done) is committed with the batch's completions.
 Completions made here announce nothing (no subscription message, no webhook), yet they count,
-and the points their ACHIEVEMENT triggers award are stored the same way, silently.
+and the points their ACHIEVEMENT triggers award are stored the same way, silently, and move
+POINTS leaderboards as any award does.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.domain.completion import Grant, complete
+from app.domain.leaderboard_counting import BoardFacts, count_on_boards
+from app.domain.leaderboards import Leaderboard
 from app.domain.model import Achievement, AchievementStatus, User
 from app.domain.outcomes import Unlock
 from app.domain.points import PointsProgram
@@ -81,7 +84,8 @@ async def _advance(
     made = await complete(
         store, job.tenant_id, [Grant(u, achievement) for u in users], now, announce_to=None
     )
-    await _award_silently(store, job.tenant_id, program, users, made, now)
+    boards = await store.leaderboards(job.tenant_id) if not program.empty else ()
+    await _award_silently(store, job.tenant_id, program, boards, users, made, now)
     finished = len(users) < batch_size
     cursor = users[-1].pk if users else job.cursor
     await store.advance_backdate_job(job.id, cursor, now if finished else None)
@@ -93,16 +97,24 @@ async def _award_silently(
     store: BackdateStore,
     tenant_id: int,
     program: PointsProgram,
+    boards: Sequence[Leaderboard],
     users: Sequence[User],
     made: Sequence[Unlock],
     now: datetime,
 ) -> None:
-    """ACHIEVEMENT triggers award for backdated completions too, announcing nothing."""
+    """ACHIEVEMENT triggers award for backdated completions too, and the awards count on
+    POINTS boards; all of it announcing nothing."""
     for user in users:
         unlocks = [u for u in made if u.user_pk == user.pk]
         if unlocks:
             facts = OperationFacts(at=now, unlocks=unlocks)
-            await award_operation(store, tenant_id, program, user, facts, now, silent=True)
+            awarded = await award_operation(
+                store, tenant_id, program, user, facts, now, silent=True
+            )
+            if awarded.changes:
+                await count_on_boards(
+                    store, boards, user, BoardFacts(now, points=awarded.changes), now
+                )
 
 
 def _backdatable(achievement: Achievement | None) -> bool:

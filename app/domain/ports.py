@@ -431,7 +431,9 @@ class BackdateJob:
     cursor: int
 
 
-class BackdateStore(CompletionWrites, CatalogueReads, PointsWrites, Protocol):
+class BackdateStore(
+    CompletionWrites, CatalogueReads, PointsWrites, LeaderboardWrites, LeaderboardBoards, Protocol
+):
     """One batch of a backdating job, as one transaction."""
 
     async def points_program(self, tenant_id: int) -> PointsProgram:

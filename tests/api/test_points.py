@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from conftest import Api, TestClock, eventually
+from test_leaderboards import board, page
 
 POINTS = """
 points { added total levelChanged level { key } previousLevel { key }
@@ -409,12 +410,17 @@ async def test_backdated_completions_award_silently(api: Api) -> None:
     await api.achievement("ten", {"metric": {"metricKey": "lessons", "value": 10}}, active=False)
     await trigger(api, "on-ten", 30, {"achievement": {"achievementKey": "ten"}})
     await track(api, "ada", 12)
+    await board(api, "xp-board", rankBy={"pointsSystemKey": "xp"})
     await api.activate("ten")
 
     async def awarded_silently() -> bool:
         return bool((await standing(api, "ada"))["total"] == 30)
 
     await eventually(awarded_silently)
+    # The silent award counts on POINTS boards as any award does.
+    assert [(r["user"]["id"], r["value"]) for r in (await page(api, "xp-board"))["rankings"]] == [
+        ("ada", 30)
+    ]
 
 
 async def test_streak_triggers_award_each_multiple_once_per_streak(
