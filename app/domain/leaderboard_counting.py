@@ -28,7 +28,7 @@ from app.domain.streaks import StreakView
 # Live standings show at most this many rows (a page's limit).
 WATCHED_ROWS = 100
 
-__all__ = ["BoardFacts", "BoardsOutcome", "count_on_boards", "regroup"]
+__all__ = ["BoardFacts", "BoardsOutcome", "count_on_boards", "leave_streak_boards", "regroup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,34 @@ def _near_the_top(moved: Moved) -> bool:
 def _at_most_ahead(place: Place) -> int:
     counted = [c for c in (place.ahead, place.greater, place.distinct_greater) if c is not None]
     return min(counted)
+
+
+async def leave_streak_boards(
+    store: LeaderboardWrites, boards: Sequence[Leaderboard], user: User, now: datetime
+) -> tuple[Announcement, ...]:
+    """A lost streak takes the user off STREAK boards (ranked and counted while the length
+    is at least 1) until a new streak brings the row back; leaving a rank is news."""
+    news: list[Announcement] = []
+    for board in boards:
+        if board.rank_by is not RankBy.STREAK or not board.counts_changes(now):
+            continue
+        run = board.run(0)  # STREAK boards never repeat
+        assert run is not None, "every board has a first run"
+        left = await store.leave_board(board.id, run.start, user.pk, counting_of(board))
+        if left is None:
+            continue
+        previous_rank = rank_at(board.tie_policy, left.before_place, board.max_participants)
+        if previous_rank is not None:
+            dates = RunDates(run.start, run.end)
+            value = left.before.value
+            news.append(
+                LeaderboardRankChanged(
+                    user.id, board.id, dates, left.group, None, previous_rank, 0.0, value
+                )
+            )
+        if _at_most_ahead(left.before_place) < WATCHED_ROWS:
+            news.append(LeaderboardMoved(board.id, run.start, left.group))
+    return tuple(news)
 
 
 async def regroup(

@@ -59,6 +59,15 @@ class Moved:
 
 
 @dataclass(frozen=True, slots=True)
+class Left:
+    """A row that left its group: where it stood, and in which group."""
+
+    before: Standing
+    before_place: Place
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
 class Noted:
     """What a move left behind for `User.leaderboard`: the rank and value before the user's
     latest change, and the day's line of history."""
@@ -80,6 +89,13 @@ class LeaderboardWrites(Protocol):
     ) -> None:
         """Moves the user's rows of runs starting on or after `since` to `group` (None: no
         group, so neither ranked nor counted)."""
+        ...
+
+    async def leave_board(
+        self, board_id: int, run_start: date, user_pk: int, counting: Counting
+    ) -> Left | None:
+        """Takes the user's row out of its group, its value back to 0 (a lost streak); None
+        when the user had no row in a group there."""
         ...
 
 

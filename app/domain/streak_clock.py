@@ -2,7 +2,8 @@
 
 Reads always show the rule as of now; the clock is what announces it (`streak.lost`,
 `streak.freeze_consumed`, `streak.freeze_earned`) and re-evaluates stored streaks after a
-settings change. Each user is one transaction holding the user's lock, as an event on them
+settings change. A lost streak also takes the user off STREAK leaderboards. Each user is one
+transaction holding the user's lock, as an event on them
 would; a second instance picking the same user finds the ledger already settled and announces
 nothing, so each period end and grant is announced once.
 """
@@ -14,7 +15,10 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from app.domain.announcements import StreakLost
 from app.domain.completion import Grant, complete
+from app.domain.leaderboard_counting import leave_streak_boards
+from app.domain.leaderboard_ports import LeaderboardBoards, LeaderboardWrites
 from app.domain.model import StreakSettings, User
 from app.domain.ports import Announcements, CompletionWrites, StreakWrites
 from app.domain.streak_tracking import tick_streak
@@ -22,7 +26,9 @@ from app.domain.streak_tracking import tick_streak
 BATCH = 200
 
 
-class StreakClockTransaction(StreakWrites, CompletionWrites, Announcements, Protocol):
+class StreakClockTransaction(
+    StreakWrites, CompletionWrites, LeaderboardWrites, LeaderboardBoards, Announcements, Protocol
+):
     async def due_streaks(self, now: datetime, limit: int) -> list[tuple[int, int]]:
         """(tenant id, user pk) of states due by `now`, earliest first."""
         ...
@@ -58,6 +64,9 @@ async def _tick(tx: StreakClockTransaction, tenant_id: int, user_pk: int, now: d
         await tx.clear_streak_due(user_pk)
         return 0
     news, reached = await tick_streak(tx, tenant_id, user, settings, now)
+    if any(isinstance(event, StreakLost) for event in news):
+        boards = await tx.leaderboards(tenant_id)
+        news = [*news, *await leave_streak_boards(tx, boards, user, now)]
     await tx.announce(tenant_id, news, now)
     if reached:
         # Reached by re-evaluating under new settings: silent, like backdating.

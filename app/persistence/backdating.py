@@ -8,24 +8,20 @@ through the same writer as every other (`CompletionRows`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from app.domain import model
-from app.domain.leaderboards import Leaderboard
 from app.domain.ports import BackdateJob
 from app.persistence.catalogue import CatalogueRows
 from app.persistence.codec import USER_COLUMNS, placeholders, prefixed, user_from_row
 from app.persistence.completions import NOT_COMPLETED, CompletionRows
-from app.persistence.leaderboards import LeaderboardRows, boards_of
+from app.persistence.leaderboards import LeaderboardRows
 from app.persistence.points import PointsRows
 from app.persistence.triggers import STORAGE
 
 
 class BackdateRows(CompletionRows, PointsRows, LeaderboardRows, CatalogueRows):
-    async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
-        return await boards_of(self._conn, tenant_id)
-
     async def claim_backdate_job(
         self, skip: Collection[int], *, settled_before: datetime
     ) -> BackdateJob | None:

@@ -9,9 +9,10 @@ grow with its rank.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from app.domain.leaderboard_ports import Move, Moved, Noted, Standing
+from app.domain.leaderboard_ports import Left, Move, Moved, Noted, Standing
 from app.domain.leaderboard_ranks import Counting
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
@@ -151,6 +152,34 @@ class LeaderboardRows(Statements):
             noted.previous_value,
             noted.previous_rank,
         )
+
+    async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
+        """Read in the transaction, for background work that has no cached definitions."""
+        return await boards_of(self._conn, tenant_id)
+
+    async def leave_board(
+        self, board_id: int, run_start: date, user_pk: int, counting: Counting
+    ) -> Left | None:
+        conn = self._conn
+        row = await conn.fetchrow(
+            "SELECT id, grp, external_id, value, reached_at FROM leaderboard_entry "
+            "WHERE board_id = $1 AND run_start = $2 AND user_id = $3",
+            board_id,
+            run_start,
+            user_pk,
+        )
+        if row is None or row["grp"] is None:
+            return None
+        before = Standing(float(row["value"]), as_datetime(row["reached_at"]))
+        key = blocks.Key.of(before, row["external_id"])
+        group = await blocks.join_group(conn, board_id, run_start, row["grp"])
+        before_place = await blocks.place(conn, group, key, counting, self._board_counts)
+        await blocks.removed(conn, group, key, counting, self._board_counts)
+        await conn.execute(
+            "UPDATE leaderboard_entry SET grp = NULL, value = 0, sort_value = 0 WHERE id = $1",
+            row["id"],
+        )
+        return Left(before, before_place, str(row["grp"]))
 
     async def regroup(
         self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from conftest import Api, TestClock
-from test_leaderboards import STATUS, board, track
+from test_leaderboards import STATUS, board, page, track
 from webhook_receiver import Receiver
 
 ENDPOINT = """
@@ -143,3 +143,34 @@ async def test_top_rows_changes_arrive_coalesced_with_the_latest_state(
 
 def tops(received: Any) -> list[tuple[int, str, float]]:
     return [(r["rank"], r["user"]["id"], r["value"]) for r in received.json["data"]["rankings"]]
+
+
+async def test_a_lost_streak_leaves_streak_boards_until_a_new_one_starts(
+    api: Api, receiver: Receiver, clock: TestClock
+) -> None:
+    await api.metric()
+    await api.data(
+        'mutation { configureStreak(input: {frequency: DAILY, metricKeys: ["lessons"]}) '
+        "{ frequency } }"
+    )
+    with clock.at_midday():
+        await board(api, "streaks", rankBy={"streak": True})
+        await subscribe(api, receiver, "STREAK_LOST", "LEADERBOARD_RANK_CHANGED")
+        await track(api, "ada", 1)
+        await track(api, "bo", 1)
+        assert [r["user"]["id"] for r in (await page(api, "streaks"))["rankings"]] == ["ada", "bo"]
+        with clock.moved(timedelta(days=2)):
+            await receiver.wait_for(2, "streak.lost")
+            left = [
+                r.json["data"]
+                for r in await receiver.wait_for(4, "leaderboard.rank_changed")
+                if r.json["data"]["rank"] is None
+            ]
+            assert sorted((d["user"]["id"], d["previousRank"], d["value"]) for d in left) == [
+                ("ada", 1, 0),
+                ("bo", 1, 0),
+            ]
+            standings = await page(api, "streaks")
+            assert (standings["participants"], standings["rankings"]) == (0, [])
+            back = await track(api, "bo", 1)
+            assert [(c["rank"], c["value"]) for c in back["leaderboards"]] == [(1, 1)]

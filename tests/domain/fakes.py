@@ -23,6 +23,7 @@ from app.domain.leaderboard_clock import DueBoard, RunClock
 from app.domain.leaderboard_ports import (
     Day,
     Entry,
+    Left,
     Move,
     Moved,
     Noted,
@@ -445,6 +446,21 @@ class FakeTransaction:
         for (board, start, pk), row in list(self.s.board_rows.items()):
             if pk == user_pk and board == board_id and start >= since:
                 self.s.board_rows[(board, start, pk)] = replace(row, group=group)
+
+    async def leave_board(
+        self, board_id: int, run_start: date, user_pk: int, counting: Counting
+    ) -> Left | None:
+        row = self.s.board_rows.get((board_id, run_start, user_pk))
+        if row is None or row.group is None:
+            return None
+        probe = Move(board_id, run_start, row.group, user_pk, row.user_id, EPOCH, run_start)
+        place = self._place(probe, row.standing)
+        left = Standing(0.0, row.standing.reached_at)
+        self.s.board_rows[(board_id, run_start, user_pk)] = BoardRow(None, row.user_id, left)
+        return Left(row.standing, place, row.group)
+
+    async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
+        return self.s.leaderboards
 
     def _group(self, move: Move) -> list[BoardRow]:
         return [

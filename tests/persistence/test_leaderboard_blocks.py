@@ -26,13 +26,15 @@ from app.persistence.transaction import Transactions
 RUN = date(2026, 3, 1)
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 USERS = [f"u{n:02}" for n in range(16)]
+# In a plan, the "group" of a user who leaves the board instead of moving (a lost streak).
+LEAVES = "-"
 
 moves = st.lists(
     st.tuples(
         st.sampled_from(USERS),
         st.sampled_from([-9.0, -3.0, -1.0, 0.0, 1.0, 2.0, 5.0, 9.0]),
         st.integers(0, 3),
-        st.sampled_from(["a", "a", "a", "b"]),
+        st.sampled_from(["a", "a", "a", "b", LEAVES]),
         st.sampled_from([1, 1, 1, 2]),
         st.sampled_from([False, False, True]),
     ),
@@ -95,6 +97,27 @@ async def check_blocks(
         assert held == block["rows"]
 
 
+async def leave(
+    tx: SqlTransaction,
+    board_id: int,
+    user_pk: int,
+    user: str,
+    rows: dict[str, dict[str, Standing]],
+    counting: Counting,
+) -> None:
+    """The reference keeps a user who left at 0, in no group, reached when it was."""
+    group = next((g for g, held in rows.items() if user in held and g != LEAVES), None)
+    left = await tx.leave_board(board_id, RUN, user_pk, counting)
+    if group is None:
+        assert left is None
+        return
+    assert left is not None and left.group == group
+    assert left.before_place == reference_place(rows[group], user, counting)
+    before = rows[group].pop(user)
+    assert left.before == before
+    rows[LEAVES][user] = Standing(0.0, before.reached_at)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blocks, "SPLIT_AT", 4)
@@ -123,7 +146,7 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
         start=RUN,
         created_at=AT,
     )
-    rows: dict[str, dict[str, Standing]] = {"a": {}, "b": {}}
+    rows: dict[str, dict[str, Standing]] = {"a": {}, "b": {}, LEAVES: {}}
     pks: dict[str, int] = {}
     upkeep = SqlLeaderboardUpkeep(database)
     for user, delta, second, group, times, rebalance in plan:
@@ -141,7 +164,10 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
                 delta=delta,
             )
             for _ in range(times):
-                before = rows["a"].pop(user, None) or rows["b"].pop(user, None)
+                if group == LEAVES:
+                    await leave(tx, board.id, stored.pk, user, rows, counting)
+                    continue
+                before = next((g.pop(user) for g in rows.values() if user in g), None)
                 moved = await tx.move_on_board(move, counting)
                 rows[group][user] = move.applied_to(before)
                 assert moved.after == rows[group][user]
@@ -151,7 +177,7 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
             await upkeep.rebalance()
     reads = SqlLeaderboardReads(database)
     for group, standing in rows.items():
-        if not standing:
+        if not standing or group == LEAVES:
             continue
         await check_blocks(database, board.id, group, rebalanced=True)
         if len(standing) % 2:  # a rebuild counts what the moves counted
