@@ -32,7 +32,7 @@ from app.api.sockets import OpenSockets
 from app.api.view import LaurelGraphQL
 from app.domain.engine import Committed, EventEngine
 from app.infra.auth import Credentials
-from app.infra.definitions import CachedDefinitions
+from app.infra.definitions import STREAK_SETTINGS_TTL, CachedDefinitions
 from app.infra.gc_tuning import settle_after_startup
 from app.infra.images import PillowHeaders
 from app.infra.logging import configure_logging
@@ -49,6 +49,7 @@ from app.persistence.configuration import TortoiseConfigStore
 from app.persistence.database import SqliteDatabase, open_database
 from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.idempotency import SqlRetention
+from app.persistence.leaderboard_backfill import BackfillRows, SqlBackfillStore
 from app.persistence.leaderboard_clock import LeaderboardClockRows, SqlLeaderboardClockStore
 from app.persistence.leaderboard_config import SqlLeaderboardStore
 from app.persistence.leaderboard_reads import SqlLeaderboardReads
@@ -148,8 +149,11 @@ def create_app(
             leaderboard_clock = LeaderboardClock(
                 (SqlLeaderboardClockStore(database), Transactions(database, LeaderboardClockRows)),
                 (SqlStandingsWatchStore(database), Transactions(database, StandingsRows)),
+                (SqlBackfillStore(database), Transactions(database, BackfillRows)),
                 interval=settings.job_interval_s,
                 quiet=timedelta(seconds=settings.leaderboard_changed_interval_s),
+                # Past every event transaction begun before the board went live, on any instance.
+                settle=timedelta(seconds=STREAK_SETTINGS_TTL + settings.backdate_settle_s),
                 on_announced=lambda: relay.wake(),  # the relay is made next, fed by the clock
                 clock=clock,
             )

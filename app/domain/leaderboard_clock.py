@@ -56,8 +56,9 @@ class RunClock:
 
 @dataclass(frozen=True, slots=True)
 class ClockWake:
-    """What a status change asks of a board's clock: look again at `due_at` (None: never),
-    and with `restart`, forget how far it had gone (the board went live again)."""
+    """What a status change asks of a board's clock: look again at `due_at` (None: never,
+    and stop any backfill), and with `restart`, forget how far it had gone and backfill the
+    board's runs (it went live)."""
 
     due_at: datetime | None
     restart: bool = False
@@ -70,6 +71,8 @@ class DueBoard:
     clock: RunClock | None
     """None: not looked at since the board went live."""
     turn: int
+    backfilling: bool = False
+    """Its runs are being rebuilt: announcements wait for the rebuilt standings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,8 @@ async def run_leaderboard_clock(
     """One round over the boards due; returns how many events it announced."""
     announced = 0
     for due in await store.due_boards(now, BATCH):
+        if due.backfilling:
+            continue
         board = due.board
         step = judge(board, due.clock or baseline(board, board.live_since or now), now)
         news = await _news(store, board, step)

@@ -28,7 +28,14 @@ from app.domain.streaks import StreakView
 # Live standings show at most this many rows (a page's limit).
 WATCHED_ROWS = 100
 
-__all__ = ["BoardFacts", "BoardsOutcome", "count_on_boards", "leave_streak_boards", "regroup"]
+__all__ = [
+    "BoardFacts",
+    "BoardsOutcome",
+    "count_on_boards",
+    "leave_streak_boards",
+    "rebuild_on_board",
+    "regroup",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +129,36 @@ def _at_most_ahead(place: Place) -> int:
     return min(counted)
 
 
+async def rebuild_on_board(
+    store: LeaderboardWrites,
+    board: Leaderboard,
+    user: User,
+    history: Sequence[tuple[datetime, float]],
+) -> int:
+    """Backfill: the user's value in every run that `history` (instant, amount) reaches,
+    closed runs included, becomes the sum dated in it, whatever was counted before; later
+    changes add to it. Silent, and read with the user's current attributes. Returns how many
+    rows it set."""
+    group = board.group_of(user.attributes)
+    if group is None or not board.takes_part(user.attributes):
+        return 0
+    contributions = [_Contribution(at, delta=amount) for at, amount in history]
+    runs = _by_run(board, user, contributions, None)
+    for run, summed in runs:
+        move = Move(
+            board.id,
+            run.start,
+            group,
+            user.pk,
+            user.id,
+            summed.at,
+            board.calendar.run_date(summed.at, user.tz),
+            level=summed.delta or 0.0,
+        )
+        await store.move_on_board(move, counting_of(board))
+    return len(runs)
+
+
 async def leave_streak_boards(
     store: LeaderboardWrites, boards: Sequence[Leaderboard], user: User, now: datetime
 ) -> tuple[Announcement, ...]:
@@ -184,14 +221,18 @@ def _contributions(board: Leaderboard, facts: BoardFacts) -> list[_Contribution]
 
 
 def _by_run(
-    board: Leaderboard, user: User, contributions: list[_Contribution], now: datetime
+    board: Leaderboard,
+    user: User,
+    contributions: Sequence[_Contribution],
+    now: datetime | None,
 ) -> list[tuple[Run, _Contribution]]:
-    """Contributions summed per run still counting; a run's latest instant is its reach."""
+    """Contributions summed per run still counting at `now` (None: every run, for a
+    rebuild); a run's latest instant is its reach."""
     runs: dict[int, Run] = {}
     summed: dict[int, list[_Contribution]] = defaultdict(list)
     for contribution in contributions:
         run = board.run_for(board.calendar.run_date(contribution.at, user.tz))
-        if run is None or (run.closes_at is not None and now >= run.closes_at):
+        if run is None or (now is not None and run.closes_at is not None and now >= run.closes_at):
             continue
         runs[run.index] = run
         summed[run.index].append(contribution)

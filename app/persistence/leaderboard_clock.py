@@ -15,8 +15,8 @@ class SqlLeaderboardClockStore(SqlLeaderboardReads):
     async def due_boards(self, now: datetime, limit: int) -> list[DueBoard]:
         async with self._db.connection() as conn:
             rows = await conn.fetch(
-                f"SELECT {BOARD_COLUMNS}, tenant_id, clock_started, clock_finished, clock_turn "
-                "FROM leaderboard WHERE clock_due <= $1 ORDER BY clock_due LIMIT $2",
+                f"SELECT {BOARD_COLUMNS}, tenant_id, clock_started, clock_finished, clock_turn, "
+                "backfill_after FROM leaderboard WHERE clock_due <= $1 ORDER BY clock_due LIMIT $2",
                 now,
                 limit,
             )
@@ -28,6 +28,7 @@ class SqlLeaderboardClockStore(SqlLeaderboardReads):
                 if row["clock_started"] is None
                 else RunClock(int(row["clock_started"]), int(row["clock_finished"])),
                 int(row["clock_turn"]),
+                row["backfill_after"] is not None,
             )
             for row in rows
         ]

@@ -98,10 +98,13 @@ class SqlLeaderboardStore:
 
 
 def _woken(wake: ClockWake, due_mark: int) -> str:
-    """The clock's columns set by a wake; a new turn makes a clock round in flight void."""
+    """The clock's columns set by a wake; a new turn makes a clock round in flight void. A
+    board going live is backfilled from the first user; one that stops stops its backfill."""
     sets = f", clock_due = ${due_mark}, clock_turn = clock_turn + 1"
     if wake.restart:
-        sets += ", clock_started = NULL, clock_finished = NULL"
+        sets += ", clock_started = NULL, clock_finished = NULL, backfill_after = 0"
+    elif wake.due_at is None:
+        sets += ", backfill_after = NULL"
     return sets
 
 

@@ -551,6 +551,8 @@ class Leaderboard(Model):
     clock_finished = fields.IntField(null=True)
     clock_due = fields.DatetimeField(null=True)
     clock_turn = fields.IntField(default=0, db_default=0)
+    # The backfill's cursor: the last user pk rebuilt (NULL: nothing left to rebuild).
+    backfill_after = fields.IntField(null=True)
 
     class Meta:
         table = "leaderboard"

@@ -1,10 +1,12 @@
-"""Leaderboard work in the background: the run clock (app/domain/leaderboard_clock.py) and the
-watches behind `leaderboard.changed` (app/domain/leaderboard_watch.py).
+"""Leaderboard work in the background: backfill (app/domain/leaderboard_backfill.py), the run
+clock (app/domain/leaderboard_clock.py) and the watches behind `leaderboard.changed`
+(app/domain/leaderboard_watch.py).
 
 `LeaderboardClock` runs every `interval` seconds, so a run's opening and finalisation, and a
 group's first rows after a quiet interval, go out within two intervals of their moment; a status
-change and a newly marked watch wake it at once. `StandingsFeed` is the outbox consumer that
-marks the watches of the groups a committed batch moved.
+change and a newly marked watch wake it at once, and a round that left backfill to do starts
+the next one at once. `StandingsFeed` is the outbox consumer that marks the watches of the
+groups a committed batch moved.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from app.domain.announcements import Published
+from app.domain.leaderboard_backfill import BackfillStore, BackfillTransactions, run_backfill_batch
 from app.domain.leaderboard_clock import (
     LeaderboardClockStore,
     LeaderboardClockTransactions,
@@ -38,16 +41,21 @@ class LeaderboardClock(WakeableTask):
         self,
         runs: tuple[LeaderboardClockStore, LeaderboardClockTransactions],
         watches: tuple[StandingsWatchStore, StandingsTransactions],
+        backfills: tuple[BackfillStore, BackfillTransactions],
         *,
         interval: float,
         quiet: timedelta,
+        settle: timedelta,
         on_announced: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`quiet`: how long a group's `leaderboard.changed` waits after the last one."""
+        """`quiet`: how long a group's `leaderboard.changed` waits after the last one;
+        `settle`: how long a backfill waits after its board went live."""
         super().__init__()
         self._runs = runs
         self._watches = watches
+        self._backfills = backfills
+        self._settle = settle
         self._interval = interval
         self._quiet = quiet
         self._on_announced = on_announced
@@ -58,6 +66,8 @@ class LeaderboardClock(WakeableTask):
             self._wakeup.clear()
             try:
                 now = self._clock()
+                if await run_backfill_batch(*self._backfills, now, settle=self._settle):
+                    self.wake()
                 announced = await run_leaderboard_clock(*self._runs, now)
                 announced += await announce_due_standings(*self._watches, now, self._quiet)
                 if announced:

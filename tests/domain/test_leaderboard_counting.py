@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from fakes import FakeTransaction, State
 
-from app.domain.leaderboard_counting import WATCHED_ROWS, BoardFacts, count_on_boards
+from app.domain.leaderboard_counting import (
+    WATCHED_ROWS,
+    BoardFacts,
+    count_on_boards,
+    rebuild_on_board,
+)
 from app.domain.leaderboard_news import LeaderboardMoved, LeaderboardRankChanged, RunDates
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
@@ -129,3 +134,27 @@ async def test_a_move_that_changes_the_users_own_rank_is_news_for_webhooks() -> 
     assert rank_changes(passed.news) == [
         LeaderboardRankChanged("u0002", capped.id, run, "", 1, 2, 13, 3)
     ]
+
+
+async def test_a_rebuild_sets_each_runs_sum_closed_runs_included_and_repeats_harmlessly() -> None:
+    store = FakeTransaction(State())
+    daily = board()
+    ada = user(1)
+    history = [(NOON - timedelta(days=2), 3.0), (NOON - timedelta(days=2), 4.0), (NOON, 2.0)]
+    await count(store, [daily], ada, 2)  # counted live before the rebuild reached ada
+    for _ in range(2):
+        assert await rebuild_on_board(store, daily, ada, history) == 2
+    rows = {run: row.standing.value for (_, run, _), row in store.s.board_rows.items()}
+    assert rows == {date(2026, 3, 8): 7.0, date(2026, 3, 10): 2.0}
+    (after,) = (await count(store, [daily], ada, 1)).changes
+    assert after.value == 3.0
+
+
+async def test_a_rebuild_reads_the_users_current_attributes() -> None:
+    store = FakeTransaction(State())
+    by_team = board(breakdown_attribute="team", user_attributes=(Attribute("plan", "pro"),))
+    history = [(NOON, 5.0)]
+    assert await rebuild_on_board(store, by_team, user(1, Attribute("team", "red")), history) == 0
+    pro_red = user(2, Attribute("team", "red"), Attribute("plan", "pro"))
+    assert await rebuild_on_board(store, by_team, pro_red, history) == 1
+    assert [row.group for row in store.s.board_rows.values()] == ["red"]

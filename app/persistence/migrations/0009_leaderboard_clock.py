@@ -5,7 +5,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 # The leaderboard run clock (when a board last went live, how far its runs have been announced
-# as started and finished, when it next has work) and the watches behind leaderboard.changed.
+# as started and finished, when it next has work), the backfill's cursor, and the watches behind
+# leaderboard.changed.
 
 
 class Migration(migrations.Migration):
@@ -28,6 +29,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'leaderboard_watch', 'app': 'models', 'unique_together': (('board', 'run_start', 'grp'),), 'indexes': [Index(fields=['due_at'], name='leaderboard_watch_due')], 'pk_attr': 'id'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Leaderboard',
+            name='backfill_after',
+            field=fields.IntField(null=True),
         ),
         ops.AddField(
             model_name='Leaderboard',
