@@ -6,7 +6,7 @@ costs trackEvent.
 
 Two Laurel servers on fresh databases, each with `lessons`, its 10 metric achievements and
 `--participants` users (`user-0` ...) loaded in bulk, in SQL. One also has an ACTIVE perpetual
-board `big` ranking `lessons`, on which every user has a row (values: integers spread with
+board `big` ranking `lessons` (its backfill called off), on which every user has a row (values: integers spread with
 about ten users to a value; instants: a day's seconds), loaded in bulk too; its group's blocks
 are then rebuilt from the rows (leaderboard_rebalance.rebuild), as events would have built them.
 
@@ -76,9 +76,15 @@ def create_board(client: httpx.Client) -> None:
 def load_statements(dialect: str, participants: int, board: bool) -> list[str]:
     """Users (the check request's user is kept), and with `board` their rows on it."""
     people, _ = growth.grow_statements(dialect, participants, participants)
-    statements = [people[0], people[2]]
     if not board:
-        return statements
+        return [people[0], people[2]]
+    # The rows are seeded here, as a finished backfill would leave them: the board's own
+    # backfill (of the users about to be loaded) is called off first.
+    statements = [
+        f"UPDATE leaderboard SET backfill_after = NULL WHERE key = '{BOARD}'",
+        people[0],
+        people[2],
+    ]
     if dialect == "postgres":
         reached = "TIMESTAMPTZ '2026-01-01 00:00:00+00' + (u.id % 86400) * INTERVAL '1 second'"
     else:
