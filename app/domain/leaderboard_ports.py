@@ -69,8 +69,8 @@ class Left:
 
 @dataclass(frozen=True, slots=True)
 class Noted:
-    """What a move left behind for `User.leaderboard`: the rank and value before the user's
-    latest change, and the day's line of history."""
+    """A move's line of history for `User.leaderboard`: the rank after it, and the rank and
+    value before it (a day's line keeps those of its first move)."""
 
     move: Move
     rank: int | None
@@ -82,8 +82,15 @@ class LeaderboardWrites(Protocol):
     """Runs inside the operation's transaction, which holds the user's row lock: a user's own
     row is never moved by two transactions at once."""
 
-    async def move_on_board(self, move: Move, counting: Counting) -> Moved: ...
-    async def note_move(self, noted: Noted) -> None: ...
+    async def move_on_board(self, move: Move, counting: Counting) -> Moved:
+        """Also keeps, on the row, its value and rank before this move (by `counting`'s rule):
+        what `User.leaderboard` reports as the previous ones."""
+        ...
+
+    async def note_move(self, noted: Noted) -> None:
+        """The move's day in the row's history."""
+        ...
+
     async def regroup(
         self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
     ) -> None:

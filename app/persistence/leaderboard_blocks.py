@@ -146,6 +146,35 @@ async def find_group(conn: Connection, board_id: int, run_start: date, name: str
     return Group(int(row["id"]), board_id, run_start, name, int(row["rows"])) if row else None
 
 
+async def join_group_with_row(
+    conn: Connection, board_id: int, run_start: date, name: str, user_pk: int
+) -> tuple[Group, Row | None]:
+    """`join_group`, and the user's row in the run (whichever group holds it): one statement
+    when the group exists already, as it does for every move but a group's first."""
+    lock = " FOR KEY SHARE OF g" if conn.dialect == "postgres" else ""
+    found = await conn.fetchrow(
+        "SELECT g.id AS group_id, g.rows AS group_rows, e.id, e.value, e.reached_at, e.grp "
+        "FROM leaderboard_group g LEFT JOIN leaderboard_entry e ON e.board_id = g.board_id "
+        "AND e.run_start = g.run_start AND e.user_id = $4 "
+        f"WHERE g.board_id = $1 AND g.run_start = $2 AND g.grp = $3{lock}",
+        board_id,
+        run_start,
+        name,
+        user_pk,
+    )
+    if found is not None:
+        group = Group(int(found["group_id"]), board_id, run_start, name, int(found["group_rows"]))
+        return group, found if found["id"] is not None else None
+    current = await conn.fetchrow(
+        "SELECT id, value, reached_at, grp FROM leaderboard_entry "
+        "WHERE board_id = $1 AND run_start = $2 AND user_id = $3",
+        board_id,
+        run_start,
+        user_pk,
+    )
+    return await join_group(conn, board_id, run_start, name), current
+
+
 async def join_group(conn: Connection, board_id: int, run_start: date, name: str) -> Group:
     """The group's row, created with its first block when new, share-locked to commit."""
     lock = " FOR KEY SHARE" if conn.dialect == "postgres" else ""
@@ -204,13 +233,7 @@ async def ahead_of(
     rebalanced meanwhile), the block is found first and its key corrects the sum."""
     if not pending.touches(group):
         found = await conn.fetchrow(
-            f"SELECT (SELECT COALESCE(SUM(rows), 0) FROM leaderboard_block "
-            f"WHERE group_id = $4 AND {KEY} < {_BLOCK_OF}) + "
-            f"(SELECT COUNT(*) FROM leaderboard_entry WHERE {IN_GROUP} "
-            f"AND {KEY} >= {_BLOCK_OF} AND {KEY} < ($5, $6, $7)) AS n",
-            *group.entries(),
-            group.id,
-            *key.args(),
+            f"SELECT {_ahead(5)} AS n", *group.entries(), group.id, *key.args()
         )
         assert found is not None
         return int(found["n"])
@@ -229,11 +252,99 @@ async def ahead_of(
     return int(found["n"]) + pending.before(group, block)
 
 
-# The key of the block holding the key ($5, $6, $7) of group $4, as a row value.
-_BLOCK_OF = (
-    f"(SELECT sort_value, reached_at, external_id FROM leaderboard_block WHERE group_id = $4 "
-    f"AND {KEY} <= ($5, $6, $7) ORDER BY {DESCENDING} LIMIT 1)"
-)
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """A row about to move within its group, surveyed before it moves: where it stands, the
+    counts at its new key (which still see the row at its old one), and whether both keys lie
+    in one block (then no block count changes)."""
+
+    before: Place
+    after_seen: Place
+    one_block: bool
+
+
+async def survey(
+    conn: Connection, group: Group, before: Key, after: Key, counting: Counting
+) -> Survey:
+    """All in one statement, for a transaction with no counts pending on the group (each
+    place is `place` of that key) and a counting that wants no distinct values. The new key's
+    counts are the old key's plus or minus the rows between the two when both lie in one block
+    (a move is mostly small), so only the old key's counts sum blocks and scan a block."""
+    assert not counting.wants_distinct, "distinct values are counted apart"
+    pairs: list[tuple[Key, Key]] = []
+    if counting.wants_ahead:
+        pairs.append((before, after))
+    if counting.wants_greater:
+        pairs.append((Key.above(-before.sort_value), Key.above(-after.sort_value)))
+    args: list[object] = [*group.entries(), group.id]
+
+    def mark(key: Key) -> int:
+        args.extend(key.args())
+        return len(args) - 2
+
+    columns = []
+    for i, (old, new) in enumerate(pairs):
+        at_old, at_new = mark(old), mark(new)
+        low, high = (at_old, at_new) if old.args() <= new.args() else (at_new, at_old)
+        one_block = f"{_block_sql(at_old)} = {_block_sql(at_new)}"
+        columns += [
+            f"{_ahead(at_old)} AS old{i}",
+            f"CASE WHEN {one_block} THEN {_between(low, high)} END AS between{i}",
+            f"CASE WHEN {one_block} THEN NULL ELSE {_ahead(at_new)} END AS new{i}",
+        ]
+    at_old, at_new = mark(before), mark(after)
+    columns.append(
+        f"CASE WHEN {_block_sql(at_old)} = {_block_sql(at_new)} THEN 1 ELSE 0 END AS one_block"
+    )
+    found = await conn.fetchrow(f"SELECT {', '.join(columns)}", *args)
+    assert found is not None
+    olds, news = [], []
+    for i, (old, new) in enumerate(pairs):
+        olds.append(int(found[f"old{i}"]))
+        if found[f"new{i}"] is not None:
+            news.append(int(found[f"new{i}"]))
+        else:
+            between = int(found[f"between{i}"])
+            news.append(olds[-1] + (between if old.args() <= new.args() else -between))
+    return Survey(_place(olds, counting), _place(news, counting), bool(found["one_block"]))
+
+
+def _place(counts: list[int], counting: Counting) -> Place:
+    """The counts of `survey`'s pairs, in their order: ahead, then greater."""
+    found = iter(counts)
+    ahead = next(found) if counting.wants_ahead else None
+    greater = next(found) if counting.wants_greater else None
+    return Place(ahead, greater, None)
+
+
+def _between(low: int, high: int) -> str:
+    """Rows of the group from the key ($low, ...) up to, not including, the key ($high, ...)."""
+    return (
+        f"(SELECT COUNT(*) FROM leaderboard_entry WHERE {IN_GROUP} "
+        f"AND {KEY} >= (${low}, ${low + 1}, ${low + 2}) "
+        f"AND {KEY} < (${high}, ${high + 1}, ${high + 2}))"
+    )
+
+
+def _block_sql(mark: int, columns: str = "id") -> str:
+    """The block of group $4 holding the key ($mark, ...)."""
+    return (
+        f"(SELECT {columns} FROM leaderboard_block WHERE group_id = $4 "
+        f"AND {KEY} <= (${mark}, ${mark + 1}, ${mark + 2}) ORDER BY {DESCENDING} LIMIT 1)"
+    )
+
+
+def _ahead(mark: int) -> str:
+    """Rows of group $4 (entries: $1-$3) before the key ($mark, ...): summed blocks, then the
+    rows of the key's own block."""
+    key = f"(${mark}, ${mark + 1}, ${mark + 2})"
+    block_of = _block_sql(mark, "sort_value, reached_at, external_id")
+    return (
+        f"((SELECT COALESCE(SUM(rows), 0) FROM leaderboard_block "
+        f"WHERE group_id = $4 AND {KEY} < {block_of}) + "
+        f"(SELECT COUNT(*) FROM leaderboard_entry WHERE {IN_GROUP} "
+        f"AND {KEY} >= {block_of} AND {KEY} < {key}))"
+    )
 
 
 async def key_at(
@@ -324,8 +435,7 @@ async def shifted(
 ) -> None:
     """A row of the group, already stored at `new`, stood at `old`: block counts change only
     when it crossed into another block, which a move seldom does."""
-    leaving = await _block_of(conn, group, old)
-    entering = await _block_of(conn, group, new)
+    leaving, entering = await _blocks_of(conn, group, old, new)
     if leaving["id"] != entering["id"]:
         pending.count(group, entering, 1)
         pending.count(group, leaving, -1)
@@ -355,6 +465,25 @@ async def _count_value(conn: Connection, group: Group, sort_value: float, delta:
         group.id,
         sort_value,
     )
+
+
+async def _blocks_of(conn: Connection, group: Group, first: Key, second: Key) -> tuple[Row, Row]:
+    """The blocks holding two keys, in one statement."""
+    holding = (
+        f"SELECT * FROM (SELECT id, sort_value, reached_at, external_id, rows, {{n}} AS which "
+        f"FROM leaderboard_block WHERE group_id = $1 AND {KEY} <= ({{marks}}) "
+        f"ORDER BY {DESCENDING} LIMIT 1) AS b{{n}}"
+    )
+    rows = await conn.fetch(
+        f"{holding.format(n=0, marks='$2, $3, $4')} UNION ALL "
+        f"{holding.format(n=1, marks='$5, $6, $7')}",
+        group.id,
+        *first.args(),
+        *second.args(),
+    )
+    found = {int(row["which"]): row for row in rows}
+    assert len(found) == 2, "the first block starts below every key"
+    return found[0], found[1]
 
 
 async def _block_of(conn: Connection, group: Group, key: Key) -> Row:

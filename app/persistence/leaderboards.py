@@ -10,10 +10,11 @@ grow with its rank.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from app.domain.leaderboard_ports import Left, Move, Moved, Noted, Standing
-from app.domain.leaderboard_ranks import Counting
+from app.domain.leaderboard_ranks import Counting, Place, rank_at
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
 from app.persistence import leaderboard_blocks as blocks
@@ -74,41 +75,53 @@ class LeaderboardRows(Statements):
 
     async def move_on_board(self, move: Move, counting: Counting) -> Moved:
         conn, pending = self._conn, self._board_counts
-        current = await conn.fetchrow(
-            "SELECT id, value, reached_at, grp FROM leaderboard_entry "
-            "WHERE board_id = $1 AND run_start = $2 AND user_id = $3",
-            move.board_id,
-            move.run_start,
-            move.user_pk,
+        group, current = await blocks.join_group_with_row(
+            conn, move.board_id, move.run_start, move.group, move.user_pk
         )
         before = _standing(current)
-        group = await blocks.join_group(conn, move.board_id, move.run_start, move.group)
         stayed = current is not None and current["grp"] == move.group
         before_key = blocks.Key.of(before, move.user_id) if before is not None else None
-        before_place = None
-        if stayed and before_key is not None:
-            before_place = await blocks.place(conn, group, before_key, counting, pending)
         after = move.applied_to(before)
         after_key = blocks.Key.of(after, move.user_id)
+        before_place: Place | None = None
+        after_place: Place | None = None
+        one_block = False
+        if stayed and before_key is not None and _counted_at_once(group, counting, pending):
+            # Surveyed before the row moves, in one statement: it then still stands at its old
+            # key, where the new key's counts see it.
+            surveyed = await blocks.survey(conn, group, before_key, after_key, counting)
+            before_place, one_block = surveyed.before, surveyed.one_block
+            after_place = _without_itself(surveyed.after_seen, before_key, after_key)
+        elif stayed and before_key is not None:
+            before_place = await blocks.place(conn, group, before_key, counting, pending)
+        previous = _Previous.of(before, before_place, counting)
         if stayed and before_key is not None:
             if before_key != after_key:
-                await self._store(move, after, current)
-                await blocks.shifted(conn, group, before_key, after_key, counting, pending)
+                await self._store(move, after, current, previous)
+                if not one_block:
+                    await blocks.shifted(conn, group, before_key, after_key, counting, pending)
+            elif current is not None:
+                await self._keep_previous(current, previous)
         else:
             if current is not None and current["grp"] is not None and before_key is not None:
                 left = await blocks.join_group(conn, move.board_id, move.run_start, current["grp"])
                 await blocks.removed(conn, left, before_key, counting, pending)
-            await self._store(move, after, current)
+            await self._store(move, after, current, previous)
             await blocks.added(conn, group, after_key, counting, pending)
-        after_place = await blocks.place(conn, group, after_key, counting, pending)
+        if after_place is None:
+            after_place = await blocks.place(conn, group, after_key, counting, pending)
         lowest = await blocks.lowest_ranked(conn, group, counting.cap, pending)
         return Moved(before, before_place, after, after_place, pending.rows(group), lowest)
 
-    async def _store(self, move: Move, after: Standing, current: Row | None) -> None:
+    async def _store(
+        self, move: Move, after: Standing, current: Row | None, previous: _Previous
+    ) -> None:
+        """The row's new standing, and what it was before this change (User.leaderboard)."""
         if current is None:
             await self._conn.execute(
                 "INSERT INTO leaderboard_entry (board_id, run_start, grp, user_id, external_id, "
-                "value, sort_value, reached_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "value, sort_value, reached_at, previous_value, previous_rank) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 move.board_id,
                 move.run_start,
                 move.group,
@@ -117,37 +130,43 @@ class LeaderboardRows(Statements):
                 after.value,
                 -after.value,
                 after.reached_at,
+                previous.value,
+                previous.rank,
             )
             return
         await self._conn.execute(
-            "UPDATE leaderboard_entry SET value = $2, sort_value = $3, reached_at = $4, grp = $5 "
-            "WHERE id = $1",
+            "UPDATE leaderboard_entry SET value = $2, sort_value = $3, reached_at = $4, grp = $5, "
+            "previous_value = $6, previous_rank = $7 WHERE id = $1",
             current["id"],
             after.value,
             -after.value,
             after.reached_at,
             move.group,
+            previous.value,
+            previous.rank,
+        )
+
+    async def _keep_previous(self, current: Row, previous: _Previous) -> None:
+        """A change that left the standing as it was is still the latest change."""
+        await self._conn.execute(
+            "UPDATE leaderboard_entry SET previous_value = $2, previous_rank = $3 WHERE id = $1",
+            current["id"],
+            previous.value,
+            previous.rank,
         )
 
     async def note_move(self, noted: Noted) -> None:
+        """The day's line of history, from the row the move stored, in one statement."""
         move = noted.move
-        entry = await self._conn.fetchrow(
-            "UPDATE leaderboard_entry SET previous_value = $4, previous_rank = $5 "
-            "WHERE board_id = $1 AND run_start = $2 AND user_id = $3 RETURNING id, value",
+        await self._conn.execute(
+            "INSERT INTO leaderboard_day (entry_id, day, value, rank, previous_value, "
+            "previous_rank) SELECT id, $4, value, $5, $6, $7 FROM leaderboard_entry "
+            "WHERE board_id = $1 AND run_start = $2 AND user_id = $3 ON CONFLICT (entry_id, day) "
+            "DO UPDATE SET value = excluded.value, rank = excluded.rank",
             move.board_id,
             move.run_start,
             move.user_pk,
-            noted.previous_value,
-            noted.previous_rank,
-        )
-        assert entry is not None, "the move stored this row"
-        await self._conn.execute(
-            "INSERT INTO leaderboard_day (entry_id, day, value, rank, previous_value, "
-            "previous_rank) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (entry_id, day) "
-            "DO UPDATE SET value = excluded.value, rank = excluded.rank",
-            entry["id"],
             move.day,
-            entry["value"],
             noted.rank,
             noted.previous_value,
             noted.previous_rank,
@@ -209,6 +228,37 @@ class LeaderboardRows(Statements):
             if group is not None:
                 joined = await blocks.join_group(conn, board_id, run_start, group)
                 await blocks.added(conn, joined, key, counting, self._board_counts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Previous:
+    """A row's value and rank before a change, kept on the row for User.leaderboard."""
+
+    value: float | None
+    rank: int | None
+
+    @classmethod
+    def of(cls, before: Standing | None, place: Place | None, counting: Counting) -> _Previous:
+        rank = rank_at(counting.policy, place, counting.cap) if place is not None else None
+        return cls(before.value if before else None, rank)
+
+
+def _counted_at_once(group: blocks.Group, counting: Counting, pending: blocks.Pending) -> bool:
+    """Whether a row's places before and after a move can be counted together, up front: while
+    this transaction has no counts pending on the group, and with no distinct values to count."""
+    return not counting.wants_distinct and not pending.touches(group)
+
+
+def _without_itself(seen: Place, before: blocks.Key, after: blocks.Key) -> Place:
+    """A place counted while the row stood at `before`, as it is once the row is at `after`:
+    the row was ahead of its new key (and of greater value) exactly when it moved down."""
+    moved_down = before.args() < after.args()
+    lower = before.sort_value < after.sort_value
+    return replace(
+        seen,
+        ahead=None if seen.ahead is None else seen.ahead - moved_down,
+        greater=None if seen.greater is None else seen.greater - lower,
+    )
 
 
 def _standing(row: Row | None) -> Standing | None:
