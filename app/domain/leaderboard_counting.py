@@ -5,6 +5,8 @@ awarded, the streak it extended); each board that counts now and ranks by that p
 the change's date falls in (in the board's zone, else the user's), and the user's row in it
 moves inside the operation's own transaction, so a board never disagrees with the totals.
 What each move did is reported (`BoardChange`) and stays readable as the user's history.
+Background work moves rows by the same rules: a backfill rebuilds a user's runs from stored
+history (`rebuild_on_board`), and a lost streak takes the user off STREAK boards.
 """
 
 from __future__ import annotations

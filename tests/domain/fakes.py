@@ -32,6 +32,7 @@ from app.domain.leaderboard_ports import (
     Standing,
 )
 from app.domain.leaderboard_ranks import Counting, Place
+from app.domain.leaderboard_watch import Watch, WatchKey
 from app.domain.leaderboards import Leaderboard
 from app.domain.model import (
     Achievement,
@@ -527,7 +528,7 @@ class ClockedBoard:
 
 
 class FakeRunClockStore:
-    """The run clock's ports over boards held here and the rows of a State: reads see the
+    """The run clock's and the standings watches' ports over boards held here and the rows of a State: reads see the
     committed state; `transaction()` announces into `announced`. `yield_between` makes every
     read give way once, so that rounds run with asyncio.gather interleave."""
 
@@ -537,6 +538,7 @@ class FakeRunClockStore:
         self.boards: dict[int, ClockedBoard] = {}
         self.announced: list[Announcement] = []
         self.yield_between = False
+        self.watches: dict[WatchKey, tuple[datetime | None, datetime | None, int, str | None]] = {}
 
     def add(self, board: Leaderboard, due_at: datetime) -> None:
         self.boards[board.id] = ClockedBoard(board, None, due_at)
@@ -618,3 +620,26 @@ class FakeRunClockStore:
 
     async def announce(self, tenant_id: int, events: Sequence[Announcement], now: datetime) -> None:
         self.announced += events
+
+    # The watches behind leaderboard.changed: (board, run, group) -> [due, quiet, version, sent]
+
+    async def mark(self, keys: Collection[WatchKey], now: datetime) -> None:
+        for key in keys:
+            due, quiet, version, sent = self.watches.get(key, (None, None, 0, None))
+            if due is None:
+                due = now if quiet is None or quiet < now else quiet
+            self.watches[key] = (due, quiet, version + 1, sent)
+
+    async def due_watches(self, now: datetime, limit: int) -> list[Watch]:
+        return [
+            Watch(self.tenant_id, key, self.boards[key.board_id].board, version, sent)
+            for key, (due, _, version, sent) in sorted(self.watches.items())
+            if due is not None and due <= now
+        ][:limit]
+
+    async def settle(self, watch: Watch, sent: str | None, quiet_until: datetime | None) -> bool:
+        _, quiet, version, held = self.watches[watch.key]
+        if version != watch.version:
+            return False
+        self.watches[watch.key] = (None, quiet_until or quiet, version, sent or held)
+        return True
