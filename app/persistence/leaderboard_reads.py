@@ -34,9 +34,12 @@ class SqlLeaderboardReads:
             found = await blocks.find_group(conn, board_id, run_start, group)
             if found is None:
                 return PageRows([], None, 0, None)
-            first_key = await blocks.key_at(conn, found, start) if limit else None
+            # The top page starts below every key: none to look up for it.
+            first_key = blocks.FIRST if start == 0 else None
+            if start > 0 and limit:
+                first_key = await blocks.key_at(conn, found, start)
             rows = []
-            if first_key is not None:
+            if first_key is not None and limit:
                 rows = await conn.fetch(
                     "SELECT e.external_id, u.name, e.value, e.reached_at FROM leaderboard_entry e "
                     "JOIN app_user u ON u.id = e.user_id WHERE e.board_id = $1 "
