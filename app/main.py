@@ -194,7 +194,9 @@ def create_app(
             config_store = TortoiseConfigStore()
             points_store = SqlPointsStore(database)
             leaderboard_store = SqlLeaderboardStore(database)
-            definitions = CachedDefinitions(config_store, points_store, leaderboard_store)
+            definitions = CachedDefinitions(
+                config_store, points_store, leaderboard_store, webhook_store
+            )
             engine = EventEngine(
                 Transactions(database, SqlTransaction),
                 definitions,

@@ -51,6 +51,7 @@ from app.domain.streaks import StreakView
 from app.domain.triggers import ApiTrigger, completed_progress
 from app.domain.validation import check_key, check_user_id
 from app.domain.visibility import attainable
+from app.domain.webhooks.events import WebhookEventType
 
 __all__ = ["Committed", "EventEngine", "check_profile"]
 
@@ -103,10 +104,15 @@ class EventEngine:
         return CheckedEvent(command, await self._metric(tenant_id, command.metric_key), occurred_at)
 
     async def _rules(self, tenant_id: int) -> Rules:
+        boards = await self._definitions.leaderboards(tenant_id)
+        rank_changes = bool(boards) and WebhookEventType.LEADERBOARD_RANK_CHANGED in (
+            await self._definitions.webhook_types(tenant_id)
+        )
         return Rules(
             await self._definitions.streak_settings(tenant_id),
             await self._definitions.points_program(tenant_id),
-            await self._definitions.leaderboards(tenant_id),
+            boards,
+            rank_changes,
         )
 
     async def complete_achievement(
@@ -225,7 +231,9 @@ async def _count_points(
     if upserted.attributes_changed:
         await regroup(tx, rules.boards, upserted.user, now)
     facts = BoardFacts(now, points=points)
-    outcome = await count_on_boards(tx, rules.boards, upserted.user, facts, now)
+    outcome = await count_on_boards(
+        tx, rules.boards, upserted.user, facts, now, announce_ranks=rules.rank_changes
+    )
     await tx.announce(tenant_id, outcome.news, now)
     return outcome
 

@@ -88,6 +88,9 @@ class Rules:
     streak: StreakSettings | None
     points: PointsProgram
     boards: Sequence[Leaderboard] = ()
+    rank_changes: bool = True
+    """Whether some endpoint receives `leaderboard.rank_changed`: only then are they announced
+    (one per move on a large board, so nobody's would cost every event an outbox row)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ async def track_in(
             streak=streak if streak_extended else None,
         ),
         now,
+        announce_ranks=rules.rank_changes,
     )
     await tx.announce(tenant_id, boards.news, now)
     outcome = EventOutcome(

@@ -69,11 +69,13 @@ async def count_on_boards(
     user: User,
     facts: BoardFacts,
     now: datetime,
+    *,
+    announce_ranks: bool = True,
 ) -> BoardsOutcome:
     """In board creation order; a board the user does not take part in, or whose run for the
     change's date is closed or absent, is left as it is. A move within the first rows of its
-    group is news for live standings; a move that changed the user's own rank is news for
-    webhooks."""
+    group is news for live standings; with `announce_ranks`, a move that changed the user's
+    own rank is news for webhooks."""
     changes: list[BoardChange] = []
     news: list[Announcement] = []
     for board in boards:
@@ -97,7 +99,7 @@ async def count_on_boards(
             moved = await store.move_on_board(move, counting_of(board))
             change = await _report(store, board, run, move, moved)
             changes.append(change)
-            if change.rank != change.previous_rank:
+            if announce_ranks and change.rank != change.previous_rank:
                 news.append(_rank_changed(user, run, change))
             if _near_the_top(moved):
                 news.append(LeaderboardMoved(board.id, run.start, group))

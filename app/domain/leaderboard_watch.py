@@ -33,7 +33,7 @@ from app.domain.leaderboard_views import standings
 from app.domain.leaderboards import Leaderboard
 from app.domain.ports import Announcements
 from app.domain.webhooks.events import WebhookEventType
-from app.domain.webhooks.model import Endpoint
+from app.domain.webhooks.ports import Subscriptions
 
 TOP_ROWS = 10
 BATCH = 200
@@ -64,12 +64,6 @@ class Watch:
     board: Leaderboard
     version: int
     sent: str | None
-
-
-class Subscriptions(Protocol):
-    async def subscribed(self, tenant_ids: Collection[int]) -> list[Endpoint]:
-        """ENABLED endpoints of these tenants."""
-        ...
 
 
 class StandingsWatchStore(LeaderboardReads, Protocol):

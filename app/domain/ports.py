@@ -28,6 +28,7 @@ from app.domain.model import (
 )
 from app.domain.points import PointsAward, PointsLevel, PointsProgram
 from app.domain.streak_ledger import ApiGrant, Ledger
+from app.domain.webhooks.events import WebhookEventType
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,13 @@ class PointsPrograms(Protocol):
     async def points_program(self, tenant_id: int) -> PointsProgram: ...
 
 
-class Definitions(CoreDefinitions, PointsPrograms, LeaderboardBoards, Protocol):
+class WebhookInterest(Protocol):
+    async def webhook_types(self, tenant_id: int) -> frozenset[WebhookEventType]:
+        """The types some ENABLED endpoint of the tenant receives."""
+        ...
+
+
+class Definitions(CoreDefinitions, PointsPrograms, LeaderboardBoards, WebhookInterest, Protocol):
     """The definitions every event needs before its transaction: cheap to cache."""
 
 

@@ -1,8 +1,9 @@
 """Definitions every event reads, cached: metrics forever, the rest briefly.
 
 Metrics never change once created, so a cached metric is always right and a miss costs one
-query. The streak setting, the points program and the leaderboards may change: this instance
-forgets them at once when they are changed here, other instances within STREAK_SETTINGS_TTL seconds.
+query. The streak setting, the points program, the leaderboards and which webhook types the
+tenant's endpoints receive may change: this instance forgets them at once when they are changed
+here, other instances within STREAK_SETTINGS_TTL seconds.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from app.domain.leaderboards import Leaderboard
 from app.domain.model import Metric, StreakSettings
 from app.domain.points import PointsProgram
 from app.domain.ports import CoreDefinitions, PointsPrograms
+from app.domain.webhooks.events import WebhookEventType
+from app.domain.webhooks.ports import Subscriptions
 from app.infra.cache import TtlCache
 
 STREAK_SETTINGS_TTL = 2.0
@@ -27,12 +30,15 @@ class CachedDefinitions:
         inner: CoreDefinitions,
         programs: PointsPrograms,
         boards: LeaderboardBoards,
+        subscriptions: Subscriptions,
         *,
         streak_ttl: float = STREAK_SETTINGS_TTL,
     ) -> None:
         self._inner = inner
         self._programs = programs
         self._board_store = boards
+        self._subscriptions = subscriptions
+        self._webhook_types: TtlCache[int, frozenset[WebhookEventType]] = TtlCache(streak_ttl)
         self._metrics: dict[tuple[int, str], Metric] = {}
         self._streaks: TtlCache[int, tuple[StreakSettings | None]] = TtlCache(streak_ttl)
         self._points: TtlCache[int, PointsProgram] = TtlCache(streak_ttl)
@@ -80,3 +86,15 @@ class CachedDefinitions:
 
     def forget_leaderboards(self, tenant_id: int) -> None:
         self._boards.forget(tenant_id)
+
+    async def webhook_types(self, tenant_id: int) -> frozenset[WebhookEventType]:
+        cached = self._webhook_types.get(tenant_id)
+        if cached is not None:
+            return cached
+        endpoints = await self._subscriptions.subscribed([tenant_id])
+        types = frozenset(t for e in endpoints for t in e.event_types)
+        self._webhook_types.put(tenant_id, types)
+        return types
+
+    def forget_webhook_types(self, tenant_id: int) -> None:
+        self._webhook_types.forget(tenant_id)

@@ -25,10 +25,10 @@ from app.domain.leaderboard_clock import (
 from app.domain.leaderboard_watch import (
     StandingsTransactions,
     StandingsWatchStore,
-    Subscriptions,
     announce_due_standings,
     watch_moves,
 )
+from app.domain.webhooks.ports import Subscriptions
 from app.workers.background import WakeableTask
 
 log = logging.getLogger("laurel.leaderboards")

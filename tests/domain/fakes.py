@@ -62,6 +62,7 @@ from app.domain.ports import (
 )
 from app.domain.streak_ledger import ApiGrant
 from app.domain.triggers import UserStanding
+from app.domain.webhooks.events import WebhookEventType
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -500,6 +501,9 @@ class FakeDefinitions:
 
     async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
         return self._db.state.leaderboards
+
+    async def webhook_types(self, tenant_id: int) -> frozenset[WebhookEventType]:
+        return frozenset(WebhookEventType)
 
 
 class SteppingClock:

@@ -158,3 +158,12 @@ async def test_a_rebuild_reads_the_users_current_attributes() -> None:
     pro_red = user(2, Attribute("team", "red"), Attribute("plan", "pro"))
     assert await rebuild_on_board(store, by_team, pro_red, history) == 1
     assert [row.group for row in store.s.board_rows.values()] == ["red"]
+
+
+async def test_rank_changes_are_announced_only_when_asked_for() -> None:
+    store = FakeTransaction(State())
+    daily = board()
+    quiet = await count_on_boards(
+        store, [daily], user(1), BoardFacts(NOON, metric=(METRIC_ID, 5)), NOON, announce_ranks=False
+    )
+    assert quiet.changes[0].rank == 1 and rank_changes(quiet.news) == []

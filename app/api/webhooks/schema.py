@@ -31,6 +31,12 @@ def _id(value: strawberry.ID, field: str, what: str = "webhook endpoint") -> int
     return int(value)
 
 
+def _subscriptions_changed(info: Info, tenant_id: int) -> None:
+    """Some events are announced only while an endpoint receives their type (Rules.rank_changes):
+    this instance learns of the change at once, others within the definitions' TTL."""
+    info.context.services.definitions.forget_webhook_types(tenant_id)
+
+
 def _admin(info: Info) -> tuple[int, WebhookAdmin]:
     caller = permissions.admin(info)
     return caller.tenant_id, info.context.services.webhooks
@@ -91,6 +97,7 @@ class WebhookMutations:
             payload_format=input.payload_format or PayloadFormat.STANDARD,
         )
         created = await admin.create(tenant_id, draft)
+        _subscriptions_changed(info, tenant_id)
         return CreatedWebhookEndpoint(
             endpoint=WebhookEndpoint.of(created.endpoint), secret=created.secret
         )
@@ -110,7 +117,9 @@ class WebhookMutations:
             clear_description=description is not None and description.value is None,
             payload_format=input.payload_format,
         )
-        return WebhookEndpoint.of(await admin.update(tenant_id, _id(id, "id"), changes))
+        updated = await admin.update(tenant_id, _id(id, "id"), changes)
+        _subscriptions_changed(info, tenant_id)
+        return WebhookEndpoint.of(updated)
 
     @strawberry.mutation(description="Enable or disable; enabling resumes pending deliveries.")
     async def set_webhook_endpoint_status(
@@ -118,6 +127,7 @@ class WebhookMutations:
     ) -> WebhookEndpoint:
         tenant_id, admin = _admin(info)
         endpoint = await admin.set_status(tenant_id, _id(id, "id"), status)
+        _subscriptions_changed(info, tenant_id)
         if endpoint.enabled:
             info.context.services.wake_webhooks()
         return WebhookEndpoint.of(endpoint)
@@ -140,7 +150,9 @@ class WebhookMutations:
     @strawberry.mutation(description="Remove the endpoint, its secrets and its delivery log.")
     async def delete_webhook_endpoint(self, info: Info, id: strawberry.ID) -> bool:
         tenant_id, admin = _admin(info)
-        return await admin.delete(tenant_id, _id(id, "id"))
+        deleted = await admin.delete(tenant_id, _id(id, "id"))
+        _subscriptions_changed(info, tenant_id)
+        return deleted
 
     @strawberry.mutation(
         description="One more attempt now (enabled endpoints only): the same webhook-id and "

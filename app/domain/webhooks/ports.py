@@ -69,7 +69,13 @@ class Outcome:
     failing_since: datetime | None
 
 
-class WebhookStore(Protocol):
+class Subscriptions(Protocol):
+    async def subscribed(self, tenant_ids: Collection[int]) -> list[Endpoint]:
+        """ENABLED endpoints of these tenants."""
+        ...
+
+
+class WebhookStore(Subscriptions, Protocol):
     async def count_endpoints(self, tenant_id: int) -> int: ...
     async def create_endpoint(
         self, tenant_id: int, draft: EndpointDraft, seal: SealFor, now: datetime
@@ -94,10 +100,6 @@ class WebhookStore(Protocol):
     ) -> None: ...
     async def delete_endpoint(self, tenant_id: int, endpoint_id: int) -> bool: ...
     async def secrets(self, tenant_id: int, endpoint_id: int) -> SealedSecrets: ...
-
-    async def subscribed(self, tenant_ids: Collection[int]) -> list[Endpoint]:
-        """ENABLED endpoints of these tenants."""
-        ...
 
     async def subjects(
         self,
