@@ -85,17 +85,7 @@ async def count_on_boards(
         if group is None:
             continue
         for run, contribution in _by_run(board, user, _contributions(board, facts), now):
-            move = Move(
-                board.id,
-                run.start,
-                group,
-                user.pk,
-                user.id,
-                contribution.at,
-                board.calendar.run_date(contribution.at, user.tz),
-                contribution.delta,
-                contribution.level,
-            )
+            move = _move(board, run, group, user, contribution)
             moved = await store.move_on_board(move, counting_of(board))
             change = await _report(store, board, run, move, moved)
             changes.append(change)
@@ -116,6 +106,21 @@ def _rank_changed(user: User, run: Run, change: BoardChange) -> LeaderboardRankC
         change.previous_rank,
         change.value,
         change.previous_value,
+    )
+
+
+def _move(board: Leaderboard, run: Run, group: str, user: User, part: _Contribution) -> Move:
+    """A contribution as a move of the user's row, on the run date of its instant."""
+    return Move(
+        board.id,
+        run.start,
+        group,
+        user.pk,
+        user.id,
+        part.at,
+        board.calendar.run_date(part.at, user.tz),
+        part.delta,
+        part.level,
     )
 
 
@@ -149,17 +154,9 @@ async def rebuild_on_board(
     contributions = [_Contribution(at, delta=amount) for at, amount in history]
     runs = _by_run(board, user, contributions, None)
     for run, summed in runs:
-        move = Move(
-            board.id,
-            run.start,
-            group,
-            user.pk,
-            user.id,
-            summed.at,
-            board.calendar.run_date(summed.at, user.tz),
-            level=summed.delta or 0.0,
-        )
-        await store.move_on_board(move, counting_of(board))
+        # The sum replaces the value: a level, reached at the latest instant summed.
+        whole = _Contribution(summed.at, level=summed.delta or 0.0)
+        await store.move_on_board(_move(board, run, group, user, whole), counting_of(board))
     return len(runs)
 
 

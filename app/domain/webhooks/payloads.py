@@ -162,39 +162,25 @@ def data_of(event: Announcement, subjects: Subjects, at: datetime) -> Json | Non
                 return None
             return {"boost": boost_object(boost, subjects.points, status)}
         case LeaderboardRankChanged():
-            about = _about_board(event.board_id, event.run, subjects, at)
-            if about is None:
-                return None
-            board = subjects.leaderboards[event.board_id]
-            about |= {
-                "breakdownValue": board.breakdown_value(event.group),
+            data = {
                 "rank": event.rank,
                 "previousRank": event.previous_rank,
                 "value": event.value,
                 "previousValue": event.previous_value,
             }
-            return _about_user(event.user_id, subjects, about)
+            about = _about_group(event.board_id, event.run, event.group, subjects, at, data)
+            return None if about is None else _about_user(event.user_id, subjects, about)
         case LeaderboardStarted():
             return _about_board(event.board_id, event.run, subjects, at)
         case LeaderboardFinished():
-            about = _about_board(event.board_id, event.run, subjects, at)
-            if about is None:
-                return None
-            board = subjects.leaderboards[event.board_id]
-            return about | {
-                "breakdownValue": board.breakdown_value(event.group),
+            data = {
                 "participants": event.participants,
                 "rankings": [ranking_object(r) for r in event.rankings],
             }
+            return _about_group(event.board_id, event.run, event.group, subjects, at, data)
         case LeaderboardTopChanged():
-            about = _about_board(event.board_id, event.run, subjects, at)
-            if about is None:
-                return None
-            board = subjects.leaderboards[event.board_id]
-            return about | {
-                "breakdownValue": board.breakdown_value(event.group),
-                "rankings": [ranking_object(r) for r in event.rankings],
-            }
+            data = {"rankings": [ranking_object(r) for r in event.rankings]}
+            return _about_group(event.board_id, event.run, event.group, subjects, at, data)
         case LeaderboardMoved():
             return None
 
@@ -208,6 +194,17 @@ def _about_board(board_id: int, run: RunDates, subjects: Subjects, at: datetime)
         "leaderboard": leaderboard_object(board, subjects, at),
         "run": {"start": day(run.start), "end": day(run.end)},
     }
+
+
+def _about_group(
+    board_id: int, run: RunDates, group: str, subjects: Subjects, at: datetime, data: Json
+) -> Json | None:
+    """`{"leaderboard", "run", "breakdownValue", **data}`, or None when the board is gone."""
+    about = _about_board(board_id, run, subjects, at)
+    if about is None:
+        return None
+    board = subjects.leaderboards[board_id]
+    return about | {"breakdownValue": board.breakdown_value(group), **data}
 
 
 def leaderboard_object(board: Leaderboard, subjects: Subjects, at: datetime) -> Json:
