@@ -3,7 +3,9 @@
 Going live sets the board's backfill cursor; batches of users, in pk order, are then rebuilt
 one transaction each (holding the users' locks, as their events would): each run's value
 becomes the sum of the user's stored events on the metric (METRIC) or awards in the system
-(POINTS) dated in it, with the user's current attributes (stored events keep none). Setting the
+(POINTS) dated in it, with the user's current attributes (stored events keep none); on a
+STREAK board, the user's current streak, reached when its current period began (the event's
+own instant is not stored). Setting the
 sum, rather than adding, makes a batch repeatable and leaves nothing counted twice: an event
 counted live before its user's batch is in the sum, one after it adds to it. The first batch
 waits `settle`, so that every transaction that began before the board went live (and so did
@@ -22,10 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from app.domain.leaderboard_counting import rebuild_on_board
+from app.domain.leaderboard_counting import rebuild_on_board, rebuild_streak_on_board
 from app.domain.leaderboard_ports import LeaderboardWrites
 from app.domain.leaderboards import Leaderboard, RankBy
-from app.domain.model import User
+from app.domain.model import StreakSettings, User
+from app.domain.ports import Standing, StoredStreak
+from app.domain.queries import user_streak
+from app.domain.streaks import period_start_instant
 
 BATCH = 200
 
@@ -65,6 +70,10 @@ class BackfillTransaction(LeaderboardWrites, Protocol):
         """(user pk, awarded at, awarded) of the users' awards from `since`."""
         ...
 
+    async def streak_settings(self, tenant_id: int) -> StreakSettings | None: ...
+    async def stored_streaks(
+        self, tenant_id: int, user_pks: Sequence[int]
+    ) -> dict[int, StoredStreak]: ...
     async def advance_backfill(self, board_id: int, cursor: int | None) -> None:
         """None: the backfill is done."""
         ...
@@ -90,17 +99,35 @@ async def run_backfill_batch(
         cursor = await tx.claim_backfill(board.id)
         if cursor is None:  # another instance finished it meanwhile
             return True
+        tenant_id = due[0].tenant_id
+        users = await tx.backfill_users(tenant_id, cursor, batch)
         if board.rank_by is RankBy.STREAK:
-            # Streaks are counted as they grow; a stored one is not rebuilt (yet).
-            await tx.advance_backfill(board.id, None)
-            return True
-        users = await tx.backfill_users(due[0].tenant_id, cursor, batch)
-        history = await _history(tx, board, [u.pk for u in users])
-        for user in users:
-            await rebuild_on_board(tx, board, user, history.get(user.pk, ()))
+            await _rebuild_streaks(tx, tenant_id, board, users, now)
+        else:
+            history = await _history(tx, board, [u.pk for u in users])
+            for user in users:
+                await rebuild_on_board(tx, board, user, history.get(user.pk, ()))
         done = len(users) < batch
         await tx.advance_backfill(board.id, None if done else users[-1].pk)
     return True
+
+
+async def _rebuild_streaks(
+    tx: BackfillTransaction,
+    tenant_id: int,
+    board: Leaderboard,
+    users: Sequence[User],
+    now: datetime,
+) -> None:
+    """Each user's streak as it stands now (the rule as reads apply it), if at least 1."""
+    settings = await tx.streak_settings(tenant_id)
+    stored = await tx.stored_streaks(tenant_id, [u.pk for u in users])
+    for user in users:
+        standing = Standing(user, {}, {}, stored.get(user.pk))
+        view = user_streak(settings, standing, now)
+        if view is not None and view.length >= 1:
+            reached = period_start_instant(view.period_start, user.tz)
+            await rebuild_streak_on_board(tx, board, user, view.length, reached)
 
 
 async def _history(

@@ -36,6 +36,7 @@ __all__ = [
     "count_on_boards",
     "leave_streak_boards",
     "rebuild_on_board",
+    "rebuild_streak_on_board",
     "regroup",
 ]
 
@@ -158,6 +159,20 @@ async def rebuild_on_board(
         whole = _Contribution(summed.at, level=summed.delta or 0.0)
         await store.move_on_board(_move(board, run, group, user, whole), counting_of(board))
     return len(runs)
+
+
+async def rebuild_streak_on_board(
+    store: LeaderboardWrites, board: Leaderboard, user: User, length: int, reached_at: datetime
+) -> bool:
+    """Backfill of a STREAK board: the user's current streak, as a growing one would have set
+    it. Returns whether the user takes part."""
+    group = board.group_of(user.attributes)
+    run = board.run(0)  # STREAK boards never repeat
+    if group is None or run is None or not board.takes_part(user.attributes):
+        return False
+    move = _move(board, run, group, user, _Contribution(reached_at, level=float(length)))
+    await store.move_on_board(move, counting_of(board))
+    return True
 
 
 async def leave_streak_boards(

@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from app.domain.leaderboard_backfill import DueBackfill
-from app.domain.model import User
+from app.domain.model import StreakSettings, User
+from app.domain.ports import StoredStreak
 from app.persistence.codec import USER_COLUMNS, as_datetime, placeholders, user_from_row
 from app.persistence.database import Database
 from app.persistence.leaderboards import BOARD_COLUMNS, LeaderboardRows, board_from_row
 from app.persistence.points import PointsRows
+from app.persistence.reads import stored_streaks
+from app.persistence.streaks import settings_of
 
 
 class SqlBackfillStore:
@@ -78,6 +81,14 @@ class BackfillRows(LeaderboardRows, PointsRows):
         return [
             (int(r["user_id"]), as_datetime(r["awarded_at"]), float(r["awarded"])) for r in rows
         ]
+
+    async def streak_settings(self, tenant_id: int) -> StreakSettings | None:
+        return await settings_of(self._conn, tenant_id)
+
+    async def stored_streaks(
+        self, tenant_id: int, user_pks: Sequence[int]
+    ) -> dict[int, StoredStreak]:
+        return await stored_streaks(self._conn, tenant_id, user_pks) if user_pks else {}
 
     async def advance_backfill(self, board_id: int, cursor: int | None) -> None:
         await self._conn.execute(

@@ -136,11 +136,11 @@ class SqlReadStore:
                 f"WHERE user_id IN ({marks})",
                 *pks,
             )
-            streaks = await _stored_streaks(conn, tenant_id, pks)
+            streaks = await stored_streaks(conn, tenant_id, pks)
         return _assemble_standings(users, completions, totals, streaks)
 
 
-async def _stored_streaks(
+async def stored_streaks(
     conn: Connection, tenant_id: int, pks: Sequence[int]
 ) -> dict[int, StoredStreak]:
     """Stored ledgers; for those evaluated under older settings (the streak clock re-evaluates

@@ -74,3 +74,19 @@ async def test_points_boards_are_rebuilt_from_awards_with_current_attributes(api
     await api.data(STATUS, {"k": "teams", "s": "ACTIVE"})
     await settled(api, "teams", [("ada", 1, 20)], b="red")
     await settled(api, "teams", [("bo", 1, 10)], b="blue")
+
+
+async def test_a_streak_board_is_rebuilt_from_current_streaks(api: Api, clock: TestClock) -> None:
+    await api.metric()
+    await api.data(
+        'mutation { configureStreak(input: {frequency: DAILY, metricKeys: ["lessons"]}) '
+        "{ frequency } }"
+    )
+    with clock.at_midday():
+        now = clock()
+        for days_ago in (2, 1, 0):
+            await track(api, "ada", 1, now - timedelta(days=days_ago))
+        await track(api, "bo", 1, now)
+        await track(api, "cy", 1, now - timedelta(days=3))  # lost since: not on the board
+        await board(api, "streaks", rankBy={"streak": True})
+        await settled(api, "streaks", [("ada", 1, 3), ("bo", 2, 1)])
