@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from app.domain.announcements import Announcement
 from app.domain.errors import BadUserInput, NotFound
 from app.domain.event_batches import at_index, check_batch_size, track_batch
 from app.domain.event_tracking import (
@@ -228,12 +229,16 @@ async def _count_points(
 ) -> BoardsOutcome:
     """What an operation without an event moves on boards: its user's group, and the points
     it awarded; announced here."""
+    regrouped: tuple[Announcement, ...] = ()
     if upserted.attributes_changed:
-        await regroup(tx, rules.boards, upserted.user, now)
+        regrouped = await regroup(
+            tx, rules.boards, upserted.user, now, announce_ranks=rules.rank_changes
+        )
     facts = BoardFacts(now, points=points)
-    outcome = await count_on_boards(
+    counted = await count_on_boards(
         tx, rules.boards, upserted.user, facts, now, announce_ranks=rules.rank_changes
     )
+    outcome = BoardsOutcome(counted.changes, (*regrouped, *counted.news))
     await tx.announce(tenant_id, outcome.news, now)
     return outcome
 

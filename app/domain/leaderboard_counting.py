@@ -18,7 +18,7 @@ from datetime import datetime
 
 from app.domain.announcements import Announcement
 from app.domain.leaderboard_news import LeaderboardMoved, LeaderboardRankChanged, RunDates
-from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Noted
+from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Noted, Regrouped
 from app.domain.leaderboard_ranks import Place, rank_at, threshold_of
 from app.domain.leaderboard_runs import Run
 from app.domain.leaderboard_views import counting_of
@@ -204,18 +204,52 @@ async def leave_streak_boards(
 
 
 async def regroup(
-    store: LeaderboardWrites, boards: Sequence[Leaderboard], user: User, now: datetime
-) -> None:
+    store: LeaderboardWrites,
+    boards: Sequence[Leaderboard],
+    user: User,
+    now: datetime,
+    *,
+    announce_ranks: bool = True,
+) -> tuple[Announcement, ...]:
     """A user whose breakdown attribute changed moves, values and all, to the new group in
-    every run still counting (to no group when the attribute is gone)."""
+    every run still counting (to no group when the attribute is gone). Both groups' first rows
+    may change, and the user's rank does: news as for any move."""
+    news: list[Announcement] = []
     for board in boards:
         if board.breakdown_attribute is None or not board.counts_changes(now):
             continue
         oldest = board.oldest_open_run(now)
-        if oldest is not None:
-            await store.regroup(
-                user.pk, board.id, board.group_of(user.attributes), oldest.start, counting_of(board)
+        if oldest is None:
+            continue
+        group = board.group_of(user.attributes)
+        for moved in await store.regroup(
+            user.pk, board.id, group, oldest.start, counting_of(board)
+        ):
+            news += _regroup_news(board, user, moved, announce_ranks=announce_ranks)
+    return tuple(news)
+
+
+def _regroup_news(
+    board: Leaderboard, user: User, moved: Regrouped, *, announce_ranks: bool
+) -> list[Announcement]:
+    policy, cap = board.tie_policy, board.max_participants
+    before = rank_at(policy, moved.left_place, cap) if moved.left_place else None
+    after = rank_at(policy, moved.joined_place, cap) if moved.joined_place else None
+    run = board.run_for(moved.run_start)
+    news: list[Announcement] = []
+    if announce_ranks and before != after and run is not None:
+        group = moved.joined if moved.joined is not None else moved.left
+        value = moved.standing.value
+        dates = RunDates(run.start, run.end)
+        news.append(
+            LeaderboardRankChanged(
+                user.id, board.id, dates, group or "", after, before, value, value
             )
+        )
+    for name, place in ((moved.left, moved.left_place), (moved.joined, moved.joined_place)):
+        if name is not None and place is not None and _at_most_ahead(place) < WATCHED_ROWS:
+            news.append(LeaderboardMoved(board.id, moved.run_start, name))
+    return news
 
 
 def _contributions(board: Leaderboard, facts: BoardFacts) -> list[_Contribution]:

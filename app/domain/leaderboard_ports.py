@@ -68,6 +68,19 @@ class Left:
 
 
 @dataclass(frozen=True, slots=True)
+class Regrouped:
+    """One of the user's rows moved from group `left` to group `joined` (None: none), with
+    where it stood in each."""
+
+    run_start: date
+    standing: Standing
+    left: str | None
+    left_place: Place | None
+    joined: str | None
+    joined_place: Place | None
+
+
+@dataclass(frozen=True, slots=True)
 class Noted:
     """A move's line of history for `User.leaderboard`: the rank after it, and the rank and
     value before it (a day's line keeps those of its first move)."""
@@ -93,7 +106,7 @@ class LeaderboardWrites(Protocol):
 
     async def regroup(
         self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
-    ) -> None:
+    ) -> list[Regrouped]:
         """Moves the user's rows of runs starting on or after `since` to `group` (None: no
         group, so neither ranked nor counted)."""
         ...

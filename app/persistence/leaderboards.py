@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from app.domain.leaderboard_ports import Left, Move, Moved, Noted, Standing
+from app.domain.leaderboard_ports import Left, Move, Moved, Noted, Regrouped, Standing
 from app.domain.leaderboard_ranks import Counting, Place, rank_at
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
@@ -202,9 +202,10 @@ class LeaderboardRows(Statements):
 
     async def regroup(
         self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
-    ) -> None:
+    ) -> list[Regrouped]:
         """Each of the user's rows leaves its group's counts and joins the new group's."""
-        conn = self._conn
+        conn, pending = self._conn, self._board_counts
+        regrouped = []
         rows = await conn.fetch(
             "SELECT id, run_start, grp, external_id, value, reached_at FROM leaderboard_entry "
             "WHERE user_id = $1 AND board_id = $2 AND run_start >= $3 ORDER BY run_start",
@@ -219,15 +220,23 @@ class LeaderboardRows(Statements):
             key = blocks.Key(
                 -float(row["value"]), as_datetime(row["reached_at"]), row["external_id"]
             )
+            left_place = joined_place = None
             if row["grp"] is not None:
                 left = await blocks.join_group(conn, board_id, run_start, row["grp"])
-                await blocks.removed(conn, left, key, counting, self._board_counts)
+                left_place = await blocks.place(conn, left, key, counting, pending)
+                await blocks.removed(conn, left, key, counting, pending)
             await conn.execute(
                 "UPDATE leaderboard_entry SET grp = $2 WHERE id = $1", row["id"], group
             )
             if group is not None:
                 joined = await blocks.join_group(conn, board_id, run_start, group)
-                await blocks.added(conn, joined, key, counting, self._board_counts)
+                await blocks.added(conn, joined, key, counting, pending)
+                joined_place = await blocks.place(conn, joined, key, counting, pending)
+            standing = Standing(float(row["value"]), as_datetime(row["reached_at"]))
+            regrouped.append(
+                Regrouped(run_start, standing, row["grp"], left_place, group, joined_place)
+            )
+        return regrouped
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,3 +174,21 @@ async def test_a_lost_streak_leaves_streak_boards_until_a_new_one_starts(
             assert (standings["participants"], standings["rankings"]) == (0, [])
             back = await track(api, "bo", 1)
             assert [(c["rank"], c["value"]) for c in back["leaderboards"]] == [(1, 1)]
+
+
+async def test_a_user_changing_groups_announces_the_rank_it_takes_there(
+    api: Api, receiver: Receiver
+) -> None:
+    await api.metric()
+    await board(api, "teams", breakdownAttribute="team")
+    await subscribe(api, receiver, "LEADERBOARD_RANK_CHANGED")
+    await track(api, {"id": "ada", "attributes": [{"key": "team", "value": "red"}]}, 5)
+    await track(api, {"id": "bo", "attributes": [{"key": "team", "value": "red"}]}, 3)
+    await api.data(
+        'mutation { identify(input: {id: "bo", attributes: [{key: "team", value: "blue"}]}) '
+        "{ created } }"
+    )
+    arrived = await receiver.wait_for(3, "leaderboard.rank_changed")
+    moved = next(r.json["data"] for r in arrived if r.json["data"]["breakdownValue"] == "blue")
+    assert (moved["user"]["id"], moved["rank"], moved["previousRank"]) == ("bo", 1, 2)
+    assert (moved["value"], moved["previousValue"]) == (3, 3)

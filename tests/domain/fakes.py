@@ -29,6 +29,7 @@ from app.domain.leaderboard_ports import (
     Noted,
     PageRows,
     Ranked,
+    Regrouped,
     Standing,
 )
 from app.domain.leaderboard_ranks import Counting, Place
@@ -444,10 +445,19 @@ class FakeTransaction:
 
     async def regroup(
         self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
-    ) -> None:
+    ) -> list[Regrouped]:
+        regrouped = []
         for (board, start, pk), row in list(self.s.board_rows.items()):
-            if pk == user_pk and board == board_id and start >= since:
+            if pk == user_pk and board == board_id and start >= since and row.group != group:
+                probe = Move(board, start, row.group or "", pk, row.user_id, EPOCH, start)
+                left = self._place(probe, row.standing) if row.group is not None else None
                 self.s.board_rows[(board, start, pk)] = replace(row, group=group)
+                joined = None
+                if group is not None:
+                    probe = replace(probe, group=group)
+                    joined = self._place(probe, row.standing)
+                regrouped.append(Regrouped(start, row.standing, row.group, left, group, joined))
+        return regrouped
 
     async def leave_board(
         self, board_id: int, run_start: date, user_pk: int, counting: Counting
