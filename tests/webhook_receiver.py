@@ -67,13 +67,21 @@ class Receiver:
         return [r for r in self.received if r.json["type"] == kind]
 
     async def wait_for(
-        self, count: int, kind: str | None = None, within: float = 15.0
+        self, count: int, kind: str | None = None, within: float = 15.0, *, distinct: bool = False
     ) -> list[Received]:
-        """Waits until `count` requests (of `kind`, when given) have arrived; returns them."""
+        """Waits until `count` requests (of `kind`, when given) have arrived; returns them.
+        With `distinct`, counts webhook ids instead, each by its first delivery: delivery is
+        at least once, and a receiver drops repeats by their id."""
         deadline = time.monotonic() + within
 
         def matching() -> list[Received]:
-            return list(self.received) if kind is None else self.of_type(kind)
+            found = list(self.received) if kind is None else self.of_type(kind)
+            if not distinct:
+                return found
+            first: dict[str, Received] = {}
+            for received in found:
+                first.setdefault(received.webhook_id, received)
+            return list(first.values())
 
         async with self._changed:
             while len(matching()) < count:

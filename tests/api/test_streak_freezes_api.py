@@ -180,7 +180,8 @@ async def test_automatic_grants_and_the_clocks_webhooks(
             ]
             lost = (await receiver.wait_for(1, "streak.lost"))[0].json["data"]
             consumed = (await receiver.wait_for(1, "streak.freeze_consumed"))[0].json["data"]
-            earned = [r.json["data"] for r in await receiver.wait_for(2, "streak.freeze_earned")]
+            arrived = await receiver.wait_for(2, "streak.freeze_earned", distinct=True)
+            earned = [r.json["data"] for r in arrived]
     assert lost["length"] == 1
     assert (consumed["consumed"], consumed["freezes"], consumed["streak"]["length"]) == (3, 0, 0)
     assert (earned[0]["source"], earned[1]["source"], earned[1]["earned"]) == (
@@ -188,7 +189,7 @@ async def test_automatic_grants_and_the_clocks_webhooks(
         "AUTO_EARN",
         2,
     )
-    assert [r.json["type"] for r in receiver.received].count("streak.lost") == 1
+    assert len({r.webhook_id for r in receiver.of_type("streak.lost")}) == 1  # announced once
 
 
 async def test_a_metric_added_later_counts_its_past_days(api: Api) -> None:
