@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from app.domain.announcements import Announcement
 from app.domain.errors import BadUserInput, NotFound
 from app.domain.event_batches import at_index, check_batch_size, track_batch
 from app.domain.event_tracking import (
@@ -28,7 +27,7 @@ from app.domain.event_tracking import (
     track_in,
     user_news,
 )
-from app.domain.leaderboard_counting import BoardFacts, BoardsOutcome, count_on_boards, regroup
+from app.domain.leaderboard_counting import BoardFacts, BoardsOutcome, count_on_boards
 from app.domain.model import (
     Achievement,
     AchievementStatus,
@@ -229,16 +228,15 @@ async def _count_points(
 ) -> BoardsOutcome:
     """What an operation without an event moves on boards: its user's group, and the points
     it awarded; announced here."""
-    regrouped: tuple[Announcement, ...] = ()
-    if upserted.attributes_changed:
-        regrouped = await regroup(
-            tx, rules.boards, upserted.user, now, announce_ranks=rules.rank_changes
-        )
-    facts = BoardFacts(now, points=points)
-    counted = await count_on_boards(
-        tx, rules.boards, upserted.user, facts, now, announce_ranks=rules.rank_changes
+    outcome = await count_on_boards(
+        tx,
+        rules.boards,
+        upserted.user,
+        BoardFacts(now, points=points),
+        now,
+        regrouped=upserted.attributes_changed,
+        announce_ranks=rules.rank_changes,
     )
-    outcome = BoardsOutcome(counted.changes, (*regrouped, *counted.news))
     await tx.announce(tenant_id, outcome.news, now)
     return outcome
 

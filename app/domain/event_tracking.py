@@ -16,7 +16,7 @@ from app.domain import idempotency
 from app.domain.announcements import Announcement, UserCreated
 from app.domain.completion import Grant, complete
 from app.domain.errors import BadUserInput
-from app.domain.leaderboard_counting import BoardFacts, BoardsOutcome, count_on_boards, regroup
+from app.domain.leaderboard_counting import BoardFacts, count_on_boards
 from app.domain.leaderboards import Leaderboard
 from app.domain.model import Achievement, Metric, StreakSettings, User
 from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
@@ -141,10 +141,7 @@ async def track_in(
     )
     points = await award_operation(tx, tenant_id, rules.points, user, facts, now)
     await tx.announce(tenant_id, points.news, now)
-    regrouped: tuple[Announcement, ...] = ()
-    if recorded.user.attributes_changed:
-        regrouped = await regroup(tx, rules.boards, user, now, announce_ranks=rules.rank_changes)
-    counted = await count_on_boards(
+    boards = await count_on_boards(
         tx,
         rules.boards,
         user,
@@ -155,9 +152,9 @@ async def track_in(
             streak=streak if streak_extended else None,
         ),
         now,
+        regrouped=recorded.user.attributes_changed,
         announce_ranks=rules.rank_changes,
     )
-    boards = BoardsOutcome(counted.changes, (*regrouped, *counted.news))
     await tx.announce(tenant_id, boards.news, now)
     outcome = EventOutcome(
         event_id=recorded.event_id,

@@ -71,14 +71,18 @@ async def count_on_boards(
     facts: BoardFacts,
     now: datetime,
     *,
+    regrouped: bool = False,
     announce_ranks: bool = True,
 ) -> BoardsOutcome:
     """In board creation order; a board the user does not take part in, or whose run for the
     change's date is closed or absent, is left as it is. A move within the first rows of its
     group is news for live standings; with `announce_ranks`, a move that changed the user's
-    own rank is news for webhooks."""
+    own rank is news for webhooks. `regrouped`: the operation changed the user's attributes,
+    so the user's rows first move to their new groups (`regroup`)."""
     changes: list[BoardChange] = []
     news: list[Announcement] = []
+    if regrouped:
+        news += await regroup(store, boards, user, now, announce_ranks=announce_ranks)
     for board in boards:
         if not board.counts_changes(now) or not board.takes_part(user.attributes):
             continue
