@@ -113,7 +113,8 @@ def create_app(
             max_cost=settings.max_query_cost,
             list_factor=settings.list_cost_factor,
             max_selections=settings.max_selections,
-        )
+        ),
+        query_plans=settings.query_plans,
     )
     view = LaurelGraphQL(
         schema, max_body_bytes=settings.max_body_bytes, allowed_origins=settings.allowed_origins

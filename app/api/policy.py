@@ -57,6 +57,9 @@ class Lru(Generic[K, V]):
             self._items.move_to_end(key)
         return value
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def put(self, key: K, value: V) -> V:
         self._items[key] = value
         if len(self._items) > self._size:

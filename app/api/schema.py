@@ -14,6 +14,7 @@ from app.api.leaderboards.schema import LeaderboardMutations, LeaderboardQueries
 from app.api.leaderboards.subscription import LeaderboardSubscriptions
 from app.api.limits import Limits
 from app.api.metrics.schema import MetricMutations, MetricQueries
+from app.api.plan_executor import planned_executor
 from app.api.points.schema import PointsMutations, PointsQueries
 from app.api.policy import DocumentPolicy, RequestPolicy
 from app.api.streaks.schema import StreakMutations, StreakQueries
@@ -52,14 +53,17 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (AchievementSubscriptions, LeaderboardSubscriptions))
 
 
-def build_schema(limits: Limits) -> strawberry.Schema:
+def build_schema(limits: Limits, *, query_plans: bool = True) -> strawberry.Schema:
+    """With `query_plans`, queries run by their plans (plans.py), the rest by graphql-core."""
     documents = DocumentPolicy(limits)
+    config = StrawberryConfig(disable_field_suggestions=True)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(disable_field_suggestions=True),
+        config=config,
         extensions=[lambda: RequestPolicy(documents)],
+        execution_context_class=planned_executor(config.info_class) if query_plans else None,
     )
 
 

@@ -1,0 +1,107 @@
+"""Awaiting many coroutines together without a task for each: what a query plan's lists need.
+
+graphql-core awaits the values of a list's items with `asyncio.gather`, one task per item, so
+that their dataloader calls are made before any batch is sent. With 200 achievements that is
+200 tasks for values that are, after the first, already in the loader's cache. `lockstep` keeps
+the batching and drops the tasks: it starts every coroutine itself (each runs until it waits on
+a future or finishes), waits for whichever futures it holds to complete, and resumes the
+coroutines whose futures are done, round after round. A coroutine that finishes without
+waiting costs one `send`.
+
+As `gather_with_cancel` (what graphql-core uses), the first exception is raised at once and the
+coroutines still running are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import types
+from collections.abc import Awaitable, Coroutine
+from typing import Any
+
+
+class _Runner:
+    """One coroutine, driven by hand: what it is waiting on, or its result."""
+
+    __slots__ = ("coroutine", "result", "waiting_on")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        self.coroutine = coroutine
+        self.waiting_on: Any = None
+        self.result: Any = None
+
+    def step(self) -> bool:
+        """Resumes the coroutine; True once it has returned (its value in `result`)."""
+        try:
+            yielded = self.coroutine.send(None)
+        except StopIteration as stop:
+            self.result = stop.value
+            return True
+        if yielded is not None:
+            if not hasattr(yielded, "_asyncio_future_blocking"):
+                raise RuntimeError(f"a coroutine yielded {yielded!r}, not an asyncio future")
+            # What asyncio's Task does with a future it is handed: the flag is for its own use.
+            yielded._asyncio_future_blocking = False
+        self.waiting_on = yielded
+        return False
+
+    def ready(self) -> bool:
+        return self.waiting_on is None or self.waiting_on.done()
+
+
+async def lockstep(awaitables: list[Awaitable[Any]]) -> list[Any]:
+    """The awaitables' results, in their order."""
+    runners = [_Runner(_coroutine(awaitable)) for awaitable in awaitables]
+    try:
+        pending = _round(runners)
+        while pending:
+            if any(runner.waiting_on is None for runner in pending):
+                await asyncio.sleep(0)  # what it yielded for: one turn of the loop
+            elif not any(runner.waiting_on.done() for runner in pending):
+                futures = {runner.waiting_on for runner in pending}
+                await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+            pending = _round(pending)
+    except BaseException:
+        for runner in runners:
+            discard(runner.coroutine)
+        raise
+    return [runner.result for runner in runners]
+
+
+def _round(runners: list[_Runner]) -> list[_Runner]:
+    """Resumes every runner that can go on, in order, and returns those still pending. As
+    tasks woken together, all of them run before the first exception is raised."""
+    pending, failure = [], None
+    for runner in runners:
+        try:
+            if not (runner.ready() and runner.step()):
+                pending.append(runner)
+        except Exception as error:
+            failure = failure or error
+    if failure is not None:
+        raise failure
+    return pending
+
+
+def discard(awaitable: Any) -> None:
+    """Closes a coroutine that will not be awaited. One that never started is closed with the
+    coroutines it was handed (a resolver's, waiting to be completed), or Python would warn
+    that they were never awaited."""
+    if not isinstance(awaitable, types.CoroutineType):
+        return
+    frame = awaitable.cr_frame
+    if frame is not None and inspect.getcoroutinestate(awaitable) == inspect.CORO_CREATED:
+        for value in frame.f_locals.values():
+            discard(value)
+    awaitable.close()
+
+
+def _coroutine(awaitable: Awaitable[Any]) -> Coroutine[Any, Any, Any]:
+    if isinstance(awaitable, Coroutine):
+        return awaitable
+    return _awaiting(awaitable)
+
+
+async def _awaiting(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
