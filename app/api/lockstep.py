@@ -31,10 +31,14 @@ class _Runner:
         self.waiting_on: Any = None
         self.result: Any = None
 
-    def step(self) -> bool:
-        """Resumes the coroutine; True once it has returned (its value in `result`)."""
+    def step(self, cancel: bool = False) -> bool:
+        """Resumes the coroutine (with CancelledError thrown in, when `cancel`); True once it
+        has returned (its value in `result`)."""
         try:
-            yielded = self.coroutine.send(None)
+            if cancel:
+                yielded = self.coroutine.throw(asyncio.CancelledError())
+            else:
+                yielded = self.coroutine.send(None)
         except StopIteration as stop:
             self.result = stop.value
             return True
@@ -56,17 +60,45 @@ async def lockstep(awaitables: list[Awaitable[Any]]) -> list[Any]:
     try:
         pending = _round(runners)
         while pending:
-            if any(runner.waiting_on is None for runner in pending):
-                await asyncio.sleep(0)  # what it yielded for: one turn of the loop
-            elif not any(runner.waiting_on.done() for runner in pending):
-                futures = {runner.waiting_on for runner in pending}
-                await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+            await _until_one_can_go_on(pending)
             pending = _round(pending)
     except BaseException:
-        for runner in runners:
-            discard(runner.coroutine)
+        await _cancel(runners)
         raise
     return [runner.result for runner in runners]
+
+
+async def _until_one_can_go_on(pending: list[_Runner]) -> None:
+    if any(runner.waiting_on is None for runner in pending):
+        await asyncio.sleep(0)  # what it yielded for: one turn of the loop
+    elif not any(runner.waiting_on.done() for runner in pending):
+        futures = {runner.waiting_on for runner in pending}
+        await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+
+
+async def _cancel(runners: list[_Runner]) -> None:
+    """What `gather_with_cancel` does to the others when one fails: each coroutine still
+    running is cancelled where it waits, and driven on until it has finished, so that its
+    cleanup (a connection given back to its pool) may await too. One that never started is
+    closed."""
+    pending = []
+    for runner in runners:
+        state = inspect.getcoroutinestate(runner.coroutine)
+        if state == inspect.CORO_CREATED:
+            discard(runner.coroutine)
+        elif state == inspect.CORO_SUSPENDED and not _done_after(runner, cancel=True):
+            pending.append(runner)
+    while pending:
+        await _until_one_can_go_on(pending)
+        pending = [r for r in pending if not (r.ready() and _done_after(r, cancel=False))]
+
+
+def _done_after(runner: _Runner, *, cancel: bool) -> bool:
+    """Steps a cancelled runner; True once it has finished, however it finished."""
+    try:
+        return runner.step(cancel)
+    except BaseException:
+        return True
 
 
 def _round(runners: list[_Runner]) -> list[_Runner]:

@@ -10,7 +10,8 @@ from typing import Any
 from app.domain import model
 from app.domain.ports import Standing, StoredStreak
 from app.domain.streak_ledger import ApiGrant
-from app.persistence.catalogue import achievements_by_ids, achievements_where
+from app.persistence.catalogue import achievements_by_ids
+from app.persistence.catalogue_reads import CatalogueReads
 from app.persistence.codec import (
     USER_COLUMNS,
     as_date,
@@ -27,6 +28,7 @@ from app.persistence.streaks import STATE_COLUMNS, days_condition, settings_of, 
 class SqlReadStore:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._catalogues = CatalogueReads()
 
     async def achievements_by_ids(
         self, tenant_id: int, ids: Sequence[int]
@@ -66,7 +68,7 @@ class SqlReadStore:
 
     async def tenant_achievements(self, tenant_id: int) -> list[model.Achievement]:
         async with self._db.connection() as conn:
-            return await achievements_where(conn, "tenant_id = $1 ORDER BY id", tenant_id)
+            return await self._catalogues.tenant_achievements(conn, tenant_id)
 
     async def streak_settings(self, tenant_id: int) -> model.StreakSettings | None:
         async with self._db.connection() as conn:

@@ -40,7 +40,9 @@ async def test_every_coroutine_starts_before_any_is_resumed() -> None:
     assert started == [0, 1, 2]
 
 
-async def test_a_failure_is_raised_after_its_round_and_the_rest_are_closed() -> None:
+async def test_a_failure_is_raised_after_its_round_and_the_rest_are_cancelled() -> None:
+    """As gather_with_cancel: the others are cancelled where they wait, and their cleanup may
+    await (a connection given back to its pool) before the failure is raised."""
     loop = asyncio.get_running_loop()
     never: asyncio.Future[None] = loop.create_future()
     ran_after_failure, closed = [], []
@@ -53,6 +55,7 @@ async def test_a_failure_is_raised_after_its_round_and_the_rest_are_closed() -> 
         try:
             await never
         finally:
+            await asyncio.sleep(0)
             closed.append(True)
 
     with pytest.raises(ValueError, match="first"):
@@ -78,7 +81,7 @@ async def test_waiting_on_each_other_does_not_deadlock() -> None:
     assert await asyncio.wait_for(lockstep([waits(), sets()]), 2) == ["woken", "set"]
 
 
-async def test_cancelling_closes_the_coroutines() -> None:
+async def test_cancelling_cancels_the_coroutines() -> None:
     closed: list[Any] = []
 
     async def waits_forever() -> None:
