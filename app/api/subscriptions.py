@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from app.api import permissions
-from app.api.achievements.types import UserAchievement
+from app.api.achievements.types import UserAchievement, tenant_users
 from app.api.context import Info
 from app.api.lifetime import counted
 from app.api.loaders import Loaders
@@ -98,6 +98,7 @@ async def _message(
         completion_id=strawberry.ID(str(unlock.completion_id)),
         user=User(model=standing.user),
         achievement=UserAchievement.of(
-            queries.unlocked(achievements[0], caller, unlock.completed_at)
+            queries.unlocked(achievements[0], caller, unlock.completed_at),
+            await tenant_users(info),
         ),
     )

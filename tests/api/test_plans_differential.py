@@ -237,12 +237,13 @@ async def test_generated_documents_answer_the_same_both_ways(
 
 
 async def test_a_failing_branch_leaves_shared_loads_to_the_others(app: Any, world: World) -> None:
-    """Two branches wait on one load (the user count, for rarity), and one of them fails
-    under a non-null field: the plan answers with that error and a null response, where
-    graphql-core's executor cancels the shared load and the operation fails outright."""
+    """Two branches wait on one load (the metric of "first"), and one of them fails under a
+    non-null field: the plan answers with that error and a null response, where graphql-core's
+    executor cancels the shared load and the operation fails outright."""
     query = (
-        "{ achievements { ... on CompositeAchievement { rarity completionsByDay(days: 0) "
-        '{ completions } } } achievement(key: "first") { ... on Achievement { rarity } } }'
+        "{ achievements { ... on CompositeAchievement { completionsByDay(days: 0) "
+        "{ completions } } ... on MetricAchievement { metric { key } } } "
+        'achievement(key: "first") { ... on MetricAchievement { metric { key } } } }'
     )
     planned = await answer(PLANNED, app, world.callers[0], query, None)
     assert planned.data is None

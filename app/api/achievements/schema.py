@@ -4,7 +4,12 @@ import strawberry
 
 from app.api import permissions
 from app.api.achievements.inputs import CreateAchievementInput, UpdateAchievementInput
-from app.api.achievements.types import AnyAchievement, completions_seen_by_caller, present
+from app.api.achievements.types import (
+    AnyAchievement,
+    completions_seen_by_caller,
+    present,
+    tenant_users,
+)
 from app.api.common import AchievementStatus, attributes_of
 from app.api.context import Info
 from app.domain import configuration, model, queries
@@ -19,7 +24,8 @@ class AchievementQueries:
         caller = permissions.any_caller(info)
         found = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
         completed = await completions_seen_by_caller(info)
-        return [present(a) for a in queries.catalogue(found, caller, status, completed)]
+        users = await tenant_users(info)
+        return [present(a, users) for a in queries.catalogue(found, caller, status, completed)]
 
     @strawberry.field
     async def achievement(self, info: Info, key: str) -> AnyAchievement | None:
@@ -27,7 +33,7 @@ class AchievementQueries:
         found = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
         completed = await completions_seen_by_caller(info)
         shown = queries.achievement_by_key(found, key, caller, completed)
-        return present(shown) if shown else None
+        return present(shown, await tenant_users(info)) if shown else None
 
 
 @strawberry.type
@@ -46,7 +52,7 @@ class AchievementMutations:
             trigger=input.trigger.to_domain(),
             user_attributes=attributes_of(input.user_attributes) or (),
         )
-        return present(created)
+        return present(created, await tenant_users(info))
 
     @strawberry.mutation
     async def update_achievement(
@@ -57,7 +63,7 @@ class AchievementMutations:
             info.context.services.config, caller.tenant_id, key, input.to_domain()
         )
         info.context.services.wake_backdating()
-        return present(updated)
+        return present(updated, await tenant_users(info))
 
     @strawberry.mutation
     async def set_achievement_status(
@@ -71,4 +77,4 @@ class AchievementMutations:
             model.AchievementStatus(status.value),
         )
         info.context.services.wake_backdating()
-        return present(updated)
+        return present(updated, await tenant_users(info))

@@ -6,6 +6,7 @@ resolution is by Python type.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated
 
@@ -24,6 +25,8 @@ from app.domain.progress import Progress, rarity
 )
 class AchievementFields:
     model: strawberry.Private[model.Achievement]
+    users: strawberry.Private[int]
+    """The tenant's user count, read once by the resolver that presents the achievement."""
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -73,9 +76,8 @@ class AchievementFields:
     @strawberry.field(
         description="completions / users of the tenant * 100; 0 when the tenant has no users."
     )
-    async def rarity(self, info: Info) -> float:
-        users = await info.context.loaders.user_count.load(info.context.caller.tenant_id)
-        return rarity(self.model.completions, users)
+    def rarity(self) -> float:
+        return rarity(self.model.completions, self.users)
 
     @strawberry.field(
         description="Completions per UTC day over the last `days` days (1 to 366), today last, "
@@ -142,7 +144,13 @@ class CompositeAchievement(AchievementFields):
         shown = queries.prerequisites(
             (a for a in found if a is not None), info.context.caller, completed
         )
-        return [present(a) for a in shown]
+        return [present(a, self.users) for a in shown]
+
+
+async def tenant_users(info: Info) -> int:
+    """What rarity divides by; one read per request, however many achievements it presents."""
+    users: int = await info.context.loaders.user_count.load(info.context.caller.tenant_id)
+    return users
 
 
 async def completions_seen_by_caller(info: Info) -> frozenset[int]:
@@ -162,8 +170,8 @@ _BY_KIND: dict[model.TriggerKind, type[AchievementFields]] = {
 }
 
 
-def present(achievement: model.Achievement) -> AnyAchievement:
-    return _BY_KIND[achievement.kind](model=achievement)  # type: ignore[return-value]
+def present(achievement: model.Achievement, users: int) -> AnyAchievement:
+    return _BY_KIND[achievement.kind](model=achievement, users=users)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -184,18 +192,23 @@ class UserAchievement:
     progress: AchievementProgress
 
     @classmethod
-    def of(cls, view: queries.UserAchievementView) -> UserAchievement:
+    def of(cls, view: queries.UserAchievementView, users: int) -> UserAchievement:
         return cls(
-            achievement=present(view.achievement),
+            achievement=present(view.achievement, users),
             achieved_at=view.achieved_at,
             progress=AchievementProgress.of(view.progress),
         )
 
 
-def unlocked(unlock: Unlock) -> UserAchievement:
-    """A completion an operation reports."""
+async def unlocked(info: Info, unlocks: Sequence[Unlock]) -> list[UserAchievement]:
+    """Completions an operation reports."""
+    users = await tenant_users(info) if unlocks else 0
+    return [_unlocked(unlock, users) for unlock in unlocks]
+
+
+def _unlocked(unlock: Unlock, users: int) -> UserAchievement:
     return UserAchievement(
-        achievement=present(unlock.achievement),
+        achievement=present(unlock.achievement, users),
         achieved_at=unlock.completed_at,
         progress=AchievementProgress.of(unlock.progress),
     )

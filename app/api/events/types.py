@@ -14,7 +14,7 @@ from app.api.points.types import PointsChange, changes_of
 from app.api.streaks.types import Streak
 from app.api.users.types import UserInput
 from app.domain.leaderboards import BoardChange
-from app.domain.outcomes import CompletionOutcome, EventOutcome, TrackEvent
+from app.domain.outcomes import CompletionOutcome, EventOutcome, TrackEvent, Unlock
 from app.domain.points import PointsChange as PointsChangeModel
 
 
@@ -47,14 +47,19 @@ class TrackEventInput:
         )
 
 
+async def _event_unlocks(self: TrackEventPayload, info: Info) -> list[UserAchievement]:
+    return await unlocked(info, self.unlocks)
+
+
 @strawberry.type
 class TrackEventPayload:
     event_id: strawberry.ID
     metric_key: str
     total: float = strawberry.field(description="The user's metric total after this event.")
     achievements: list[UserAchievement] = strawberry.field(
+        resolver=_event_unlocks,
         description="Achievements this event completed, composites it cascaded into included. "
-        "A replay returns the first response's list."
+        "A replay returns the first response's list.",
     )
     current_streak: Streak | None = strawberry.field(
         description="Null when the tenant has no streak configured."
@@ -64,6 +69,7 @@ class TrackEventPayload:
     streak_extended: bool = strawberry.field(
         description="True when this event made the user's streak longer."
     )
+    unlocks: strawberry.Private[tuple[Unlock, ...]] = ()
     point_changes: strawberry.Private[tuple[PointsChangeModel, ...]] = ()
     board_changes: strawberry.Private[tuple[BoardChange, ...]] = ()
 
@@ -89,7 +95,7 @@ class TrackEventPayload:
             event_id=strawberry.ID(str(outcome.event_id)),
             metric_key=outcome.metric_key,
             total=outcome.total,
-            achievements=[unlocked(u) for u in outcome.unlocks],
+            unlocks=tuple(outcome.unlocks),
             current_streak=Streak.of(outcome.streak, user_id) if outcome.streak else None,
             idempotency_key=idempotency_key,
             idempotent_replayed=outcome.replayed,
@@ -123,16 +129,26 @@ class CompleteAchievementInput:
     user: UserInput
 
 
+async def _completed(self: CompleteAchievementPayload, info: Info) -> UserAchievement:
+    return (await unlocked(info, [self.unlock]))[0]
+
+
+async def _cascade(self: CompleteAchievementPayload, info: Info) -> list[UserAchievement]:
+    return await unlocked(info, self.cascade)
+
+
 @strawberry.type
 class CompleteAchievementPayload:
     completion_id: strawberry.ID
-    achievement: UserAchievement
+    unlock: strawberry.Private[Unlock]
+    achievement: UserAchievement = strawberry.field(resolver=_completed)
     newly_completed: bool = strawberry.field(
         description="False when the user had already completed it: nothing was awarded again."
     )
     also_completed: list[UserAchievement] = strawberry.field(
-        description="Composite achievements this completion cascaded into."
+        resolver=_cascade, description="Composite achievements this completion cascaded into."
     )
+    cascade: strawberry.Private[tuple[Unlock, ...]] = ()
     point_changes: strawberry.Private[tuple[PointsChangeModel, ...]] = ()
     board_changes: strawberry.Private[tuple[BoardChange, ...]] = ()
 
@@ -154,9 +170,9 @@ class CompleteAchievementPayload:
     def of(cls, outcome: CompletionOutcome) -> CompleteAchievementPayload:
         return cls(
             completion_id=strawberry.ID(str(outcome.unlock.completion_id)),
-            achievement=unlocked(outcome.unlock),
+            unlock=outcome.unlock,
             newly_completed=outcome.newly_completed,
-            also_completed=[unlocked(u) for u in outcome.also_completed],
+            cascade=tuple(outcome.also_completed),
             point_changes=outcome.points,
             board_changes=outcome.leaderboards,
         )

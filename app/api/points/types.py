@@ -11,7 +11,7 @@ from typing import Annotated
 
 import strawberry
 
-from app.api.achievements.types import AnyAchievement, present
+from app.api.achievements.types import AnyAchievement, present, tenant_users
 from app.api.common import Attribute, AttributeInput, attributes_of
 from app.api.context import Info
 from app.api.metrics.types import Metric
@@ -118,7 +118,7 @@ class AchievementPointsTrigger(PointsTrigger):
         assert isinstance(self.model.rule, domain.AchievementRule)
         found = await info.context.loaders.achievement_by_id.load(self.model.rule.achievement_id)
         assert found is not None, "achievements are never deleted"
-        return present(found)
+        return present(found, await tenant_users(info))
 
 
 @strawberry.type

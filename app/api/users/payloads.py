@@ -26,8 +26,8 @@ class IdentifyPayload:
     @strawberry.field(
         description="Achievements this call completed (attribute changes), composites included."
     )
-    def achievements(self) -> list[UserAchievement]:
-        return [unlocked(u) for u in self.outcome.unlocks]
+    async def achievements(self, info: Info) -> list[UserAchievement]:
+        return await unlocked(info, self.outcome.unlocks)
 
     @strawberry.field(
         description="Points this call awarded, one entry per system (USER_CREATION triggers, "

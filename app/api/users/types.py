@@ -5,7 +5,7 @@ from typing import Annotated
 
 import strawberry
 
-from app.api.achievements.types import UserAchievement
+from app.api.achievements.types import UserAchievement, tenant_users
 from app.api.common import Attribute, AttributeInput, attributes_of
 from app.api.context import Info
 from app.api.inputs import planned_input
@@ -65,7 +65,8 @@ class User:
             caller,
             include_incomplete=include_incomplete,
         )
-        return [UserAchievement.of(v) for v in views]
+        users = await tenant_users(info)
+        return [UserAchievement.of(v, users) for v in views]
 
     @strawberry.field(
         description="Sum of the values of all the user's events on that metric; 0 when none."
