@@ -22,10 +22,11 @@ class AchievementQueries:
         self, info: Info, status: list[AchievementStatus] | None = None
     ) -> list[AnyAchievement]:
         caller = permissions.any_caller(info)
+        users = tenant_users(info)
         found = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
         completed = await completions_seen_by_caller(info)
-        users = await tenant_users(info)
-        return [present(a, users) for a in queries.catalogue(found, caller, status, completed)]
+        count = await users
+        return [present(a, count) for a in queries.catalogue(found, caller, status, completed)]
 
     @strawberry.field
     async def achievement(self, info: Info, key: str) -> AnyAchievement | None:

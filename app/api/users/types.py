@@ -55,6 +55,7 @@ class User:
         self, info: Info, include_incomplete: bool = False
     ) -> list[UserAchievement]:
         caller = info.context.caller
+        users = tenant_users(info)
         catalogue = await info.context.loaders.tenant_achievements.load(caller.tenant_id)
         standing = await self._standing(info)
         views = queries.user_achievements(
@@ -65,8 +66,8 @@ class User:
             caller,
             include_incomplete=include_incomplete,
         )
-        users = await tenant_users(info)
-        return [UserAchievement.of(v, users) for v in views]
+        count = await users
+        return [UserAchievement.of(v, count) for v in views]
 
     @strawberry.field(
         description="Sum of the values of all the user's events on that metric; 0 when none."
