@@ -67,7 +67,6 @@ class Planner:
     def __init__(self, executor: Running, info_class: type[Info]) -> None:
         self.executor = executor
         self.info_class = info_class
-        self._objects: dict[tuple[str, int], ObjectPlan] = {}
 
     def root(self) -> ObjectPlan:
         executor = self.executor
@@ -84,21 +83,17 @@ class Planner:
         return self._object_plan(root_type, collected.grouped_field_set)
 
     def subfields(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> ObjectPlan:
-        key = (object_type.name, id(details))
-        found = self._objects.get(key)
-        if found is None:
-            executor = self.executor
-            collected = collect_subfields(
-                executor.schema,
-                executor.fragments,
-                executor.variable_values,
-                executor.operation,
-                object_type,
-                details,
-                executor.hide_suggestions,
-            )
-            found = self._objects[key] = self._object_plan(object_type, collected.grouped_field_set)
-        return found
+        executor = self.executor
+        collected = collect_subfields(
+            executor.schema,
+            executor.fragments,
+            executor.variable_values,
+            executor.operation,
+            object_type,
+            details,
+            executor.hide_suggestions,
+        )
+        return self._object_plan(object_type, collected.grouped_field_set)
 
     def _object_plan(
         self, object_type: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]
@@ -462,13 +457,20 @@ async def _check_then_run(
 
 
 def _abstract(planner: Planner, abstract_type: GraphQLAbstractType, field: FieldPlan) -> Completer:
-    schema = planner.executor.schema
-    runtime_plans = {
-        possible.name: _object(planner, possible, field)
-        for possible in schema.get_possible_types(abstract_type)
-    }
+    """Each runtime type's plan is made when a value of it first comes: made for every type an
+    interface or union may hold, nested ones would multiply with each level."""
+    info_class = planner.info_class
+    plans: dict[str, Completer] = {}
     resolve_type = abstract_type.resolve_type or planner.executor.type_resolver
     by_class = _ClassVerdicts(resolve_type)
+
+    def runtime_plan(executor: Running, name: str) -> Completer:
+        found = plans.get(name)
+        if found is None:
+            runtime = executor.schema.get_type(name)
+            assert isinstance(runtime, GraphQLObjectType)
+            found = plans[name] = _object(Planner(executor, info_class), runtime, field)
+        return found
 
     def complete(executor: Running, value: Any, path: Path) -> Any:
         if isinstance(value, Exception):
@@ -485,7 +487,7 @@ def _abstract(planner: Planner, abstract_type: GraphQLAbstractType, field: Field
                 resolved, abstract_type, field.details, info, value
             )
             name = by_class.put(value, runtime.name)
-        return runtime_plans[name](executor, value, path)
+        return runtime_plan(executor, name)(executor, value, path)
 
     async def _resolve_then_complete(
         executor: Running, resolved: Any, value: Any, path: Path, info: Any
@@ -493,7 +495,7 @@ def _abstract(planner: Planner, abstract_type: GraphQLAbstractType, field: Field
         runtime = executor.ensure_valid_runtime_type(
             await resolved, abstract_type, field.details, info, value
         )
-        result = runtime_plans[runtime.name](executor, value, path)
+        result = runtime_plan(executor, runtime.name)(executor, value, path)
         return await result if executor.is_awaitable(result) else result
 
     return complete
