@@ -151,11 +151,14 @@ class ObjectPlan:
         return _fill(results, awaited)
 
 
-async def _fill(results: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+async def _fill(results: Any, keys: list[Any]) -> Any:
+    """An object's fields (keys) or a list's items (indices) that were still to be awaited,
+    replaced by their values; one alone is awaited as it is, as graphql-core does."""
     if len(keys) == 1:
         results[keys[0]] = await results[keys[0]]
-    else:
-        results.update(zip(keys, await lockstep([results[k] for k in keys]), strict=True))
+        return results
+    for key, value in zip(keys, await lockstep([results[k] for k in keys]), strict=True):
+        results[key] = value
     return results
 
 
@@ -169,7 +172,6 @@ class FieldPlan:
         "key",
         "leaf",
         "nodes",
-        "non_null",
         "parent_type",
         "read",
         "strawberry",
@@ -188,7 +190,6 @@ class FieldPlan:
         self.field_def = field_def
         self.details = details
         self.nodes: list[FieldNode] = [d.node for d in details]
-        self.non_null = is_non_null_type(field_def.type)
         self.strawberry: StrawberryField | None = (field_def.extensions or {}).get(DEFINITION)
         self.read = self._reader(planner)
         self.complete = planner.completer(field_def.type, self)
@@ -324,6 +325,14 @@ class FieldPlan:
         executor.collected_errors.add(error, path)
 
 
+def _given(value: Any) -> bool:
+    """graphql-core's first steps in completing any value: an exception a resolver returned is
+    raised, and None (or Undefined) completes as null."""
+    if isinstance(value, Exception):
+        raise value
+    return value is not None and value is not Undefined
+
+
 def _non_null(inner: Completer, field: FieldPlan) -> Completer:
     message = (
         "Cannot return null for non-nullable field "
@@ -331,8 +340,6 @@ def _non_null(inner: Completer, field: FieldPlan) -> Completer:
     )
 
     def complete(executor: Running, value: Any, path: Path) -> Any:
-        if isinstance(value, Exception):
-            raise value
         completed = inner(executor, value, path)
         if completed is None:
             raise TypeError(message)
@@ -345,9 +352,7 @@ def _leaf(leaf_type: GraphQLLeafType) -> Completer:
     coerce = leaf_type.coerce_output_value
 
     def complete(executor: Running, value: Any, path: Path) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
+        if not _given(value):
             return None
         coerced = coerce(value)
         if coerced is Undefined or coerced is None:
@@ -364,9 +369,7 @@ def _list(item: Completer, item_type: GraphQLOutputType, field: FieldPlan) -> Co
     )
 
     def complete(executor: Running, value: Any, path: Path) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
+        if not _given(value):
             return None
         if executor.is_async_iterable(value):
             return _listed(executor, complete, value, path)
@@ -398,7 +401,7 @@ def _list(item: Completer, item_type: GraphQLOutputType, field: FieldPlan) -> Co
             raise
         if not awaited:
             return completed
-        return _fill_list(completed, awaited)
+        return _fill(completed, awaited)
 
     return complete
 
@@ -409,24 +412,13 @@ async def _listed(executor: Running, complete: Completer, values: Any, path: Pat
     return await completed if executor.is_awaitable(completed) else completed
 
 
-async def _fill_list(completed: list[Any], indices: list[int]) -> list[Any]:
-    if len(indices) == 1:
-        completed[indices[0]] = await completed[indices[0]]
-        return completed
-    for index, value in zip(indices, await lockstep([completed[i] for i in indices]), strict=True):
-        completed[index] = value
-    return completed
-
-
 def _object(planner: Planner, object_type: GraphQLObjectType, field: FieldPlan) -> Completer:
     plan = planner.subfields(object_type, field.details)
     is_type_of = object_type.is_type_of
     by_class = _ClassVerdicts(is_type_of)
 
     def complete(executor: Running, value: Any, path: Path) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
+        if not _given(value):
             return None
         if is_type_of is not None:
             verdict = by_class.get(value)
@@ -473,9 +465,7 @@ def _abstract(planner: Planner, abstract_type: GraphQLAbstractType, field: Field
         return found
 
     def complete(executor: Running, value: Any, path: Path) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
+        if not _given(value):
             return None
         name = by_class.get(value)
         if name is None:
