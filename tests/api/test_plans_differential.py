@@ -76,6 +76,14 @@ VARIABLES = [
 ]
 
 
+SHARED_LOAD_FAILS = (
+    "{ achievements { ... on CompositeAchievement { completionsByDay(days: 0) "
+    "{ completions } } ... on MetricAchievement { metric { key } } } "
+    'achievement(key: "first") { ... on MetricAchievement { metric { key } } } }'
+)
+FAILED_BRANCH = [(["achievements", 4, "completionsByDay"], "BAD_USER_INPUT")]
+
+
 @dataclass
 class World:
     api: Api
@@ -240,15 +248,17 @@ async def test_a_failing_branch_leaves_shared_loads_to_the_others(app: Any, worl
     """Two branches wait on one load (the metric of "first"), and one of them fails under a
     non-null field: the plan answers with that error and a null response, where graphql-core's
     executor cancels the shared load and the operation fails outright."""
-    query = (
-        "{ achievements { ... on CompositeAchievement { completionsByDay(days: 0) "
-        "{ completions } } ... on MetricAchievement { metric { key } } } "
-        'achievement(key: "first") { ... on MetricAchievement { metric { key } } } }'
-    )
-    planned = await answer(PLANNED, app, world.callers[0], query, None)
+    planned = await answer(PLANNED, app, world.callers[0], SHARED_LOAD_FAILS, None)
     assert planned.data is None
-    assert [(e["path"], e["extensions"]["code"]) for e in planned.errors] == [
-        (["achievements", 4, "completionsByDay"], "BAD_USER_INPUT")
-    ]
+    assert [(e["path"], e["extensions"]["code"]) for e in planned.errors] == FAILED_BRANCH
     with pytest.raises(asyncio.CancelledError):
-        await answer(REFERENCE, app, world.callers[0], query, None)
+        await answer(REFERENCE, app, world.callers[0], SHARED_LOAD_FAILS, None)
+
+
+async def test_the_served_schema_runs_plans(world: World) -> None:
+    """Over HTTP, the same document is answered, coded, rather than failing the request."""
+    response = await world.api.call(SHARED_LOAD_FAILS)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == FAILED_BRANCH
