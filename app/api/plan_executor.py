@@ -54,8 +54,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             data = plan.run(self, self.root_value, None)
         except GraphQLError as error:
-            self.collected_errors.add(error, None)
-            return self.build_response(None)
+            return self._nulled(error)
         if not self.is_awaitable(data):
             return self.build_response(data)
         return self._awaited(data)
@@ -64,9 +63,14 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             value = await data
         except GraphQLError as error:
-            self.collected_errors.add(error, None)
-            return self.build_response(None)
+            return self._nulled(error)
         return self.build_response(value)
+
+    def _nulled(self, error: GraphQLError) -> Any:
+        """A root field's error that reached the response: `data` is null, as graphql-core
+        answers it."""
+        self.collected_errors.add(error, None)
+        return self.build_response(None)
 
     def _plan(self) -> ObjectPlan | None:
         operation = self.operation
@@ -76,7 +80,6 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             or (middleware is not None and middleware.middlewares)
             or self.abort_signal is not None
             or self.hooks is not None
-            or self.schema.query_type is None
         ):
             return None
         key = (id(operation), self._conditions())
