@@ -8,8 +8,8 @@ a future or finishes), waits for whichever futures it holds to complete, and res
 coroutines whose futures are done, round after round. A coroutine that finishes without
 waiting costs one `send`.
 
-As `gather_with_cancel` (what graphql-core uses), the first exception is raised at once and the
-coroutines still running are closed.
+The first exception is raised once the coroutines still running have finished (see
+`_wind_down`).
 """
 
 from __future__ import annotations
@@ -62,8 +62,11 @@ async def lockstep(awaitables: list[Awaitable[Any]]) -> list[Any]:
         while pending:
             await _until_one_can_go_on(pending)
             pending = _round(pending)
+    except Exception:
+        await _wind_down(runners, cancel=False)
+        raise
     except BaseException:
-        await _cancel(runners)
+        await _wind_down(runners, cancel=True)
         raise
     return [runner.result for runner in runners]
 
@@ -76,25 +79,34 @@ async def _until_one_can_go_on(pending: list[_Runner]) -> None:
         await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
 
 
-async def _cancel(runners: list[_Runner]) -> None:
-    """What `gather_with_cancel` does to the others when one fails: each coroutine still
-    running is cancelled where it waits, and driven on until it has finished, so that its
-    cleanup (a connection given back to its pool) may await too. One that never started is
-    closed."""
+async def _wind_down(runners: list[_Runner], *, cancel: bool) -> None:
+    """The coroutines left when one failed, or when this one is cancelled, driven to their
+    end so that their cleanup (a connection given back to its pool) runs and may await; one
+    that never started is closed.
+
+    When one failed, the others finish their work, unhurried, as graphql-core settles the
+    rest of an object whose field failed: a coroutine cancelled where it waits leaves the
+    future it waited on pending, and when that future is a database driver's, the driver
+    still counts the query as running on a connection already back in the pool. Only when
+    this coroutine is cancelled are they cancelled, as tasks are: the future each waits on
+    first, then the coroutine."""
     pending = []
     for runner in runners:
         state = inspect.getcoroutinestate(runner.coroutine)
         if state == inspect.CORO_CREATED:
             discard(runner.coroutine)
-        elif state == inspect.CORO_SUSPENDED and not _done_after(runner, cancel=True):
-            pending.append(runner)
+        elif state == inspect.CORO_SUSPENDED:
+            if cancel and runner.waiting_on is not None:
+                runner.waiting_on.cancel()
+            if not _done_after(runner, cancel=cancel):
+                pending.append(runner)
     while pending:
         await _until_one_can_go_on(pending)
         pending = [r for r in pending if not (r.ready() and _done_after(r, cancel=False))]
 
 
 def _done_after(runner: _Runner, *, cancel: bool) -> bool:
-    """Steps a cancelled runner; True once it has finished, however it finished."""
+    """Steps a winding-down runner; True once it has finished, however it finished."""
     try:
         return runner.step(cancel)
     except BaseException:

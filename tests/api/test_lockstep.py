@@ -40,28 +40,28 @@ async def test_every_coroutine_starts_before_any_is_resumed() -> None:
     assert started == [0, 1, 2]
 
 
-async def test_a_failure_is_raised_after_its_round_and_the_rest_are_cancelled() -> None:
-    """As gather_with_cancel: the others are cancelled where they wait, and their cleanup may
-    await (a connection given back to its pool) before the failure is raised."""
+async def test_a_failure_is_raised_once_the_others_have_finished() -> None:
+    """The others finish their work (a query they wait on is not cancelled under a driver
+    that still runs it) and their cleanup may await, before the failure is raised."""
     loop = asyncio.get_running_loop()
-    never: asyncio.Future[None] = loop.create_future()
-    ran_after_failure, closed = [], []
+    answer: asyncio.Future[str] = loop.create_future()
+    finished: list[str] = []
 
     async def fails() -> None:
         raise ValueError("first")
 
-    async def runs_then_waits() -> None:
-        ran_after_failure.append(True)
+    async def waits_for_its_query() -> None:
         try:
-            await never
+            finished.append(await answer)
         finally:
             await asyncio.sleep(0)
-            closed.append(True)
+            finished.append("cleaned up")
 
+    loop.call_later(0.01, answer.set_result, "answered")
     with pytest.raises(ValueError, match="first"):
-        await lockstep([fails(), runs_then_waits()])
-    assert ran_after_failure == [True] and closed == [True]
-    assert not never.cancelled(), "a future others may share is left alone"
+        await lockstep([fails(), waits_for_its_query()])
+    assert finished == ["answered", "cleaned up"]
+    assert not answer.cancelled()
 
 
 async def test_waiting_on_each_other_does_not_deadlock() -> None:
@@ -81,12 +81,17 @@ async def test_waiting_on_each_other_does_not_deadlock() -> None:
     assert await asyncio.wait_for(lockstep([waits(), sets()]), 2) == ["woken", "set"]
 
 
-async def test_cancelling_cancels_the_coroutines() -> None:
+async def test_cancelling_cancels_the_coroutines_and_what_they_wait_on() -> None:
+    """As task cancellation does: the future each waits on is cancelled, then the coroutine."""
+    loop = asyncio.get_running_loop()
+    waited: list[asyncio.Future[None]] = []
     closed: list[Any] = []
 
     async def waits_forever() -> None:
+        future: asyncio.Future[None] = loop.create_future()
+        waited.append(future)
         try:
-            await asyncio.Event().wait()
+            await future
         finally:
             closed.append(True)
 
@@ -96,3 +101,4 @@ async def test_cancelling_cancels_the_coroutines() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert closed == [True, True]
+    assert all(future.cancelled() for future in waited)
