@@ -58,12 +58,15 @@ class SqlStandingsWatchStore(SqlLeaderboardReads):
 
 
 class StandingsRows(OutboxRows):
+    """Settles a watch only while it is still due at the version read: two instances that read
+    the same due watch both compute its news, and only the first to settle announces it."""
+
     async def settle(self, watch: Watch, sent: str | None, quiet_until: datetime | None) -> bool:
         key = watch.key
         row = await self._conn.fetchrow(
             "UPDATE leaderboard_watch SET due_at = NULL, sent = COALESCE($5, sent), "
             "quiet_until = COALESCE($6, quiet_until) WHERE board_id = $1 AND run_start = $2 "
-            "AND grp = $3 AND version = $4 RETURNING id",
+            "AND grp = $3 AND version = $4 AND due_at IS NOT NULL RETURNING id",
             key.board_id,
             key.run_start,
             key.group,

@@ -652,8 +652,8 @@ class FakeRunClockStore:
         ][:limit]
 
     async def settle(self, watch: Watch, sent: str | None, quiet_until: datetime | None) -> bool:
-        _, quiet, version, held = self.watches[watch.key]
-        if version != watch.version:
+        due, quiet, version, held = self.watches[watch.key]
+        if version != watch.version or due is None:
             return False
         self.watches[watch.key] = (None, quiet_until or quiet, version, sent or held)
         return True
