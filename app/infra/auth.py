@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,7 +114,7 @@ class Credentials:
             )
         secret = await self._tenant_secret(tenant_id)
         now = self._clock()
-        expires = now + timedelta(seconds=ttl_seconds)
+        expires = _whole_second_after(now + timedelta(seconds=ttl_seconds))
         claims = {"sub": user_id, "tid": tenant_id, "iat": now, "exp": expires}
         return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM), expires
 
@@ -143,3 +144,10 @@ class Credentials:
             raise Unauthenticated("invalid token")
         self._secrets.put(tenant_id, secret)
         return secret
+
+
+def _whole_second_after(instant: datetime) -> datetime:
+    """A JWT's `exp` is whole seconds and PyJWT truncates: rounding up instead keeps a token
+    valid for at least the TTL asked (a 1 s token issued at x.995 would otherwise end at x+1),
+    and the `expiresAt` answered is the instant the token itself carries."""
+    return datetime.fromtimestamp(math.ceil(instant.timestamp()), UTC)

@@ -177,14 +177,33 @@ async def test_expired_tokens_are_unauthenticated(api: Api, clock: TestClock) ->
         {"sub": "u1", "tid": api.tenant_id, "iat": past, "exp": past}, secret, algorithm="HS256"
     )
     assert await refused(api, READ_ALL, token=crafted) == (401, "UNAUTHENTICATED")
-    short = await issue(api, ttl=60)
+    issued = (await api.data(TOKEN, {"u": "u1", "t": 60}))["createUserToken"]
+    short, expires_at = issued["token"], datetime.fromisoformat(issued["expiresAt"])
     with clock.moved(timedelta(seconds=59)):
         assert (await api.data(READ_SELF, {"id": "u1"}, token=short))["user"]["id"] == "u1"
-    with clock.moved(timedelta(seconds=60)):
+    with clock.moved(expires_at - clock()):
         assert await refused(api, READ_SELF, {"id": "u1"}, token=short) == (
             401,
             "UNAUTHENTICATED",
         )
+
+
+async def test_a_token_lives_its_whole_ttl_and_says_when_it_ends(
+    api: Api, clock: TestClock
+) -> None:
+    """The token's `exp` is whole seconds: it is the `expiresAt` answered, at least the TTL away."""
+    await world(api)
+    for _ in range(3):
+        asked = clock()
+        data = await api.data(TOKEN, {"u": "u1", "t": 1})
+        issued = data["createUserToken"]
+        claims = jwt.decode(issued["token"], options={"verify_signature": False})
+        expires_at = datetime.fromisoformat(issued["expiresAt"])
+        assert expires_at == datetime.fromtimestamp(claims["exp"], UTC)
+        assert expires_at >= asked + timedelta(seconds=1)
+        with clock.moved(expires_at - clock() - timedelta(milliseconds=1)):
+            user = await api.data(READ_SELF, {"id": "u1"}, token=issued["token"])
+            assert user["user"]["id"] == "u1"
 
 
 async def test_another_tenants_token_reads_only_its_own_tenant(
