@@ -36,8 +36,8 @@ postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="runs on Postgr
 # Background work on its quickest settings, so that tests wait for what they wait for, not for
 # a poll interval; the in-process app and every live server use them. They share one database
 # without Redis, so an instance that passes on another's outbox rows hides them from that one's
-# subscribers: none takes rows over in a test's time, except the session's `live_server`, after
-# 0.5 s (test_subscriptions needs one that does).
+# subscribers: none takes rows over in a test's time, except test_subscriptions' `rescuer`, after
+# 0.5 s, while the one test that needs it runs.
 FAST_WORKERS = {
     "LAUREL_OUTBOX_POLL_S": "0.05",
     "LAUREL_OUTBOX_STALE_S": "600",
@@ -346,7 +346,7 @@ def limited_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[
 
 @pytest.fixture(scope="session")
 def live_server(app: Any, database_url: str, bootstrap_key: str) -> Iterator[LiveServer]:
-    server = LiveServer(database_url, bootstrap_key, env={"LAUREL_OUTBOX_STALE_S": "0.5"})
+    server = LiveServer(database_url, bootstrap_key)
     yield server
     server.stop()
 
