@@ -28,12 +28,22 @@ class Loaders:
     def __init__(self, reads: ReadStore, tenant_id: int | None) -> None:
         self._reads = reads
         self._tenant_id = tenant_id or 0
+        self._catalogue: list[model.Achievement] | None = None
+        self._catalogue_by_id: dict[int, model.Achievement] = {}
 
     @cached_property
     def achievement_by_id(self) -> DataLoader[int, model.Achievement | None]:
+        """The tenant's catalogue, once read, holds every achievement a prerequisite or a
+        trigger can name: indexed on the first lookup, not primed per achievement on every
+        catalogue read (a future each, for reads that mostly never look one up)."""
+
         async def load(ids: Sequence[int]) -> list[model.Achievement | None]:
-            found = await self._reads.achievements_by_ids(self._tenant_id, ids)
-            return _ordered(ids, {a.id: a for a in found})
+            if self._catalogue is not None and not self._catalogue_by_id:
+                self._catalogue_by_id = {a.id: a for a in self._catalogue}
+            known = self._catalogue_by_id
+            missing = [i for i in ids if i not in known]
+            found = await self._reads.achievements_by_ids(self._tenant_id, missing)
+            return _ordered(ids, {**known, **{a.id: a for a in found}})
 
         return DataLoader(load)
 
@@ -86,9 +96,9 @@ class Loaders:
     def tenant_achievements(self) -> DataLoader[int, list[model.Achievement]]:
         async def load(tenant_ids: Sequence[int]) -> list[list[model.Achievement]]:
             catalogues = [await self._reads.tenant_achievements(t) for t in tenant_ids]
-            # The catalogue holds every achievement a prerequisite can name: no second query.
-            for achievement in (a for catalogue in catalogues for a in catalogue):
-                self.achievement_by_id.prime(achievement.id, achievement)
+            for tenant_id, catalogue in zip(tenant_ids, catalogues, strict=True):
+                if tenant_id == self._tenant_id:
+                    self._catalogue = catalogue
             return catalogues
 
         return DataLoader(load)

@@ -50,21 +50,19 @@ class CatalogueReads:
     ) -> list[model.Achievement]:
         kept = self._kept.get(tenant_id)
         if kept is not None:
-            rows = await conn.fetch(_VERSIONS, tenant_id)
-            if tuple((r["id"], r["updated_at"]) for r in rows) == kept.versions:
-                return self._counted(tenant_id, kept, rows)
+            rows = await conn.fetch_values(_VERSIONS, tenant_id)
+            if tuple((r[0], r[1]) for r in rows) == kept.versions:
+                return self._counted(tenant_id, kept, [r[2] for r in rows])
         return self._keep(tenant_id, await conn.fetch(_whole(conn.dialect), tenant_id))
 
     def _counted(
-        self, tenant_id: int, kept: _Catalogue, rows: Sequence[dict[str, Any]]
+        self, tenant_id: int, kept: _Catalogue, counts: Sequence[int]
     ) -> list[model.Achievement]:
         achievements = kept.achievements
-        if any(r["completions"] != a.completions for r, a in zip(rows, achievements, strict=True)):
+        if any(n != a.completions for n, a in zip(counts, achievements, strict=True)):
             achievements = [
-                a
-                if a.completions == r["completions"]
-                else dataclasses.replace(a, completions=r["completions"])
-                for r, a in zip(rows, achievements, strict=True)
+                a if a.completions == n else dataclasses.replace(a, completions=n)
+                for n, a in zip(counts, achievements, strict=True)
             ]
             self._kept[tenant_id] = _Catalogue(kept.versions, achievements)
         return achievements

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.domain import model
@@ -38,10 +38,12 @@ def load_attributes(text: str | None) -> tuple[model.Attribute, ...]:
 
 
 def as_datetime(value: Any) -> datetime:
-    """SQLite hands back text, PostgreSQL a datetime; both mean an aware UTC instant."""
+    """SQLite hands back text, PostgreSQL a datetime, or text without an offset from its JSON
+    (written `AT TIME ZONE 'UTC'`); all mean an aware UTC instant."""
     if isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(str(value))
+    instant = datetime.fromisoformat(str(value))
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
 def as_date(value: Any) -> date:

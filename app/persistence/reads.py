@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
+
+import orjson
 
 from app.domain import model
 from app.domain.ports import Standing, StoredStreak
@@ -114,49 +116,89 @@ class SqlReadStore:
         return found
 
     async def standings(self, tenant_id: int, user_ids: Sequence[str]) -> dict[str, Standing]:
-        """Users, completions, totals, streak runs: four or five queries for any number of users."""
+        """Users with their completions, totals and streak ledgers in one statement for any
+        number of users (a round trip each was most of a profile read on PostgreSQL); two more
+        only for ledgers evaluated under older settings."""
         if not user_ids:
             return {}
         async with self._db.connection() as conn:
-            users = await conn.fetch(
-                f"SELECT {USER_COLUMNS} FROM app_user "
-                f"WHERE tenant_id = $1 AND external_id IN ({placeholders(user_ids)})",
-                tenant_id,
-                *user_ids,
+            rows = await conn.fetch(
+                _standings_sql(conn.dialect, placeholders(user_ids)), tenant_id, *user_ids
             )
-            if not users:
-                return {}
-            pks = [u["id"] for u in users]
-            marks = placeholders(pks, 1)
-            completions = await conn.fetch(
-                f"SELECT user_id, achievement_id, completed_at FROM completion "
-                f"WHERE user_id IN ({marks}) ORDER BY completed_at, id",
-                *pks,
-            )
-            totals = await conn.fetch(
-                f"SELECT user_id, metric_id, attr_key, attr_value, total FROM metric_total "
-                f"WHERE user_id IN ({marks})",
-                *pks,
-            )
-            streaks = await stored_streaks(conn, tenant_id, pks)
-        return _assemble_standings(users, completions, totals, streaks)
+            streak_rows = [r for r in rows if r["configured"] is not None]
+            streaks = await _streaks_from(conn, tenant_id, streak_rows) if streak_rows else {}
+        return {
+            standing.user.id: standing
+            for standing in (_standing_from(row, streaks.get(row["id"])) for row in rows)
+        }
+
+
+# Completions (in completion order) and totals of each user as JSON arrays in its row; the
+# completion instants in UTC without an offset, whatever the session's time zone.
+_AGGREGATES = {
+    "postgres": (
+        "(SELECT json_agg(json_build_array(c.achievement_id, c.completed_at AT TIME ZONE 'UTC') "
+        "ORDER BY c.completed_at, c.id)::text FROM completion c WHERE c.user_id = u.id)",
+        "(SELECT json_agg(json_build_array(t.metric_id, t.attr_key, t.attr_value, t.total))::text "
+        "FROM metric_total t WHERE t.user_id = u.id)",
+    ),
+    "sqlite": (
+        "(SELECT json_group_array(json_array(achievement_id, completed_at)) FROM (SELECT "
+        "c.achievement_id, c.completed_at FROM completion c WHERE c.user_id = u.id "
+        "ORDER BY c.completed_at, c.id))",
+        "(SELECT json_group_array(json_array(t.metric_id, t.attr_key, t.attr_value, t.total)) "
+        "FROM metric_total t WHERE t.user_id = u.id)",
+    ),
+}
+
+
+def _standings_sql(dialect: str, user_marks: str) -> str:
+    completions, totals = _AGGREGATES[dialect]
+    return (
+        f"SELECT {prefixed('u', USER_COLUMNS)}, {completions} AS completions, "
+        f"{totals} AS totals, s.user_id AS streak_user, {prefixed('s', STATE_COLUMNS)}, "
+        "c.version AS configured FROM app_user u "
+        "LEFT JOIN streak_state s ON s.user_id = u.id "
+        "LEFT JOIN streak_config c ON c.tenant_id = s.tenant_id "
+        f"WHERE u.tenant_id = $1 AND u.external_id IN ({user_marks})"
+    )
+
+
+def _standing_from(row: Mapping[str, Any], streak: StoredStreak | None) -> Standing:
+    completed = {
+        int(achievement_id): as_datetime(completed_at)
+        for achievement_id, completed_at in orjson.loads(row["completions"] or "[]")
+    }
+    totals: dict[tuple[int, model.Attribute | None], float] = {}
+    for metric_id, attr_key, attr_value, total in orjson.loads(row["totals"] or "[]"):
+        attribute = model.Attribute(attr_key, attr_value) if attr_key else None
+        totals[(int(metric_id), attribute)] = float(total)
+    return Standing(user=user_from_row(row), completed_at=completed, totals=totals, streak=streak)
 
 
 async def stored_streaks(
     conn: Connection, tenant_id: int, pks: Sequence[int]
 ) -> dict[int, StoredStreak]:
-    """Stored ledgers; for those evaluated under older settings (the streak clock re-evaluates
-    them soon after a change), also the days and grants to evaluate them from now. Two more
-    queries cover every such user, so reads stay constant in queries."""
+    """The ledgers of these users, by user pk."""
     rows = await conn.fetch(
         f"SELECT s.user_id, {prefixed('s', STATE_COLUMNS)}, c.version AS configured "
         "FROM streak_state s JOIN streak_config c ON c.tenant_id = s.tenant_id "
         f"WHERE s.user_id IN ({placeholders(pks, 1)})",
         *pks,
     )
-    states = {int(r["user_id"]): state_from_row(r) for r in rows}
+    return await _streaks_from(conn, tenant_id, [{**r, "streak_user": r["user_id"]} for r in rows])
+
+
+async def _streaks_from(
+    conn: Connection, tenant_id: int, rows: Sequence[Mapping[str, Any]]
+) -> dict[int, StoredStreak]:
+    """Stored ledgers, from rows that carry a state, its user (`streak_user`) and the settings'
+    version (`configured`); for those evaluated under older settings (the streak clock
+    re-evaluates them soon after a change), also the days and grants to evaluate them from now.
+    Two more queries cover every such user, so reads stay constant in queries."""
+    states = {int(r["streak_user"]): state_from_row(r) for r in rows}
     stale = [
-        int(r["user_id"])
+        int(r["streak_user"])
         for r in rows
         if r["settled"] is None or int(r["version"]) != int(r["configured"])
     ]
@@ -192,28 +234,3 @@ async def _grants_of(conn: Connection, pks: Sequence[int]) -> dict[int, list[Api
     for row in rows:
         found[int(row["user_id"])].append(ApiGrant(as_date(row["day"]), int(row["count"])))
     return found
-
-
-def _assemble_standings(
-    users: list[dict[str, Any]],
-    completions: list[dict[str, Any]],
-    totals: list[dict[str, Any]],
-    streaks: dict[int, StoredStreak],
-) -> dict[str, Standing]:
-    completed: dict[int, dict[int, Any]] = defaultdict(dict)
-    for row in completions:
-        completed[row["user_id"]][row["achievement_id"]] = as_datetime(row["completed_at"])
-    sums: dict[int, dict[tuple[int, model.Attribute | None], float]] = defaultdict(dict)
-    for row in totals:
-        attribute = model.Attribute(row["attr_key"], row["attr_value"]) if row["attr_key"] else None
-        sums[row["user_id"]][(row["metric_id"], attribute)] = float(row["total"])
-    result: dict[str, Standing] = {}
-    for row in users:
-        user = user_from_row(row)
-        result[user.id] = Standing(
-            user=user,
-            completed_at=completed.get(user.pk, {}),
-            totals=sums.get(user.pk, {}),
-            streak=streaks.get(user.pk),
-        )
-    return result
