@@ -25,18 +25,26 @@ generated documents both ways and compares the JSON.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from math import isfinite
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     FieldNode,
     GraphQLAbstractType,
+    GraphQLBoolean,
     GraphQLError,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     Undefined,
     is_abstract_type,
     is_leaf_type,
@@ -59,6 +67,17 @@ from app.api.lockstep import discard, lockstep
 Running = Executor[Any]
 Completer = Callable[[Running, Any, Any], Any]
 DEFINITION = "strawberry-definition"  # where Strawberry links a GraphQL field to its own
+# Values a resolver returns that are never awaitable: most leaves, checked by their type first.
+PLAIN = frozenset({str, int, float, bool, type(None)})
+# The values graphql-core's built-in scalars give back unchanged, told by their type: a leaf of
+# every row of a list skips coerce_output_value's chain of isinstance checks.
+UNCHANGED: dict[GraphQLLeafType, Callable[[Any], bool]] = {
+    GraphQLString: lambda v: type(v) is str,
+    GraphQLID: lambda v: type(v) is str,
+    GraphQLBoolean: lambda v: type(v) is bool,
+    GraphQLInt: lambda v: type(v) is int and GRAPHQL_MIN_INT <= v <= GRAPHQL_MAX_INT,
+    GraphQLFloat: lambda v: type(v) is float and isfinite(v),
+}
 
 
 class Planner:
@@ -263,7 +282,7 @@ class FieldPlan:
         if self.leaf:
             try:
                 result = self.read(executor, source, parent)
-                if not executor.is_awaitable(result):
+                if type(result) in PLAIN or not executor.is_awaitable(result):
                     return self.complete(executor, result, None)
             except Exception as raw_error:
                 self.fail(executor, raw_error, self.field_def.type, self.path(parent))
@@ -350,8 +369,11 @@ def _non_null(inner: Completer, field: FieldPlan) -> Completer:
 
 def _leaf(leaf_type: GraphQLLeafType) -> Completer:
     coerce = leaf_type.coerce_output_value
+    unchanged = UNCHANGED.get(leaf_type)
 
     def complete(executor: Running, value: Any, path: Path) -> Any:
+        if unchanged is not None and unchanged(value):
+            return value
         if not _given(value):
             return None
         coerced = coerce(value)
