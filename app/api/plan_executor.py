@@ -1,10 +1,10 @@
-"""The executor the schema runs operations with: queries by their plans, the rest by graphql-core.
+"""The executor the schema runs operations with: by their plans, or by graphql-core.
 
 A plan is kept per operation of a parsed document (the policy keeps one parsed document per
 text, so a text sent again finds its plan) and per value of the variables the operation's
 `@include`/`@skip` read, at most `PLANS_KEPT` of them. What a plan cannot run, graphql-core's
-executor runs as before: mutations (serial, and exactly-once matters more than speed there),
-operations with middleware, hooks or an abort signal, and documents a plan refuses.
+executor runs as before: operations with middleware, hooks or an abort signal, and documents a
+plan refuses, and subscriptions (each message is a few fields).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def planned_executor(info_class: type[Info]) -> type[PlannedExecutor]:
 
 
 class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, which runs a query by its plan when it has one."""
+    """graphql-core's executor, which runs a query or a mutation by its plan when it has one."""
 
     info_class: type[Info] = Info
     plans: Plans
@@ -51,8 +51,9 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan() if serially is None else None
         if plan is None:
             return super().execute_operation(serially)
+        run = plan.run_serially if self.operation.operation is OperationType.MUTATION else plan.run
         try:
-            data = plan.run(self, self.root_value, None)
+            data = run(self, self.root_value, None)
         except GraphQLError as error:
             return self._nulled(error)
         if not self.is_awaitable(data):
@@ -76,7 +77,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         operation = self.operation
         middleware = self.middleware_manager
         if (
-            operation.operation is not OperationType.QUERY
+            operation.operation not in (OperationType.QUERY, OperationType.MUTATION)
             or (middleware is not None and middleware.middlewares)
             or self.abort_signal is not None
             or self.hooks is not None

@@ -17,9 +17,10 @@ that gives the same value:
 Completing a value follows graphql-core's executor step by step (exceptions returned as values,
 non-null checks and their messages, leaf coercion, abstract types, `is_type_of`, errors located
 at their paths and propagated to the nearest nullable field, recorded in the executor's own
-error list), and values still to be awaited are awaited together by `lockstep`. The executor
-(plan_executor.py) runs plans for queries only; tests/api/test_plans_differential.py runs
-generated documents both ways and compares the JSON.
+error list), and values still to be awaited are awaited together by `lockstep`; a mutation's
+root fields run one after the other, as graphql-core runs them. The executor (plan_executor.py)
+keeps the plans; tests/api/test_plans_differential.py runs generated documents both ways and
+compares the JSON.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ class Planner:
 
     def root(self) -> ObjectPlan:
         executor = self.executor
-        root_type = executor.schema.query_type
-        assert root_type is not None, "plans are made for queries"
+        root_type = executor.schema.get_root_type(executor.operation.operation)
+        assert root_type is not None, "the operation was validated against the schema"
         collected = collect_fields(
             executor.schema,
             executor.fragments,
@@ -168,6 +169,32 @@ class ObjectPlan:
         if not awaited:
             return results
         return _fill(results, awaited)
+
+    def run_serially(self, executor: Running, source: Any, path: Path | None) -> Any:
+        """graphql-core's `execute_fields_serially`, for a mutation's root fields: each one
+        completed, payload included, before the next one starts."""
+        results: dict[str, Any] = {}
+        for index, field in enumerate(self.fields):
+            value = field.execute(executor, source, path)
+            if executor.is_awaitable(value):
+                return self._rest_serially(executor, source, path, results, index, value)
+            results[field.key] = value
+        return results
+
+    async def _rest_serially(
+        self,
+        executor: Running,
+        source: Any,
+        path: Path | None,
+        results: dict[str, Any],
+        index: int,
+        value: Any,
+    ) -> dict[str, Any]:
+        results[self.fields[index].key] = await value
+        for field in self.fields[index + 1 :]:
+            value = field.execute(executor, source, path)
+            results[field.key] = await value if executor.is_awaitable(value) else value
+        return results
 
 
 async def _fill(results: Any, keys: list[Any]) -> Any:
