@@ -54,7 +54,8 @@ Subscription = merge_types("Subscription", (AchievementSubscriptions, Leaderboar
 
 
 def build_schema(limits: Limits, *, query_plans: bool = True) -> strawberry.Schema:
-    """With `query_plans`, queries run by their plans (plans.py), the rest by graphql-core."""
+    """With `query_plans`, queries and mutations run by their plans (plans.py), subscriptions by
+    graphql-core."""
     documents = DocumentPolicy(limits)
     config = StrawberryConfig(disable_field_suggestions=True)
     return strawberry.Schema(

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     list_cost_factor: int = Field(default=10, alias="LAUREL_LIST_COST_FACTOR", ge=1)
     max_selections: int = Field(default=100, alias="LAUREL_MAX_SELECTIONS", ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, alias="LAUREL_MAX_BODY_BYTES", ge=1024)
-    # Queries run by plans compiled once per document; off: graphql-core's executor runs them.
+    # Queries and mutations run by plans compiled once per document; off: graphql-core's
+    # executor runs them.
     query_plans: bool = Field(default=True, alias="LAUREL_QUERY_PLANS")
     # API keys belong to your own backends: unlimited unless set. User tokens face the internet.
     rate_limit_per_second: float = Field(default=0.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0)

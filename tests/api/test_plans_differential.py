@@ -8,7 +8,7 @@ that they reach it, and from a list written by hand for what generation rarely m
 fields). Each runs through the served schema's own execution path twice, once with plans and
 once with graphql-core's executor, for an admin key and for a user's token; the two JSON
 answers (data and errors, with their messages, locations, paths and codes) must be identical
-bytes.
+bytes. Mutations, written by hand, are those that answer the same on the same data.
 """
 
 from __future__ import annotations
@@ -267,3 +267,49 @@ async def test_the_served_schema_runs_plans(world: World) -> None:
     body = response.json()
     assert body["data"] is None
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == FAILED_BRANCH
+
+
+# Mutations that answer the same on the same data: replays of a first response (run once
+# before, so that both sides replay it), refusals that store nothing, and root fields run one
+# after the other, the second refused under its non-null payload. Each with whether it answers
+# data at all.
+REPLAYED = (
+    'trackEvent(input: {metricKey: "lessons", user: {id: "ada"}, value: 2, '
+    'idempotencyKey: "diff-replay"})'
+)
+PAYLOAD = """{ __typename eventId metricKey total idempotencyKey idempotentReplayed streakExtended
+  currentStreak { length frequency } points { added total levelChanged system { key } }
+  achievements { achievedAt progress { percent } achievement { ...Named } } }"""
+NAMED = "fragment Named on Achievement { key name rarity completions }"
+MUTATIONS = [
+    (f"mutation {{ {REPLAYED} {PAYLOAD} }} {NAMED}", True),
+    (
+        f"mutation {{ first: {REPLAYED} {{ total }} again: {REPLAYED} {{ t: total eventId }} }}",
+        True,
+    ),
+    (
+        'mutation { trackEvent(input: {metricKey: "no-such", user: {id: "ada"}, value: 1}) '
+        "{ total } }",
+        False,
+    ),
+    (
+        f"mutation {{ a: {REPLAYED} {{ total }} "
+        'b: trackEvent(input: {metricKey: "lessons", user: {id: ""}, value: 1}) { total } }',
+        False,
+    ),
+    (
+        'mutation { completeAchievement(input: {achievementKey: "feedback", user: {id: "ada"}}) '
+        "{ completionId newlyCompleted points { added } alsoCompleted { achievedAt } "
+        "achievement { achievedAt achievement { ... on ApiAchievement { key completions } } } } }",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutation", "answers_data"), MUTATIONS)
+async def test_mutations_answer_the_same_both_ways(
+    app: Any, world: World, mutation: str, answers_data: bool
+) -> None:
+    first = await answer(PLANNED, app, world.callers[0], mutation, None)
+    assert (first.data is not None) == answers_data, first.errors
+    await assert_same(app, world, mutation)
