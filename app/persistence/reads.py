@@ -181,12 +181,13 @@ async def stored_streaks(
 ) -> dict[int, StoredStreak]:
     """The ledgers of these users, by user pk."""
     rows = await conn.fetch(
-        f"SELECT s.user_id, {prefixed('s', STATE_COLUMNS)}, c.version AS configured "
-        "FROM streak_state s JOIN streak_config c ON c.tenant_id = s.tenant_id "
+        f"SELECT s.user_id AS streak_user, {prefixed('s', STATE_COLUMNS)}, "
+        "c.version AS configured FROM streak_state s "
+        "JOIN streak_config c ON c.tenant_id = s.tenant_id "
         f"WHERE s.user_id IN ({placeholders(pks, 1)})",
         *pks,
     )
-    return await _streaks_from(conn, tenant_id, [{**r, "streak_user": r["user_id"]} for r in rows])
+    return await _streaks_from(conn, tenant_id, rows)
 
 
 async def _streaks_from(
