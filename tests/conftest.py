@@ -66,9 +66,20 @@ class TestClock:
 
     def __init__(self) -> None:
         self.offset = timedelta()
+        self.stopped_at: datetime | None = None
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return (self.stopped_at or datetime.now(UTC)) + self.offset
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """Time stands still where it is, for a test about an exact instant (a token's expiry)
+        that real time passing between two requests would blur."""
+        self.stopped_at = datetime.now(UTC)
+        try:
+            yield
+        finally:
+            self.stopped_at = None
 
     @contextmanager
     def moved(self, by: timedelta) -> Iterator[None]:

@@ -191,19 +191,25 @@ async def test_expired_tokens_are_unauthenticated(api: Api, clock: TestClock) ->
 async def test_a_token_lives_its_whole_ttl_and_says_when_it_ends(
     api: Api, clock: TestClock
 ) -> None:
-    """The token's `exp` is whole seconds: it is the `expiresAt` answered, at least the TTL away."""
+    """The token's `exp` is whole seconds: it is the `expiresAt` answered, at least the TTL away,
+    and the token is good until that instant."""
     await world(api)
-    for _ in range(3):
-        asked = clock()
-        data = await api.data(TOKEN, {"u": "u1", "t": 1})
-        issued = data["createUserToken"]
-        claims = jwt.decode(issued["token"], options={"verify_signature": False})
-        expires_at = datetime.fromisoformat(issued["expiresAt"])
-        assert expires_at == datetime.fromtimestamp(claims["exp"], UTC)
-        assert expires_at >= asked + timedelta(seconds=1)
-        with clock.moved(expires_at - clock() - timedelta(milliseconds=1)):
-            user = await api.data(READ_SELF, {"id": "u1"}, token=issued["token"])
-            assert user["user"]["id"] == "u1"
+    for fraction in (0, -337, -674):  # issued at three fractions of a second, never ahead
+        with clock.stopped(), clock.moved(timedelta(milliseconds=fraction)):
+            asked = clock()
+            issued = (await api.data(TOKEN, {"u": "u1", "t": 1}))["createUserToken"]
+            claims = jwt.decode(issued["token"], options={"verify_signature": False})
+            expires_at = datetime.fromisoformat(issued["expiresAt"])
+            assert expires_at == datetime.fromtimestamp(claims["exp"], UTC)
+            assert expires_at >= asked + timedelta(seconds=1)
+            with clock.moved(expires_at - asked - timedelta(microseconds=1)):
+                user = await api.data(READ_SELF, {"id": "u1"}, token=issued["token"])
+                assert user["user"]["id"] == "u1"
+            with clock.moved(expires_at - asked):
+                assert await refused(api, READ_SELF, {"id": "u1"}, token=issued["token"]) == (
+                    401,
+                    "UNAUTHENTICATED",
+                )
 
 
 async def test_another_tenants_token_reads_only_its_own_tenant(
