@@ -28,8 +28,8 @@ class Loaders:
     def __init__(self, reads: ReadStore, tenant_id: int | None) -> None:
         self._reads = reads
         self._tenant_id = tenant_id or 0
-        self._catalogue: list[model.Achievement] | None = None
-        self._catalogue_by_id: dict[int, model.Achievement] = {}
+        self._catalogue: list[model.Achievement] = []
+        self._catalogue_by_id: dict[int, model.Achievement] | None = None
 
     @cached_property
     def achievement_by_id(self) -> DataLoader[int, model.Achievement | None]:
@@ -38,7 +38,7 @@ class Loaders:
         catalogue read (a future each, for reads that mostly never look one up)."""
 
         async def load(ids: Sequence[int]) -> list[model.Achievement | None]:
-            if self._catalogue is not None and not self._catalogue_by_id:
+            if self._catalogue_by_id is None:
                 self._catalogue_by_id = {a.id: a for a in self._catalogue}
             known = self._catalogue_by_id
             missing = [i for i in ids if i not in known]
@@ -98,7 +98,7 @@ class Loaders:
             catalogues = [await self._reads.tenant_achievements(t) for t in tenant_ids]
             for tenant_id, catalogue in zip(tenant_ids, catalogues, strict=True):
                 if tenant_id == self._tenant_id:
-                    self._catalogue = catalogue
+                    self._catalogue, self._catalogue_by_id = catalogue, None
             return catalogues
 
         return DataLoader(load)

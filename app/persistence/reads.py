@@ -125,8 +125,9 @@ class SqlReadStore:
             rows = await conn.fetch(
                 _standings_sql(conn.dialect, placeholders(user_ids)), tenant_id, *user_ids
             )
-            streak_rows = [r for r in rows if r["configured"] is not None]
-            streaks = await _streaks_from(conn, tenant_id, streak_rows) if streak_rows else {}
+            streaks = await _streaks_from(
+                conn, tenant_id, [r for r in rows if r["configured"] is not None]
+            )
         return {
             standing.user.id: standing
             for standing in (_standing_from(row, streaks.get(row["id"])) for row in rows)
