@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from app.domain.leaderboard_watch import WatchKey
+from app.domain.leaderboard_watch import Watch, WatchKey
 from app.persistence.database import Database
 from app.persistence.leaderboard_watch import SqlStandingsWatchStore, StandingsRows
 from app.persistence.models import Leaderboard
@@ -24,11 +24,15 @@ async def test_a_due_watch_read_by_two_instances_settles_once(
     )
     store = SqlStandingsWatchStore(database)
     transactions = Transactions(database, StandingsRows)
+
+    async def due() -> list[Watch]:
+        """This board's due watches, as one instance's clock reads them."""
+        return [w for w in await store.due_watches(AT, 1000) if w.key.board_id == board.id]
+
     await store.mark([WatchKey(board.id, RUN, "")], AT)
-    [mine] = [w for w in await store.due_watches(AT, 1000) if w.key.board_id == board.id]
-    [theirs] = [w for w in await store.due_watches(AT, 1000) if w.key.board_id == board.id]
+    [mine], [theirs] = await due(), await due()
     async with transactions() as tx:
         assert await tx.settle(mine, "[]", AT)
     async with transactions() as tx:
         assert not await tx.settle(theirs, "[]", AT)
-    assert [w for w in await store.due_watches(AT, 1000) if w.key.board_id == board.id] == []
+    assert await due() == []
