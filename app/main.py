@@ -117,7 +117,10 @@ def create_app(
         query_plans=settings.query_plans,
     )
     view = LaurelGraphQL(
-        schema, max_body_bytes=settings.max_body_bytes, allowed_origins=settings.allowed_origins
+        schema,
+        max_body_bytes=settings.max_body_bytes,
+        allowed_origins=settings.allowed_origins,
+        express=settings.express_lane,
     )
     trophy_facade = trophy.facade()
 

@@ -12,6 +12,7 @@ their own format with the status `app/api/errors.py` gives. WebSocket clients au
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
@@ -105,6 +106,9 @@ class TransportMiddleware:
         self.app = app
         self.gate = gate
         self.metrics = metrics
+        # Each label set's children, looked up once: prometheus_client validates and locks on
+        # every `labels` call. Root fields and statuses are a bounded set.
+        self._series: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,5 +140,12 @@ class TransportMiddleware:
     def _count(self, record: RequestRecord, status: int) -> None:
         duration = record.finish(status)
         operation = record.root_fields or "-"
-        self.metrics.requests.labels(operation=operation, status=str(status)).inc()
-        self.metrics.request_seconds.labels(operation=operation).observe(duration)
+        series = self._series.get((operation, status))
+        if series is None:
+            series = self._series[operation, status] = (
+                self.metrics.requests.labels(operation=operation, status=str(status)),
+                self.metrics.request_seconds.labels(operation=operation),
+            )
+        count, seconds = series
+        count.inc()
+        seconds.observe(duration)

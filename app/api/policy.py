@@ -120,6 +120,16 @@ class DocumentPolicy:
             )
         context.pre_execution_errors = errors
 
+    def known_valid(self, query: str, rules: tuple[Any, ...]) -> DocumentNode | None:
+        """The parsed document of a text already judged within the limits and validated
+        without errors under `rules`, or None: what the express lane (express.py) may run
+        without parsing, judging and validating it again."""
+        document = self._documents.get(query)
+        verdict = self._verdicts.get(query)
+        if document is None or verdict is None or verdict[0] is not None:
+            return None
+        return document if self._validations.get((query, rules)) == [] else None
+
     def _verdict(self, context: ExecutionContext) -> GraphQLError | None:
         query = context.query or ""
         cached = self._verdicts.get(query)
@@ -164,7 +174,7 @@ class RequestPolicy(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        context.validation_rules = (*context.validation_rules, *gate_rules(context))
+        context.validation_rules = (*context.validation_rules, *gate_rules(context.context))
         yield
         name_operation(context)
         code_errors(context)

@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from app.domain.errors import ErrorCode
 
 log = logging.getLogger("laurel.request")
+META = frozenset({"__typename", "__schema", "__type"})
 
 # Request ids need only be unique, not secret: a random prefix per process and a counter cost
 # no system call per request, as uuid4 does. A forked worker draws its own prefix.
@@ -127,7 +128,15 @@ def _root_fields(context: ExecutionContext) -> str | None:
     )
     if chosen is None:
         return None
+    # Only the schema's own fields: the names of a document that failed validation are the
+    # client's words, and would make the label set unbounded.
+    root = context.schema._schema.get_root_type(chosen.operation)
+    known = root.fields if root is not None else {}
     names = sorted(
-        {s.name.value for s in chosen.selection_set.selections if isinstance(s, FieldNode)}
+        {
+            s.name.value
+            for s in chosen.selection_set.selections
+            if isinstance(s, FieldNode) and (s.name.value in known or s.name.value in META)
+        }
     )
     return ",".join(names[:3]) + (",..." if len(names) > 3 else "") if names else None

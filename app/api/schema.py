@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -53,12 +55,22 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (AchievementSubscriptions, LeaderboardSubscriptions))
 
 
-def build_schema(limits: Limits, *, query_plans: bool = True) -> strawberry.Schema:
+class LaurelSchema(strawberry.Schema):
+    """Strawberry's schema, holding what its policy knows of each document text, which the
+    express lane (express.py) reads."""
+
+    def __init__(self, documents: DocumentPolicy, **options: Any) -> None:
+        super().__init__(**options)
+        self.documents = documents
+
+
+def build_schema(limits: Limits, *, query_plans: bool = True) -> LaurelSchema:
     """With `query_plans`, queries and mutations run by their plans (plans.py), subscriptions by
     graphql-core."""
     documents = DocumentPolicy(limits)
     config = StrawberryConfig(disable_field_suggestions=True)
-    return strawberry.Schema(
+    return LaurelSchema(
+        documents,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

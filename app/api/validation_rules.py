@@ -11,7 +11,6 @@ from graphql.validation.rules.custom.no_schema_introspection import (
     NoSchemaIntrospectionCustomRule,
 )
 from starlette.requests import Request
-from strawberry.types import ExecutionContext
 
 from app.domain.errors import ErrorCode
 from app.domain.model import Caller
@@ -30,11 +29,10 @@ class NoIntrospectionRule(NoSchemaIntrospectionCustomRule):
         )
 
 
-def gate_rules(context: ExecutionContext) -> tuple[type[ValidationRule], ...]:
-    """Validation rules this caller's request adds: introspection for ADMIN keys only (or for
-    anyone when Services.introspection_for_all, in development), subscriptions over WebSocket
-    only."""
-    request_context = context.context
+def gate_rules(request_context: object) -> tuple[type[ValidationRule], ...]:
+    """Validation rules this caller's request (its resolvers' context) adds: introspection for
+    ADMIN keys only (or for anyone when Services.introspection_for_all, in development),
+    subscriptions over WebSocket only."""
     services = getattr(request_context, "services", None)
     caller = getattr(request_context, "caller_or_error", None)
     introspection = getattr(services, "introspection_for_all", False) or (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import HTTPException
@@ -28,12 +28,16 @@ from app.api import graphiql
 from app.api.body import BodyTooLarge, limit_body
 from app.api.context import NO_CREDENTIALS, Context, Services
 from app.api.errors import HTTP_STATUS, error_response, graphql_error, refusal_headers
+from app.api.express import ExpressLane, is_plain_json_post
 from app.api.loaders import Loaders
 from app.api.middleware import caller_of
 from app.api.request_log import CLIENT_GONE, record_of
 from app.api.websocket import LaurelTransportWs
 from app.domain.errors import DomainError, ErrorCode, Unauthenticated
 from app.domain.model import Caller
+
+if TYPE_CHECKING:
+    from app.api.schema import LaurelSchema
 
 log = logging.getLogger("laurel.websocket")
 
@@ -48,10 +52,11 @@ class LaurelGraphQL(GraphQL[Context, None]):
 
     def __init__(
         self,
-        schema: Any,
+        schema: LaurelSchema,
         *,
         max_body_bytes: int = 1024 * 1024,
         allowed_origins: Collection[str] = (),
+        express: bool = True,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -64,6 +69,7 @@ class LaurelGraphQL(GraphQL[Context, None]):
         # Strawberry checks WebSocket origins (CORS does not cover them) against this list;
         # pages on Laurel's own origin and clients that send no Origin are always let in.
         self.allowed_origins = frozenset(allowed_origins)
+        self.express = ExpressLane(self, schema, schema.documents) if express else None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Laurel's own GraphiQL page, whose files Laurel serves (no CDN)."""
@@ -87,8 +93,14 @@ class LaurelGraphQL(GraphQL[Context, None]):
         try:
             if multipart and "x-api-key" not in request.headers:
                 raise HTTPException(400, MULTIPART_NEEDS_KEY)
-            limited = limit_body(scope, receive, limit)
-            response = await self.run(Request(scope=scope, receive=limited))
+            limited = Request(scope=scope, receive=limit_body(scope, receive, limit))
+            response = None
+            if self.express is not None and is_plain_json_post(limited):
+                response = await self.express.answer(limited)
+            lane = "express" if response is not None else "standard"
+            request.app.state.services.metrics.graphql_lanes.labels(lane=lane).inc()
+            if response is None:
+                response = await self.run(limited)
         except HTTPException as exc:
             record.note_code(ErrorCode.BAD_REQUEST.value)
             response = error_response(exc.reason, ErrorCode.BAD_REQUEST)

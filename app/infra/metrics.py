@@ -57,6 +57,13 @@ class Metrics:
             "Achievements completed and reported by an operation (backdating not counted)",
             registry=registry,
         )
+        self.graphql_lanes = Counter(
+            "laurel_graphql_requests",
+            "GraphQL requests over HTTP by the path that answered them: express (a document "
+            "already validated, straight to the executor) or standard (Strawberry's view)",
+            ["lane"],
+            registry=registry,
+        )
         self.rate_limited = Counter(
             "laurel_rate_limited",
             "Requests and WebSocket operations refused by a rate limit",

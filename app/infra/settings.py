@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Queries and mutations run by plans compiled once per document; off: graphql-core's
     # executor runs them.
     query_plans: bool = Field(default=True, alias="LAUREL_QUERY_PLANS")
+    # A JSON POST of a document already validated goes straight to the executor, past
+    # Strawberry's HTTP view; off: every request takes Strawberry's view.
+    express_lane: bool = Field(default=True, alias="LAUREL_EXPRESS_LANE")
     # API keys belong to your own backends: unlimited unless set. User tokens face the internet.
     rate_limit_per_second: float = Field(default=0.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0)
     rate_limit_burst: int = Field(default=2000, alias="LAUREL_RATE_LIMIT_BURST", ge=1)

@@ -43,6 +43,20 @@ async def scrape(client: httpx.AsyncClient) -> str:
     return response.text
 
 
+async def test_a_request_is_labelled_only_by_fields_the_schema_has(api: Api) -> None:
+    """The names of a document that fails validation are the client's: as labels, they would
+    grow the series without bound."""
+    before = await scrape(api.client)
+    body = await api.gql('{ madeUp1 user(id: "ada") { id } }')
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    after = await scrape(api.client)
+    assert value(after, "laurel_requests_total", operation="madeUp1,user", status="400") == 0
+    grown = value(after, "laurel_requests_total", operation="user", status="400") - value(
+        before, "laurel_requests_total", operation="user", status="400"
+    )
+    assert grown == 1
+
+
 async def test_requests_events_and_completions_are_counted(api: Api) -> None:
     await api.metric()
     await api.achievement("one", {"metric": {"metricKey": "lessons", "value": 1}})
