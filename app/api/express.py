@@ -43,7 +43,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperation
 from app.api.errors import code_errors
 from app.api.middleware import caller_of
 from app.api.policy import DocumentPolicy
-from app.api.request_log import name_operation, record_of
+from app.api.request_log import name_operation
 from app.api.text_rules import check_text
 from app.api.validation_rules import gate_rules
 from app.domain.model import Caller
@@ -110,7 +110,6 @@ class ExpressLane:
         if document is None or not _runs_one_operation(document, name) or _refused(variables):
             return None
         execution.graphql_document = document
-        record_of(request).note_operation(name)
         result = await self._execute(document, context, variables, name)
         if result.errors:
             self.schema.process_errors(result.errors, execution)

@@ -5,11 +5,12 @@ and once with it off (`LaurelGraphQL.express` set aside). Status, headers (but t
 and body bytes must be identical, and the request must have taken the lane it is listed with,
 as the `laurel_graphql_requests_total` counter tells. Mutations run for three users in the
 same state, one per run, and select nothing that names the user. What Strawberry logs of the
-errors must be the same too.
+errors and the request's log line must be the same too.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -106,6 +107,11 @@ CASES = [
             "{ setAchievementStatus(key: $k, status: $s) { __typename } }",
             "variables": {"k": "first", "s": "ACTIV"},
         },
+        express=True,
+    ),
+    Case(
+        "one named operation, its name not sent",
+        {"query": "query Named { __typename }"},
         express=True,
     ),
     Case("several operations, none named", {"query": PROFILE}, express=False),
@@ -216,23 +222,52 @@ async def test_both_lanes_answer_alike(
     api, token = tenant
     run = id(case)
     await _send(http, api, token, case, f"warm-{run}")
+    caplog.set_level(logging.INFO, logger="laurel.request")
     caplog.clear()
-    before = _express_count(app)
+    before, series = _express_count(app), _request_series(app)
     express = await _send(http, api, token, case, f"express-{run}")
     took_express = _express_count(app) > before
-    express_logged = _logged_errors(caplog)
+    express_logged, express_counted = _logged(caplog), _grown(app, series)
     with _standard_only(app):
+        series = _request_series(app)
         standard = await _send(http, api, token, case, f"standard-{run}")
+        standard_counted = _grown(app, series)
     assert took_express is case.express
     assert _shape(express) == _shape(standard)
-    assert express_logged == _logged_errors(caplog)
+    assert express_counted == standard_counted
+    assert express_logged == _logged(caplog)
+    assert any(isinstance(line, dict) for line in express_logged)
 
 
-def _logged_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """What Strawberry's error logger wrote since the last call."""
-    messages = [r.getMessage() for r in caplog.records if r.name == "strawberry.execution"]
+def _request_series(app: Any) -> dict[tuple[str, ...], float]:
+    """laurel_requests_total by its labels (the root fields run, the status)."""
+    registry = app.state.services.metrics.registry
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in registry.collect()
+        if family.name == "laurel_requests"
+        for sample in family.samples
+        if sample.name == "laurel_requests_total"
+    }
+
+
+def _grown(app: Any, before: dict[tuple[str, ...], float]) -> set[tuple[str, ...]]:
+    return {k for k, v in _request_series(app).items() if v > before.get(k, 0.0)}
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[object]:
+    """What Strawberry's error logger and the request log wrote since the last call (the
+    request's line without its id and duration)."""
+    lines: list[object] = []
+    for record in caplog.records:
+        if record.name == "strawberry.execution":
+            lines.append(record.getMessage())
+        elif record.name == "laurel.request":
+            fields = dict(record.__dict__["fields"])
+            del fields["requestId"], fields["durationMs"]
+            lines.append(fields)
     caplog.clear()
-    return messages
+    return lines
 
 
 async def test_the_lane_serves_a_text_only_once_validated(
