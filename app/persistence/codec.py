@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 from app.domain import model
 from app.persistence.triggers import trigger_from_row
 
@@ -28,13 +30,16 @@ def placeholders(values: Sequence[Any], start: int = 2) -> str:
 
 
 def dump_attributes(attributes: Iterable[model.Attribute]) -> str:
-    return json.dumps([[a.key, a.value] for a in attributes], separators=(",", ":"))
+    """The standard library's form (non-ASCII escaped), which stored rows and the SQL that
+    matches an attribute's JSON (points_reads.py) share; most events and users have none."""
+    pairs = [[a.key, a.value] for a in attributes]
+    return json.dumps(pairs, separators=(",", ":")) if pairs else "[]"
 
 
 def load_attributes(text: str | None) -> tuple[model.Attribute, ...]:
-    if not text:
+    if not text or text == "[]":
         return ()
-    return tuple(model.Attribute(k, v) for k, v in json.loads(text))
+    return tuple(model.Attribute(k, v) for k, v in orjson.loads(text))
 
 
 def as_datetime(value: Any) -> datetime:

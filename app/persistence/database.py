@@ -66,9 +66,20 @@ def _sqlite_sql(sql: str) -> str:
     return re.sub(r"\$(\d+)", r"?\1", sql)
 
 
+_last_datetime: tuple[datetime | None, str] = (None, "")
+
+
 def _sqlite_datetime(value: datetime) -> str:
-    """SQLite compares datetimes as text: Tortoise's form in UTC keeps that order chronological."""
-    return value.astimezone(UTC).isoformat(sep=" ")
+    """SQLite compares datetimes as text: Tortoise's form in UTC keeps that order chronological.
+    The last value's text is kept: one operation writes its instant in several statements, a
+    batch in every event's (datetimes are immutable, so the same object has the same text)."""
+    global _last_datetime
+    last = _last_datetime
+    if value is last[0]:
+        return last[1]
+    text = (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat(sep=" ")
+    _last_datetime = (value, text)
+    return text
 
 
 class SqliteConnection:
