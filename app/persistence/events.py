@@ -8,17 +8,21 @@ would not do in floating point (events 0.1, 0.7 and 0.2 leave 0.7999999999999999
 
 The two dialects sit side by side under `record_event`: on PostgreSQL one statement upserts the
 user, inserts the event, moves the totals and returns the crossed thresholds (a round trip costs
-more than the work); on SQLite, whose statements cost microseconds, they are four statements.
-Both find crossings with the one SQL form of `MetricTrigger.crossed` (`metric_crossed`).
+more than the work); on SQLite, which has no writable CTEs, the user and the event are a
+statement each, and the totals' upsert returns the ids of the thresholds each total crossed.
+Both find crossings with the one SQL form of `MetricTrigger.crossed` (`metric_crossed`), and
+read the crossed achievements only when there are some.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import orjson
+
 from app.domain import model
 from app.domain.ports import NewEvent, RecordedEvent, TotalChange, UserProfile
-from app.persistence.catalogue import achievements_by_ids, achievements_where
+from app.persistence.catalogue import achievements_by_ids
 from app.persistence.codec import USER_COLUMNS, dump_attributes, prefixed
 from app.persistence.database import Row
 from app.persistence.triggers import metric_crossed
@@ -101,46 +105,29 @@ class EventRows(UserRows):
         values = ", ".join(
             f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4, 0)" for i in range(len(pairs))
         )
+        crossed = metric_crossed(
+            "a",
+            "metric_total.attr_key",
+            "metric_total.attr_value",
+            "metric_total.prev_total",
+            "metric_total.total",
+        )
         rows = await self._conn.fetch(
-            f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}",
+            f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, "
+            "(SELECT json_group_array(a.id) FROM achievement a WHERE a.tenant_id = $1 "
+            f"AND a.metric_id = $3 AND a.status = 'ACTIVE' AND {crossed}) AS crossed",
             event.tenant_id,
             user.user.pk,
             event.metric_id,
             event.value,
             *(part for pair in pairs for part in pair),
         )
-        changes = total_changes(rows)
+        crossed_ids = sorted({int(i) for r in rows for i in orjson.loads(r["crossed"])})
         return RecordedEvent(
             user=user,
             event_id=int(inserted["id"]),
-            changes=changes,
-            crossed=await self._crossed_sqlite(event.tenant_id, event.metric_id, changes),
-        )
-
-    async def _crossed_sqlite(
-        self, tenant_id: int, metric_id: int, changes: Sequence[TotalChange]
-    ) -> list[model.Achievement]:
-        """One indexed range query: only thresholds in (before, after] of some rising total."""
-        rising = [c for c in changes if c.after > c.before]
-        if not rising:
-            return []
-        clauses: list[str] = []
-        args: list[object] = [tenant_id, metric_id]
-        for change in rising:
-            n = len(args)
-            key, value = (
-                (change.attribute.key, change.attribute.value) if change.attribute else ("", "")
-            )
-            clauses.append(
-                "("
-                + metric_crossed("achievement", f"${n + 1}", f"${n + 2}", f"${n + 3}", f"${n + 4}")
-                + ")"
-            )
-            args += [key, value, change.before, change.after]
-        return await achievements_where(
-            self._conn,
-            f"metric_id = $2 AND tenant_id = $1 AND status = 'ACTIVE' AND ({' OR '.join(clauses)})",
-            *args,
+            changes=total_changes(rows),
+            crossed=await achievements_by_ids(self._conn, event.tenant_id, crossed_ids),
         )
 
 
