@@ -52,33 +52,25 @@ class Case:
     """A mutation: variables get `u`, a user of its own per run."""
 
 
+def _profile(**variables: object) -> dict[str, object]:
+    return {"query": PROFILE, "operationName": "Profile", "variables": variables}
+
+
 CASES = [
     Case(
         "named query, fragments, conditions",
-        {
-            "query": PROFILE,
-            "operationName": "Profile",
-            "variables": {"u": "ada", "full": True, "lean": False},
-        },
+        _profile(u="ada", full=True, lean=False),
         express=True,
     ),
     Case(
         "the same for the user's own token",
-        {
-            "query": PROFILE,
-            "operationName": "Profile",
-            "variables": {"u": "ada", "full": False, "lean": True},
-        },
+        _profile(u="ada", full=False, lean=True),
         express=True,
         token=True,
     ),
     Case(
         "another user's data by token",
-        {
-            "query": PROFILE,
-            "operationName": "Profile",
-            "variables": {"u": "bob", "full": True, "lean": True},
-        },
+        _profile(u="bob", full=True, lean=True),
         express=True,
         token=True,
     ),
@@ -92,7 +84,7 @@ CASES = [
     ),
     Case(
         "variables of the wrong type",
-        {"query": PROFILE, "operationName": "Profile", "variables": {"u": 5, "full": "yes"}},
+        _profile(u=5, full="yes"),
         express=True,
     ),
     Case(
@@ -123,15 +115,7 @@ CASES = [
         token=True,
     ),
     Case("a syntax error", {"query": "{ user(id: "}, express=False),
-    Case(
-        "a NUL in the variables",
-        {
-            "query": PROFILE,
-            "operationName": "Profile",
-            "variables": {"u": "a\u0000", "full": True, "lean": True},
-        },
-        express=False,
-    ),
+    Case("a NUL in the variables", _profile(u="a\u0000", full=True, lean=True), express=False),
     Case("extensions", {"query": "{ __typename }", "extensions": {}}, express=False),
     Case("a batch", [{"query": "{ __typename }"}], express=False),
     Case("not an object", "hello", express=False),
