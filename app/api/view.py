@@ -70,6 +70,7 @@ class LaurelGraphQL(GraphQL[Context, None]):
         # pages on Laurel's own origin and clients that send no Origin are always let in.
         self.allowed_origins = frozenset(allowed_origins)
         self.express = ExpressLane(self, schema, schema.documents) if express else None
+        self._lanes: tuple[Any, Any] | None = None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Laurel's own GraphiQL page, whose files Laurel serves (no CDN)."""
@@ -97,8 +98,7 @@ class LaurelGraphQL(GraphQL[Context, None]):
             response = None
             if self.express is not None and is_plain_json_post(limited):
                 response = await self.express.answer(limited)
-            lane = "express" if response is not None else "standard"
-            request.app.state.services.metrics.graphql_lanes.labels(lane=lane).inc()
+            self._count_lane(request, express=response is not None)
             if response is None:
                 response = await self.run(limited)
         except HTTPException as exc:
@@ -118,6 +118,14 @@ class LaurelGraphQL(GraphQL[Context, None]):
             record.note_code(CLIENT_GONE)
             return
         await response(scope, receive, send)
+
+    def _count_lane(self, request: Request, *, express: bool) -> None:
+        """laurel_graphql_requests_total, its two series looked up once (the metrics are the
+        services', which exist once the app has started)."""
+        if self._lanes is None:
+            lanes = request.app.state.services.metrics.graphql_lanes
+            self._lanes = (lanes.labels(lane="standard"), lanes.labels(lane="express"))
+        self._lanes[express].inc()
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not a JSON object or array, nests too deep, or holds a lone surrogate

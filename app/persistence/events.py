@@ -43,7 +43,11 @@ ADD_TO_TOTALS = (
     "prev_total = metric_total.total, total = metric_total.total + excluded.total "
     "RETURNING attr_key, attr_value, prev_total, total"
 )
-ACTIVE_ON_METRIC = "a.tenant_id = $1 AND a.metric_id = $8 AND a.status = 'ACTIVE'"
+
+
+def active_on_metric(metric: str) -> str:
+    """Achievement `a` is the tenant's ($1), ACTIVE, on the event's metric (parameter `metric`)."""
+    return f"a.tenant_id = $1 AND a.metric_id = {metric} AND a.status = 'ACTIVE'"
 
 
 class EventRows(UserRows):
@@ -65,7 +69,7 @@ class EventRows(UserRows):
             f"t AS ({INSERT_TOTALS} SELECT $1, u.id, $8::int, p.k, p.v, $9::float8, 0 "
             f"FROM u, (VALUES {values}) AS p(k, v) {ADD_TO_TOTALS}), "
             f"x AS (SELECT a.id FROM achievement a JOIN t ON {crossed} "
-            f"WHERE {ACTIVE_ON_METRIC}) "
+            f"WHERE {active_on_metric('$8')}) "
             f"SELECT {prefixed('u', USER_COLUMNS)}, u.inserted, "
             "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total, "
             "ARRAY(SELECT id FROM x) AS crossed FROM u, e, t",
@@ -114,8 +118,8 @@ class EventRows(UserRows):
         )
         rows = await self._conn.fetch(
             f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, "
-            "(SELECT json_group_array(a.id) FROM achievement a WHERE a.tenant_id = $1 "
-            f"AND a.metric_id = $3 AND a.status = 'ACTIVE' AND {crossed}) AS crossed",
+            "(SELECT json_group_array(a.id) FROM achievement a "
+            f"WHERE {active_on_metric('$3')} AND {crossed}) AS crossed",
             event.tenant_id,
             user.user.pk,
             event.metric_id,
