@@ -3,8 +3,11 @@ in a few transactions.
 
 Every event is checked before anything is stored, so an invalid one refuses the whole batch
 with its position (`extensions.index`) and stores nothing. The events then run in chunks of
-`CHUNK`, one transaction each, every event through `event_tracking.track_in`, the same path as
-a single trackEvent: its own idempotency key, its completions reported on it, exactly once.
+`CHUNK`, one transaction each, every event through the same path as a single trackEvent
+(`event_tracking.track_in`): its own idempotency key, its completions reported on it, exactly
+once. Consecutive events without an idempotency key or user attributes are recorded together
+first (`record_events`: one round trip on PostgreSQL) and then followed up one by one, in order
+(`follow_up`), which reads nothing the recording wrote.
 
 An event can also be refused while it runs (a deduction its user's points cannot cover, an
 idempotency key reused with another input). Its transaction rolls back, the events before it
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from itertools import groupby
 from typing import TypeVar
 
 from app.domain.errors import BadUserInput, Contention, DomainError
@@ -32,6 +36,8 @@ from app.domain.event_tracking import (
     Committed,
     Rules,
     Tracked,
+    follow_up,
+    new_event,
     track_in,
 )
 from app.domain.outcomes import EventOutcome, TrackEvent
@@ -129,9 +135,30 @@ async def _run(
     tracked: list[Tracked] = []
     async with transactions() as tx:
         await tx.lock_users_named(tenant_id, sorted({e.command.user.id for e in events}))
-        for position, event in enumerate(events):
-            try:
-                tracked.append(await track_in(tx, tenant_id, event, rules, now))
-            except DomainError as error:
-                raise _Refused(position, error) from error
+        for plain, run in groupby(events, key=_recordable_first):
+            batch = list(run)
+            recorded = (
+                await tx.record_events(
+                    [(e.command.user, new_event(tenant_id, e, now)) for e in batch]
+                )
+                if plain
+                else None
+            )
+            for index, event in enumerate(batch):
+                try:
+                    tracked.append(
+                        await track_in(tx, tenant_id, event, rules, now)
+                        if recorded is None
+                        else await follow_up(tx, tenant_id, event, recorded[index], rules, now)
+                    )
+                except DomainError as error:
+                    raise _Refused(len(tracked), error) from error
     return tracked
+
+
+def _recordable_first(event: CheckedEvent) -> bool:
+    """Whether the event may be recorded together with its neighbours before any of them is
+    followed up (`follow_up`): no idempotency key to claim first, no user attributes whose
+    change is judged against the stored totals."""
+    command = event.command
+    return command.idempotency_key is None and command.user.attributes is None

@@ -22,7 +22,7 @@ from app.domain.model import Achievement, Metric, StreakSettings, User
 from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
 from app.domain.points import PointsProgram
 from app.domain.points_awarding import OperationFacts, award_operation
-from app.domain.ports import NewEvent, Transaction, UpsertedUser, UserProfile
+from app.domain.ports import NewEvent, RecordedEvent, Transaction, UpsertedUser, UserProfile
 from app.domain.streak_tracking import advance_streak, open_streak
 from app.domain.validation import (
     MAX_EMAIL,
@@ -103,7 +103,7 @@ async def track_in(
     tx: Transaction, tenant_id: int, event: CheckedEvent, rules: Rules, now: datetime
 ) -> Tracked:
     """A replay stores nothing and returns the first response."""
-    command, metric, occurred_at = event.command, event.metric, event.occurred_at
+    command = event.command
     if command.idempotency_key is not None:
         request_hash = idempotency.fingerprint(command)
         claim = await tx.claim_idempotency_key(
@@ -112,10 +112,30 @@ async def track_in(
         if not claim.claimed:
             replayed = await idempotency.replay(tx, tenant_id, claim, request_hash)
             return Tracked(replayed, NOTHING_STORED)
-    recorded = await tx.record_event(
-        command.user,
-        NewEvent(tenant_id, metric.id, command.value, command.attributes, occurred_at, now),
+    recorded = await tx.record_event(command.user, new_event(tenant_id, event, now))
+    return await follow_up(tx, tenant_id, event, recorded, rules, now)
+
+
+def new_event(tenant_id: int, event: CheckedEvent, now: datetime) -> NewEvent:
+    command = event.command
+    return NewEvent(
+        tenant_id, event.metric.id, command.value, command.attributes, event.occurred_at, now
     )
+
+
+async def follow_up(
+    tx: Transaction,
+    tenant_id: int,
+    event: CheckedEvent,
+    recorded: RecordedEvent,
+    rules: Rules,
+    now: datetime,
+) -> Tracked:
+    """What a recorded event does next, in order: streak, completions, points, boards,
+    announcements. Unless the user's attributes changed (then their stored totals are judged
+    again), it reads nothing `record_event` writes: a batch may record events that set no
+    attributes first and follow each up after (event_batches.py)."""
+    command, metric, occurred_at = event.command, event.metric, event.occurred_at
     user = recorded.user.user
     news = await user_news(tx, tenant_id, recorded.user, rules.streak, now)
     candidates = list(recorded.crossed)

@@ -230,6 +230,13 @@ class EventWrites(Protocol):
         round trip where the database can, since this runs for every event."""
         ...
 
+    async def record_events(
+        self, events: Sequence[tuple[UserProfile, NewEvent]]
+    ) -> list[RecordedEvent]:
+        """As `record_event` for each, in order, as if one after the other: for a batch, whose
+        events the database may take in fewer round trips."""
+        ...
+
 
 class CompletionWrites(Protocol):
     """The one way completions are stored, by events, completeAchievement and backdating alike.

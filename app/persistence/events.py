@@ -17,6 +17,7 @@ read the crossed achievements only when there are some.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
 
 import orjson
 
@@ -55,40 +56,59 @@ class EventRows(UserRows):
         record = self._record_event_postgres if self._pg else self._record_event_sqlite
         return await record(profile, event)
 
+    async def record_events(
+        self, events: Sequence[tuple[UserProfile, NewEvent]]
+    ) -> list[RecordedEvent]:
+        """On PostgreSQL consecutive events of one shape (as many totals) whose profiles set
+        no attributes are recorded by one pipelined statement: one round trip for them all."""
+        if not self._pg:
+            return [await self._record_event_sqlite(profile, event) for profile, event in events]
+        recorded: list[RecordedEvent] = []
+        for (width, plain), run in groupby(events, key=_shape):
+            batch = list(run)
+            if not plain or len(batch) == 1:
+                recorded += [await self._record_event_postgres(p, e) for p, e in batch]
+                continue
+            rows = await self._conn.fetch_many(
+                _pg_record_sql(width), [_pg_record_args(p, e, None) for p, e in batch]
+            )
+            parts = [rows[i * width : (i + 1) * width] for i in range(len(batch))]
+            ids = sorted({int(i) for part in parts for i in part[0]["crossed"]})
+            found = await achievements_by_ids(self._conn, batch[0][1].tenant_id, ids)
+            recorded += [
+                self._pg_recorded(part, event, None, None, found)
+                for part, (_, event) in zip(parts, batch, strict=True)
+            ]
+        return recorded
+
     async def _record_event_postgres(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
         attributes = stored_attributes(profile)
         before = await self.attributes_before(event.tenant_id, profile.id, attributes)
-        pairs = total_keys(event)
-        values = ", ".join(f"(${12 + 2 * i}::text, ${13 + 2 * i}::text)" for i in range(len(pairs)))
-        crossed = metric_crossed("a", "t.attr_key", "t.attr_value", "t.prev_total", "t.total")
         rows = await self._conn.fetch(
-            f"WITH u AS ({PG_UPSERT_USER}), "
-            "e AS (INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, "
-            "occurred_at, created_at) SELECT $1, u.id, $8::int, $9::float8, $10::text, "
-            "$11::timestamptz, $7 FROM u RETURNING id), "
-            f"t AS ({INSERT_TOTALS} SELECT $1, u.id, $8::int, p.k, p.v, $9::float8, 0 "
-            f"FROM u, (VALUES {values}) AS p(k, v) {ADD_TO_TOTALS}), "
-            f"x AS (SELECT a.id FROM achievement a JOIN t ON {crossed} "
-            f"WHERE {active_on_metric('$8')}) "
-            f"SELECT {prefixed('u', USER_COLUMNS)}, u.inserted, "
-            "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total, "
-            "ARRAY(SELECT id FROM x) AS crossed FROM u, e, t",
-            *user_arguments(event.tenant_id, profile, attributes, event.recorded_at),
-            event.metric_id,
-            event.value,
-            dump_attributes(event.attributes),
-            event.occurred_at,
-            *(part for pair in pairs for part in pair),
+            _pg_record_sql(len(total_keys(event))), *_pg_record_args(profile, event, attributes)
         )
+        ids = [int(i) for i in rows[0]["crossed"]]
+        found = await achievements_by_ids(self._conn, event.tenant_id, ids)
+        return self._pg_recorded(rows, event, attributes, before, found)
+
+    def _pg_recorded(
+        self,
+        rows: Sequence[Row],
+        event: NewEvent,
+        attributes: str | None,
+        before: Row | None,
+        crossed: Sequence[model.Achievement],
+    ) -> RecordedEvent:
+        """The rows of one event's statement, with the crossed achievements among `crossed`."""
         user = upserted_from(rows[0], attributes, before)
         if user.created:
             self._new_users[event.tenant_id] += 1
-        crossed_ids = [int(i) for i in rows[0]["crossed"]]
+        ids = {int(i) for i in rows[0]["crossed"]}
         return RecordedEvent(
             user=user,
             event_id=int(rows[0]["event_id"]),
             changes=total_changes(rows),
-            crossed=await achievements_by_ids(self._conn, event.tenant_id, crossed_ids),
+            crossed=[a for a in crossed if a.id in ids],
         )
 
     async def _record_event_sqlite(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
@@ -133,6 +153,44 @@ class EventRows(UserRows):
             changes=total_changes(rows),
             crossed=await achievements_by_ids(self._conn, event.tenant_id, crossed_ids),
         )
+
+
+def _shape(item: tuple[UserProfile, NewEvent]) -> tuple[int, bool]:
+    """Events record by one statement text when they move as many totals and set no user
+    attributes (whose old values need a read first)."""
+    profile, event = item
+    return len(event.attributes) + 1, stored_attributes(profile) is None
+
+
+def _pg_record_sql(width: int) -> str:
+    """One event on PostgreSQL: the user upserted, the event inserted, its `width` totals moved
+    and the thresholds they crossed, in one statement; a row per total."""
+    values = ", ".join(f"(${12 + 2 * i}::text, ${13 + 2 * i}::text)" for i in range(width))
+    crossed = metric_crossed("a", "t.attr_key", "t.attr_value", "t.prev_total", "t.total")
+    return (
+        f"WITH u AS ({PG_UPSERT_USER}), "
+        "e AS (INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, "
+        "occurred_at, created_at) SELECT $1, u.id, $8::int, $9::float8, $10::text, "
+        "$11::timestamptz, $7 FROM u RETURNING id), "
+        f"t AS ({INSERT_TOTALS} SELECT $1, u.id, $8::int, p.k, p.v, $9::float8, 0 "
+        f"FROM u, (VALUES {values}) AS p(k, v) {ADD_TO_TOTALS}), "
+        f"x AS (SELECT a.id FROM achievement a JOIN t ON {crossed} "
+        f"WHERE {active_on_metric('$8')}) "
+        f"SELECT {prefixed('u', USER_COLUMNS)}, u.inserted, "
+        "e.id AS event_id, t.attr_key, t.attr_value, t.prev_total, t.total, "
+        "ARRAY(SELECT id FROM x) AS crossed FROM u, e, t"
+    )
+
+
+def _pg_record_args(profile: UserProfile, event: NewEvent, attributes: str | None) -> list[object]:
+    return [
+        *user_arguments(event.tenant_id, profile, attributes, event.recorded_at),
+        event.metric_id,
+        event.value,
+        dump_attributes(event.attributes),
+        event.occurred_at,
+        *(part for pair in total_keys(event) for part in pair),
+    ]
 
 
 def total_keys(event: NewEvent) -> list[tuple[str, str]]:

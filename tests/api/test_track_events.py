@@ -119,3 +119,25 @@ async def test_an_event_refused_as_it_runs_stops_the_batch_there(api: Api) -> No
     assert await total(api, "ada") == 120
     points = '{ user(id: "ada") { points(systemKey: "energy") { total } } }'
     assert (await api.data(points))["user"]["points"]["total"] == 120
+
+
+async def test_events_recorded_together_and_one_by_one_keep_their_order(api: Api) -> None:
+    """Runs of plain events are recorded together before they are followed up; an idempotency
+    key, user attributes or an event attribute (another number of totals) each start another
+    run. Totals and completions must come out as if every event ran alone, in order."""
+    await api.metric()
+    await api.achievement("three", {"metric": {"metricKey": "lessons", "value": 3}})
+    await api.achievement("six", {"metric": {"metricKey": "lessons", "value": 6}})
+    tagged = {"attributes": [{"key": "level", "value": "b1"}]}
+    events = [
+        event("ada", 2),
+        event("ada", 1, idempotencyKey="k1"),
+        event("ada", 1, **tagged),
+        {**event("ada", 1), "user": {"id": "ada", "attributes": [{"key": "plan", "value": "pro"}]}},
+        event("ada", 1),
+        event("ada", 1),
+    ]
+    results = await batch(api, events)
+    assert [r["total"] for r in results] == [2, 3, 4, 5, 6, 7]
+    assert [keys(r) for r in results] == [[], ["three"], [], [], ["six"], []]
+    assert await total(api, "ada") == 7

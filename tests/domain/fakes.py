@@ -209,6 +209,11 @@ class FakeTransaction:
 
     # EventWrites
 
+    async def record_events(
+        self, events: Sequence[tuple[UserProfile, NewEvent]]
+    ) -> list[RecordedEvent]:
+        return [await self.record_event(profile, event) for profile, event in events]
+
     async def record_event(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
         upserted = await self.upsert_user(event.tenant_id, profile, event.recorded_at)
         user = upserted.user
