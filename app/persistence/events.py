@@ -17,6 +17,7 @@ read the crossed achievements only when there are some.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import groupby
 
 import orjson
@@ -126,20 +127,8 @@ class EventRows(UserRows):
         )
         assert inserted is not None
         pairs = total_keys(event)
-        values = ", ".join(
-            f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4, 0)" for i in range(len(pairs))
-        )
-        crossed = metric_crossed(
-            "a",
-            "metric_total.attr_key",
-            "metric_total.attr_value",
-            "metric_total.prev_total",
-            "metric_total.total",
-        )
         rows = await self._conn.fetch(
-            f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, "
-            "(SELECT json_group_array(a.id) FROM achievement a "
-            f"WHERE {active_on_metric('$3')} AND {crossed}) AS crossed",
+            _sqlite_totals_sql(len(pairs)),
             event.tenant_id,
             user.user.pk,
             event.metric_id,
@@ -162,6 +151,26 @@ def _shape(item: tuple[UserProfile, NewEvent]) -> tuple[int, bool]:
     return len(event.attributes) + 1, stored_attributes(profile) is None
 
 
+@lru_cache(maxsize=16)
+def _sqlite_totals_sql(width: int) -> str:
+    """On SQLite: the event's `width` totals moved, each with the ids of the thresholds it
+    crossed (a subquery in RETURNING)."""
+    values = ", ".join(f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4, 0)" for i in range(width))
+    crossed = metric_crossed(
+        "a",
+        "metric_total.attr_key",
+        "metric_total.attr_value",
+        "metric_total.prev_total",
+        "metric_total.total",
+    )
+    return (
+        f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, "
+        "(SELECT json_group_array(a.id) FROM achievement a "
+        f"WHERE {active_on_metric('$3')} AND {crossed}) AS crossed"
+    )
+
+
+@lru_cache(maxsize=16)
 def _pg_record_sql(width: int) -> str:
     """One event on PostgreSQL: the user upserted, the event inserted, its `width` totals moved
     and the thresholds they crossed, in one statement; a row per total."""
