@@ -29,9 +29,9 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
-    OperationDefinitionNode,
     OperationType,
     execute,
+    get_operation_ast,
 )
 from starlette.requests import Request
 from starlette.responses import Response
@@ -168,10 +168,8 @@ def _request_data(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] 
 
 def _runs_one_operation(document: DocumentNode, name: str | None) -> bool:
     """The named operation, or the only one, exists and is a query or a mutation."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is not None:
-        operations = [o for o in operations if o.name is not None and o.name.value == name]
-    return len(operations) == 1 and operations[0].operation in RUNS
+    operation = get_operation_ast(document, name)
+    return operation is not None and operation.operation in RUNS
 
 
 def _refused(variables: dict[str, Any] | None) -> bool:
