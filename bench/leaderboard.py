@@ -8,7 +8,7 @@ Two Laurel servers on fresh databases, each with `lessons`, its 10 metric achiev
 `--participants` users (`user-0` ...) loaded in bulk, in SQL. One also has an ACTIVE perpetual
 board `big` ranking `lessons` (its backfill called off), on which every user has a row (values:
 integers spread with about ten users to a value; instants: a day's seconds), loaded in bulk
-too; its group's blocks are then rebuilt from the rows (leaderboard_rebalance.rebuild), as
+too; its group's blocks and shelves are then rebuilt from the rows (leaderboard_rebalance.rebuild), as
 events would have built them.
 
 Latency, unloaded: one request at a time over one keep-alive connection, `--samples` of each,
@@ -56,7 +56,7 @@ AROUND = (
     'query($u: String!) { leaderboard(key: "big", aroundUserId: $u, offset: -5, limit: 11) '
     "{ participants rankings { rank value user { id } } } }"
 )
-BASELINE = '{ leaderboards { key } }'
+BASELINE = "{ leaderboards { key } }"
 TOP = '{ leaderboard(key: "big", limit: 10) { participants rankings { rank value user { id } } } }'
 MIDDLE = (
     'query($o: Int!) { leaderboard(key: "big", offset: $o, limit: 50) '

@@ -9,6 +9,7 @@ from datetime import date
 from app.domain.leaderboard_ports import Day, Entry, PageRows, Ranked, Standing
 from app.domain.leaderboard_ranks import Counting, Place
 from app.persistence import leaderboard_blocks as blocks
+from app.persistence import leaderboard_places as places
 from app.persistence.codec import as_date, as_datetime
 from app.persistence.database import Database
 
@@ -37,7 +38,7 @@ class SqlLeaderboardReads:
             # The top page starts below every key: none to look up for it.
             first_key = blocks.FIRST if start == 0 else None
             if start > 0 and limit:
-                first_key = await blocks.key_at(conn, found, start)
+                first_key = await places.key_at(conn, found, start)
             rows = []
             if first_key is not None and limit:
                 rows = await conn.fetch(
@@ -58,9 +59,9 @@ class SqlLeaderboardReads:
             if first_key is not None and ranked:
                 first = Place(0, 0, 0)
                 if start > 0:
-                    above = await blocks.place(conn, found, first_key, replace(counting, cap=None))
+                    above = await places.place(conn, found, first_key, replace(counting, cap=None))
                     first = replace(above, ahead=start)
-            lowest = await blocks.lowest_ranked(conn, found, cap)
+            lowest = await places.lowest_ranked(conn, found, cap)
         return PageRows(ranked, first, found.rows, lowest)
 
     async def position_of(
@@ -81,7 +82,7 @@ class SqlLeaderboardReads:
             if row is None or found is None:
                 return None
             standing = Standing(float(row["value"]), as_datetime(row["reached_at"]))
-            return await blocks.ahead_of(conn, found, blocks.Key.of(standing, user_id))
+            return await places.ahead_of(conn, found, blocks.Key.of(standing, user_id))
 
     async def entry(
         self, board_id: int, run_start: date, user_pk: int, counting: Counting
@@ -103,7 +104,7 @@ class SqlLeaderboardReads:
             if found is not None:
                 standing = Standing(float(row["value"]), as_datetime(row["reached_at"]))
                 key = blocks.Key.of(standing, row["external_id"])
-                place = await blocks.place(conn, found, key, counting)
+                place = await places.place(conn, found, key, counting)
         return Entry(
             int(row["id"]),
             row["grp"],

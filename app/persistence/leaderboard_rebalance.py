@@ -1,14 +1,19 @@
-"""Keeping a group's blocks near their size, off the event path: a block grown past SPLIT_AT
-rows is cut into blocks of half that, and a thin block joins the one before it.
+"""Keeping a group's blocks and shelves near their size, off the event path: a block grown past
+SPLIT_AT rows is cut into blocks of half that, and a thin block joins the one before it in its
+shelf; a shelf grown past SHELF_SPLIT_AT blocks is cut into shelves of half that, and a thin
+shelf joins the one before it.
 
 Moves only add to and take from blocks (leaderboard_blocks), under a lock on their group's
 row that lets any number of moves through together; cutting and joining takes that row's
 exclusive lock, so it waits for the moves in flight and holds the next ones for as long as it
-takes (a few index ranges of at most a block or two). The counts it writes are then those of
-the committed rows, and no move adds to a block that is being cut.
+takes (a few index ranges of at most a block or two, and the group's blocks and shelves). The
+counts it writes are then those of the committed rows, and no move adds to a block that is
+being cut.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from app.domain.leaderboard_ranks import Counting
 from app.persistence import leaderboard_blocks as blocks
@@ -22,17 +27,24 @@ class SqlLeaderboardUpkeep:
         self._db = database
 
     async def rebalance(self) -> int:
-        """Every group with a block to cut or join, each in a transaction of its own; returns
-        how many groups were rebalanced."""
+        """Every group with a block to cut or join, or more blocks than its shelves should
+        hold, each in a transaction of its own; returns how many groups were rebalanced.
+        Shelves grow only as blocks are cut and thin only as they join, so looking at a
+        group's shelves whenever its blocks change keeps them in size; the second test finds
+        groups whose shelves were never cut (such as those an upgrade gave one shelf)."""
         async with self._db.connection() as conn:
             due = await conn.fetch(
-                "SELECT DISTINCT group_id FROM (SELECT group_id, rows, sort_value, "
+                "SELECT group_id FROM (SELECT group_id, rows, sort_value, "
                 f"LAG(rows) OVER (PARTITION BY group_id ORDER BY {ASCENDING}) AS before "
                 "FROM leaderboard_block) AS b WHERE rows > $1 OR (sort_value > $3 "
-                "AND rows < $2 AND before + rows <= $1) ORDER BY group_id",
+                "AND rows < $2 AND before + rows <= $1) UNION SELECT group_id "
+                "FROM leaderboard_block b GROUP BY group_id HAVING COUNT(*) > $4 * "
+                "(SELECT COUNT(*) FROM leaderboard_shelf s WHERE s.group_id = b.group_id) "
+                "ORDER BY group_id",
                 blocks.SPLIT_AT,
                 blocks.SPLIT_AT // 4,
                 blocks.FIRST.sort_value,
+                blocks.SHELF_SPLIT_AT,
             )
         for row in due:
             async with self._db.transaction() as conn:
@@ -52,6 +64,7 @@ async def rebalance_group(conn: Connection, group_id: int) -> None:
     ):
         await _cut(conn, group, block)
     await _join_thin(conn, group)
+    await _shelve(conn, group)
 
 
 async def _lock_exclusively(conn: Connection, group_id: int) -> blocks.Group | None:
@@ -97,17 +110,25 @@ async def _cut(conn: Connection, group: blocks.Group, block: Row) -> None:
 
 
 async def _join_thin(conn: Connection, group: blocks.Group) -> None:
-    """Each thin block, in order, joins the block before it when both fit in SPLIT_AT."""
+    """Each thin block, in order, joins the block before it when both fit in SPLIT_AT and
+    it starts no shelf (a shelf's first block stays, so the shelf keeps its key)."""
+    shelf_starts = {
+        blocks.Key.from_row(row).args()
+        for row in await conn.fetch(
+            "SELECT sort_value, reached_at, external_id FROM leaderboard_shelf WHERE group_id = $1",
+            group.id,
+        )
+    }
     rows = await conn.fetch(
-        f"SELECT id, sort_value, rows FROM leaderboard_block WHERE group_id = $1 "
-        f"ORDER BY {ASCENDING}",
+        f"SELECT id, sort_value, reached_at, external_id, rows FROM leaderboard_block "
+        f"WHERE group_id = $1 ORDER BY {ASCENDING}",
         group.id,
     )
     kept: list[tuple[int, int]] = []
     for row in rows:
         held = int(row["rows"])
-        first = float(row["sort_value"]) == blocks.FIRST.sort_value
-        if not first and kept and held < blocks.SPLIT_AT // 4:
+        starts_shelf = blocks.Key.from_row(row).args() in shelf_starts
+        if not starts_shelf and kept and held < blocks.SPLIT_AT // 4:
             before_id, before_rows = kept[-1]
             if before_rows + held <= blocks.SPLIT_AT:
                 kept[-1] = (before_id, before_rows + held)
@@ -121,14 +142,87 @@ async def _join_thin(conn: Connection, group: blocks.Group) -> None:
         kept.append((int(row["id"]), held))
 
 
+@dataclass
+class _Shelf:
+    """A shelf as `_shelve` finds it: its row (None for one about to be made) and blocks."""
+
+    id: int | None
+    blocks: list[Row] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(int(block["rows"]) for block in self.blocks)
+
+
+async def _shelve(conn: Connection, group: blocks.Group) -> None:
+    """Shelves cut to at most SHELF_SPLIT_AT blocks (into halves of that) and thin ones (a
+    quarter or less) joined to the one before when both fit, each then counting the rows
+    of its blocks."""
+    shelves = await _shelves_of(conn, group)
+    size = max(1, blocks.SHELF_SPLIT_AT // 2)
+    cut: list[_Shelf] = []
+    for shelf in shelves:
+        if len(shelf.blocks) <= blocks.SHELF_SPLIT_AT:
+            cut.append(shelf)
+            continue
+        chunks = [shelf.blocks[i : i + size] for i in range(0, len(shelf.blocks), size)]
+        cut.append(_Shelf(shelf.id, chunks[0]))
+        cut.extend(_Shelf(None, chunk) for chunk in chunks[1:])
+    joined: list[_Shelf] = []
+    for shelf in cut:
+        previous = joined[-1] if joined else None
+        thin = len(shelf.blocks) * 4 <= blocks.SHELF_SPLIT_AT
+        if previous and thin and len(previous.blocks) + len(shelf.blocks) <= blocks.SHELF_SPLIT_AT:
+            previous.blocks.extend(shelf.blocks)
+            if shelf.id is not None:
+                await conn.execute("DELETE FROM leaderboard_shelf WHERE id = $1", shelf.id)
+            continue
+        joined.append(shelf)
+    for shelf in joined:
+        if shelf.id is not None:
+            await conn.execute(
+                "UPDATE leaderboard_shelf SET rows = $2 WHERE id = $1", shelf.id, shelf.rows
+            )
+            continue
+        await conn.execute(
+            "INSERT INTO leaderboard_shelf (group_id, sort_value, reached_at, external_id, rows) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            group.id,
+            *blocks.Key.from_row(shelf.blocks[0]).args(),
+            shelf.rows,
+        )
+
+
+async def _shelves_of(conn: Connection, group: blocks.Group) -> list[_Shelf]:
+    """The group's shelves in order, each with the blocks from its key to the next one's."""
+    shelves = await conn.fetch(
+        f"SELECT id, sort_value, reached_at, external_id FROM leaderboard_shelf "
+        f"WHERE group_id = $1 ORDER BY {ASCENDING}",
+        group.id,
+    )
+    found = [_Shelf(int(row["id"])) for row in shelves]
+    starts = [blocks.Key.from_row(row).args() for row in shelves]
+    at = 0
+    for block in await conn.fetch(
+        f"SELECT id, sort_value, reached_at, external_id, rows FROM leaderboard_block "
+        f"WHERE group_id = $1 ORDER BY {ASCENDING}",
+        group.id,
+    ):
+        key = blocks.Key.from_row(block).args()
+        while at + 1 < len(starts) and starts[at + 1] <= key:
+            at += 1
+        found[at].blocks.append(block)
+    return found
+
+
 async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks.Group:
-    """The group's counts anew from its rows: one block holding them all, cut as a grown
-    block is. For rows loaded in bulk (not through moves) and for repairs; runs with the
+    """The group's counts anew from its rows: one block and one shelf holding them all, cut
+    as grown ones are. For rows loaded in bulk (not through moves) and for repairs; runs with the
     group's row locked."""
     group = await _lock_exclusively(conn, group_id)
     assert group is not None, "rebuilt groups exist"
-    await conn.execute("DELETE FROM leaderboard_block WHERE group_id = $1", group.id)
-    await conn.execute("DELETE FROM leaderboard_value WHERE group_id = $1", group.id)
+    for table in ("leaderboard_block", "leaderboard_shelf", "leaderboard_value"):
+        await conn.execute(f"DELETE FROM {table} WHERE group_id = $1", group.id)
     counted = await conn.fetchrow(
         f"SELECT COUNT(*) AS n FROM leaderboard_entry WHERE {blocks.IN_GROUP}", *group.entries()
     )
@@ -142,6 +236,14 @@ async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks
     )
     assert first is not None
     await _cut(conn, group, first)
+    await conn.execute(
+        "INSERT INTO leaderboard_shelf (group_id, sort_value, reached_at, external_id, rows) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        group.id,
+        *blocks.FIRST.args(),
+        total,
+    )
+    await _shelve(conn, group)
     if counting.wants_distinct:
         await conn.execute(
             "INSERT INTO leaderboard_value (group_id, sort_value, rows) "

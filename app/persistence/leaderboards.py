@@ -3,8 +3,8 @@
 A user's row in a run is read, placed in its group, upserted and placed again inside the
 operation's transaction, under the user's row lock (no other transaction moves the same row
 meanwhile) and a shared lock on the group's (leaderboard_blocks): moves on one board run side
-by side. Placing a row reads the group's blocks, never the rows above it, so its cost does not
-grow with its rank.
+by side. Placing a row (leaderboard_places) reads the group's shelves and blocks, never the
+rows above it, so its cost does not grow with its rank.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from app.domain.leaderboard_ranks import Counting, Place, rank_at
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
 from app.persistence import leaderboard_blocks as blocks
+from app.persistence import leaderboard_places as places
 from app.persistence.codec import as_date, as_datetime, load_attributes
 from app.persistence.database import Connection, Row
 from app.persistence.transaction import Statements
@@ -89,11 +90,11 @@ class LeaderboardRows(Statements):
         if stayed and before_key is not None and _counted_at_once(group, counting, pending):
             # Surveyed before the row moves, in one statement: it then still stands at its old
             # key, where the new key's counts see it.
-            surveyed = await blocks.survey(conn, group, before_key, after_key, counting)
+            surveyed = await places.survey(conn, group, before_key, after_key, counting)
             before_place, one_block = surveyed.before, surveyed.one_block
             after_place = _without_itself(surveyed.after_seen, before_key, after_key)
         elif stayed and before_key is not None:
-            before_place = await blocks.place(conn, group, before_key, counting, pending)
+            before_place = await places.place(conn, group, before_key, counting, pending)
         previous = _Previous.of(before, before_place, counting)
         if stayed and before_key is not None:
             if before_key != after_key:
@@ -109,8 +110,8 @@ class LeaderboardRows(Statements):
             await self._store(move, after, current, previous)
             await blocks.added(conn, group, after_key, counting, pending)
         if after_place is None:
-            after_place = await blocks.place(conn, group, after_key, counting, pending)
-        lowest = await blocks.lowest_ranked(conn, group, counting.cap, pending)
+            after_place = await places.place(conn, group, after_key, counting, pending)
+        lowest = await places.lowest_ranked(conn, group, counting.cap, pending)
         return Moved(before, before_place, after, after_place, pending.rows(group), lowest)
 
     async def _store(
@@ -192,7 +193,7 @@ class LeaderboardRows(Statements):
         before = Standing(float(row["value"]), as_datetime(row["reached_at"]))
         key = blocks.Key.of(before, row["external_id"])
         group = await blocks.join_group(conn, board_id, run_start, row["grp"])
-        before_place = await blocks.place(conn, group, key, counting, self._board_counts)
+        before_place = await places.place(conn, group, key, counting, self._board_counts)
         await blocks.removed(conn, group, key, counting, self._board_counts)
         await conn.execute(
             "UPDATE leaderboard_entry SET grp = NULL, value = 0, sort_value = 0 WHERE id = $1",
@@ -223,7 +224,7 @@ class LeaderboardRows(Statements):
             left_place = joined_place = None
             if row["grp"] is not None:
                 left = await blocks.join_group(conn, board_id, run_start, row["grp"])
-                left_place = await blocks.place(conn, left, key, counting, pending)
+                left_place = await places.place(conn, left, key, counting, pending)
                 await blocks.removed(conn, left, key, counting, pending)
             await conn.execute(
                 "UPDATE leaderboard_entry SET grp = $2 WHERE id = $1", row["id"], group
@@ -231,7 +232,7 @@ class LeaderboardRows(Statements):
             if group is not None:
                 joined = await blocks.join_group(conn, board_id, run_start, group)
                 await blocks.added(conn, joined, key, counting, pending)
-                joined_place = await blocks.place(conn, joined, key, counting, pending)
+                joined_place = await places.place(conn, joined, key, counting, pending)
             standing = Standing(float(row["value"]), as_datetime(row["reached_at"]))
             regrouped.append(
                 Regrouped(run_start, standing, row["grp"], left_place, group, joined_place)

@@ -640,6 +640,24 @@ class LeaderboardBlock(Model):
         unique_together = (("group", "sort_value", "reached_at", "external_id"),)
 
 
+# Consecutive blocks of a group, from the block keyed (sort_value, reached_at, external_id) to
+# the next shelf's first key, and the rows they hold: a rank sums the shelves before its own and
+# its shelf's blocks before its own, never every block. Each shelf starts where a block does.
+class LeaderboardShelf(Model):
+    id = fields.BigIntField(primary_key=True)
+    group: fields.ForeignKeyRelation[LeaderboardGroup] = fields.ForeignKeyField(
+        "models.LeaderboardGroup"
+    )
+    sort_value = fields.FloatField()
+    reached_at = fields.DatetimeField()
+    external_id = fields.CharField(max_length=255)
+    rows = fields.IntField(default=0)
+
+    class Meta:
+        table = "leaderboard_shelf"
+        unique_together = (("group", "sort_value", "reached_at", "external_id"),)
+
+
 # How many rows of a group hold each value: DENSE ranks count the distinct values above a row.
 class LeaderboardValue(Model):
     id = fields.BigIntField(primary_key=True)

@@ -1,5 +1,6 @@
-"""Blocks of a leaderboard group against a sorted list: after any moves, between groups too,
-with blocks small enough to split and merge, every row's place and every page is the list's."""
+"""Blocks and shelves of a leaderboard group against a sorted list: after any moves, between
+groups too, with blocks and shelves small enough to split and merge, every row's place and every
+page is the list's."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from app.domain.leaderboard_ranks import Counting, Place
 from app.domain.leaderboards import TiePolicy
 from app.domain.ports import UserProfile
 from app.persistence import leaderboard_blocks as blocks
-from app.persistence.database import Database
+from app.persistence import leaderboard_places as places
+from app.persistence.database import Connection, Database
 from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.leaderboard_reads import SqlLeaderboardReads
 from app.persistence.leaderboard_rebalance import SqlLeaderboardUpkeep, rebalance_group, rebuild
@@ -63,7 +65,8 @@ def reference_place(rows: dict[str, Standing], user: str, counting: Counting) ->
 async def check_blocks(
     database: Database, board_id: int, group: str, *, rebalanced: bool = False
 ) -> None:
-    """Each block counts the rows between its key and the next block's; the group all. With
+    """Each block counts the rows between its key and the next block's, each shelf those of
+    the blocks between its key (a block's) and the next shelf's; the group all. With
     `rebalanced`, the group is rebalanced first and looked at before that commits: the
     session's other servers rebalance with blocks of their own size, and would join these
     small blocks again."""
@@ -75,6 +78,11 @@ async def check_blocks(
         assert found is not None
         keys = await conn.fetch(
             "SELECT sort_value, reached_at, external_id, rows FROM leaderboard_block "
+            f"WHERE group_id = $1 ORDER BY {blocks.ASCENDING}",
+            found.id,
+        )
+        shelves = await conn.fetch(
+            "SELECT sort_value, reached_at, external_id, rows FROM leaderboard_shelf "
             f"WHERE group_id = $1 ORDER BY {blocks.ASCENDING}",
             found.id,
         )
@@ -95,6 +103,19 @@ async def check_blocks(
         ):
             held, position = held + 1, position + 1
         assert held == block["rows"]
+    starts = [blocks.Key.from_row(block).args() for block in keys]
+    assert float(shelves[0]["sort_value"]) == blocks.FIRST.sort_value
+    for shelf, following in zip(shelves, [*shelves[1:], None], strict=True):
+        start = blocks.Key.from_row(shelf).args()
+        assert start in starts, "a shelf starts where a block does"
+        end = blocks.Key.from_row(following).args() if following is not None else None
+        inside = [
+            block
+            for block, key in zip(keys, starts, strict=True)
+            if key >= start and (end is None or key < end)
+        ]
+        assert sum(int(block["rows"]) for block in inside) == shelf["rows"]
+        assert not rebalanced or len(inside) <= blocks.SHELF_SPLIT_AT
 
 
 async def leave(
@@ -121,6 +142,7 @@ async def leave(
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blocks, "SPLIT_AT", 4)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 4)
 
 
 @settings(
@@ -210,6 +232,7 @@ async def test_a_move_down_across_blocks_counts_its_own_pending_change(
     """The first row falls to the bottom: its old block still counts it until commit, which
     its own new rank must not."""
     monkeypatch.setattr(blocks, "SPLIT_AT", 2)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 2)
     board = await Leaderboard.create(
         tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
     )
@@ -228,3 +251,58 @@ async def test_a_move_down_across_blocks_counts_its_own_pending_change(
     assert moved.before_place == Place(0, None, None)
     assert moved.after_place == Place(5, None, None)
     await check_blocks(database, board.id, "a")
+
+
+async def test_offsets_and_counts_read_through_many_shelves(
+    transactions: Transactions[SqlTransaction],
+    database: Database,
+    tenant: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rebuilt into blocks of one or two rows and shelves of one or two blocks, and looked at in
+    the rebuild's own transaction (so that no rebalance joins them meanwhile): every offset's
+    key and every row's count of rows ahead, before and after a move still pending there."""
+    board = await Leaderboard.create(
+        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
+    )
+    counting = Counting(TiePolicy.FIRST_COME, None)
+    values = {f"u{n:02}": float((n * 7) % 11) for n in range(24)}
+    for user, value in values.items():
+        async with transactions() as tx:
+            stored = (await tx.upsert_user(tenant, UserProfile(user), AT)).user
+            move = Move(board.id, RUN, "a", stored.pk, user, AT, RUN, delta=value)
+            await tx.move_on_board(move, counting)
+    monkeypatch.setattr(blocks, "SPLIT_AT", 2)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 2)
+    standing = {user: Standing(value, AT) for user, value in values.items()}
+    async with database.transaction() as conn:
+        joined = await blocks.join_group(conn, board.id, RUN, "a")
+        group = await rebuild(conn, joined.id, counting)
+        shelves = await conn.fetchrow(
+            "SELECT COUNT(*) AS n FROM leaderboard_shelf WHERE group_id = $1", group.id
+        )
+        assert shelves is not None and int(shelves["n"]) >= 4
+        await _check_offsets(conn, group, standing, blocks.Pending())
+        # u00 (value 0, last) rises to the top; its counts wait in `pending` until commit.
+        old, new = blocks.Key.of(standing["u00"], "u00"), blocks.Key(-20.0, AT, "u00")
+        await conn.execute(
+            "UPDATE leaderboard_entry SET value = 20, sort_value = -20 "
+            "WHERE board_id = $1 AND external_id = 'u00'",
+            board.id,
+        )
+        pending = blocks.Pending()
+        await blocks.shifted(conn, group, old, new, counting, pending)
+        assert pending.touches(group)
+        standing["u00"] = Standing(20.0, AT)
+        await _check_offsets(conn, group, standing, pending)
+
+
+async def _check_offsets(
+    conn: Connection, group: blocks.Group, standing: dict[str, Standing], pending: blocks.Pending
+) -> None:
+    ordered = sorted(standing, key=lambda u: sort_key(u, standing[u]))
+    for offset, user in enumerate(ordered):
+        key = blocks.Key.of(standing[user], user)
+        assert await places.key_at(conn, group, offset, pending) == key
+        assert await places.ahead_of(conn, group, key, pending) == offset
+    assert await places.key_at(conn, group, len(ordered), pending) is None

@@ -54,3 +54,17 @@ def test_upgrading_carries_pending_unlocks_into_the_general_outbox() -> None:
         "achievementId": 2,
         "completedAt": "2026-01-02T03:04:06+00:00",
     }
+
+
+def test_upgrading_gives_each_leaderboard_group_one_shelf_of_all_its_rows() -> None:
+    with throwaway_database("laurel_upgrade_shelves") as url:
+        result = subprocess.run(
+            [sys.executable, str(SCRIPTS / "upgrade_shelves.py"), url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [(r["external_id"], r["rows"]) for r in rows] == [("", 5)]
+    assert float(rows[0]["sort_value"]) == float("-inf")
