@@ -8,8 +8,8 @@ Two Laurel servers on fresh databases, each with `lessons`, its 10 metric achiev
 `--participants` users (`user-0` ...) loaded in bulk, in SQL. One also has an ACTIVE perpetual
 board `big` ranking `lessons` (its backfill called off), on which every user has a row (values:
 integers spread with about ten users to a value; instants: a day's seconds), loaded in bulk
-too; its group's blocks and shelves are then rebuilt from the rows (leaderboard_rebalance.rebuild), as
-events would have built them.
+too; its group's blocks and shelves are then rebuilt from the rows
+(leaderboard_rebalance.rebuild), as events would have built them.
 
 Latency, unloaded: one request at a time over one keep-alive connection, `--samples` of each,
 over users ranked near the middle of the board:

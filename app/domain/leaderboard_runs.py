@@ -12,6 +12,7 @@ import calendar
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from app.domain.streaks import local_date, period_start_instant
 
@@ -57,15 +58,7 @@ class Calendar:
 
     def run(self, index: int) -> Run | None:
         """None before the first run and for a run that would start after the end."""
-        begins = self._run_start(index)
-        if begins is None or (self.end is not None and begins > self.end):
-            return None
-        ends = self.end
-        if self.repeat is not None:
-            following = self._run_start(index + 1)
-            last = following - ONE_DAY if following is not None else date.max
-            ends = min(last, self.end) if self.end is not None else last
-        return Run(index, begins, ends, self._opens_at(begins), self._closes_at(ends))
+        return _run_of(self, index)
 
     def run_containing(self, day: date) -> Run | None:
         if day < self.start or (self.end is not None and day > self.end):
@@ -152,6 +145,22 @@ class Calendar:
         if self.time_zone is None:
             return datetime.combine(following, time(), UTC) + LATEST_ZONE
         return period_start_instant(following, self.time_zone).astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def _run_of(calendar: Calendar, index: int) -> Run | None:
+    """Remembered: every event on a board asks for its current run (and a status for the
+    first and the last), and a run's instants take zone arithmetic to find; a calendar is a
+    value, so its runs never change."""
+    begins = calendar._run_start(index)
+    if begins is None or (calendar.end is not None and begins > calendar.end):
+        return None
+    ends = calendar.end
+    if calendar.repeat is not None:
+        following = calendar._run_start(index + 1)
+        last = following - ONE_DAY if following is not None else date.max
+        ends = min(last, calendar.end) if calendar.end is not None else last
+    return Run(index, begins, ends, calendar._opens_at(begins), calendar._closes_at(ends))
 
 
 def _add_months(start: date, months: int) -> date:

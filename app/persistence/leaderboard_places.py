@@ -97,7 +97,8 @@ async def survey(
     """All in one statement, for a transaction with no counts pending on the group (each
     place is `place` of that key) and a counting that wants no distinct values. The new key's
     counts are the old key's plus or minus the rows between the two when both lie in one block
-    (a move is mostly small), so only the old key's counts sum blocks and scan a block."""
+    (a move is mostly small), so only the old key's counts sum shelves and blocks and scan a
+    block."""
     assert not counting.wants_distinct, "distinct values are counted apart"
     pairs: list[tuple[Key, Key]] = []
     if counting.wants_ahead:
