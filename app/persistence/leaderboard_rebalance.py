@@ -13,10 +13,11 @@ being cut.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app.domain.leaderboard_ranks import Counting
 from app.persistence import leaderboard_blocks as blocks
+from app.persistence.codec import as_datetime
 from app.persistence.database import Connection, Database, Row
 
 ASCENDING, KEY = blocks.ASCENDING, blocks.KEY
@@ -111,7 +112,20 @@ async def _cut(conn: Connection, group: blocks.Group, block: Row) -> None:
 
 async def _join_thin(conn: Connection, group: blocks.Group) -> None:
     """Each thin block, in order, joins the block before it when both fit in SPLIT_AT and
-    it starts no shelf (a shelf's first block stays, so the shelf keeps its key)."""
+    it starts no shelf (a shelf's first block stays, so the shelf keeps its key). Only the
+    thin blocks and the blocks before them are read: the group's row is locked meanwhile."""
+    thin = await conn.fetch(
+        "SELECT id, sort_value, reached_at, external_id, rows, before_id, before_rows FROM "
+        "(SELECT id, sort_value, reached_at, external_id, rows, "
+        f"LAG(id) OVER (ORDER BY {ASCENDING}) AS before_id, "
+        f"LAG(rows) OVER (ORDER BY {ASCENDING}) AS before_rows "
+        "FROM leaderboard_block WHERE group_id = $1) AS b "
+        f"WHERE rows < $2 AND before_id IS NOT NULL ORDER BY {ASCENDING}",
+        group.id,
+        blocks.SPLIT_AT // 4,
+    )
+    if not thin:
+        return
     shelf_starts = {
         blocks.Key.from_row(row).args()
         for row in await conn.fetch(
@@ -119,100 +133,129 @@ async def _join_thin(conn: Connection, group: blocks.Group) -> None:
             group.id,
         )
     }
-    rows = await conn.fetch(
-        f"SELECT id, sort_value, reached_at, external_id, rows FROM leaderboard_block "
-        f"WHERE group_id = $1 ORDER BY {ASCENDING}",
-        group.id,
-    )
-    kept: list[tuple[int, int]] = []
-    for row in rows:
-        held = int(row["rows"])
-        starts_shelf = blocks.Key.from_row(row).args() in shelf_starts
-        if not starts_shelf and kept and held < blocks.SPLIT_AT // 4:
-            before_id, before_rows = kept[-1]
-            if before_rows + held <= blocks.SPLIT_AT:
-                kept[-1] = (before_id, before_rows + held)
-                await conn.execute(
-                    "UPDATE leaderboard_block SET rows = $2 WHERE id = $1",
-                    before_id,
-                    before_rows + held,
-                )
-                await conn.execute("DELETE FROM leaderboard_block WHERE id = $1", row["id"])
-                continue
-        kept.append((int(row["id"]), held))
+    joined_into: dict[int, int] = {}
+    rows: dict[int, int] = {}
+    for block in thin:
+        if blocks.Key.from_row(block).args() in shelf_starts:
+            continue
+        before = int(block["before_id"])
+        before = joined_into.get(before, before)
+        held, before_rows = int(block["rows"]), rows.get(before, int(block["before_rows"]))
+        if before_rows + held > blocks.SPLIT_AT:
+            continue
+        rows[before] = before_rows + held
+        joined_into[int(block["id"])] = before
+        await conn.execute(
+            "UPDATE leaderboard_block SET rows = $2 WHERE id = $1", before, rows[before]
+        )
+        await conn.execute("DELETE FROM leaderboard_block WHERE id = $1", block["id"])
 
 
 @dataclass
 class _Shelf:
-    """A shelf as `_shelve` finds it: its row (None for one about to be made) and blocks."""
+    """A shelf as `_shelve` sees it: its row (None for one about to be made), its first key,
+    how many blocks and rows it holds, and whether its count is to be written."""
 
     id: int | None
-    blocks: list[Row] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return sum(int(block["rows"]) for block in self.blocks)
+    key: blocks.Key
+    blocks: int
+    rows: int
+    changed: bool = False
 
 
 async def _shelve(conn: Connection, group: blocks.Group) -> None:
     """Shelves cut to at most SHELF_SPLIT_AT blocks (into halves of that) and thin ones (a
-    quarter or less) joined to the one before when both fit, each then counting the rows
-    of its blocks."""
-    shelves = await _shelves_of(conn, group)
-    size = max(1, blocks.SHELF_SPLIT_AT // 2)
+    quarter or less) joined to the one before when both fit. Each shelf's blocks are counted
+    in the database; only the blocks of a shelf being cut are read."""
     cut: list[_Shelf] = []
-    for shelf in shelves:
-        if len(shelf.blocks) <= blocks.SHELF_SPLIT_AT:
-            cut.append(shelf)
-            continue
-        chunks = [shelf.blocks[i : i + size] for i in range(0, len(shelf.blocks), size)]
-        cut.append(_Shelf(shelf.id, chunks[0]))
-        cut.extend(_Shelf(None, chunk) for chunk in chunks[1:])
+    for shelf, end in await _shelves_of(conn, group):
+        cut += (
+            await _chunks(conn, group, shelf, end)
+            if shelf.blocks > blocks.SHELF_SPLIT_AT
+            else [shelf]
+        )
     joined: list[_Shelf] = []
     for shelf in cut:
         previous = joined[-1] if joined else None
-        thin = len(shelf.blocks) * 4 <= blocks.SHELF_SPLIT_AT
-        if previous and thin and len(previous.blocks) + len(shelf.blocks) <= blocks.SHELF_SPLIT_AT:
-            previous.blocks.extend(shelf.blocks)
+        thin = shelf.blocks * 4 <= blocks.SHELF_SPLIT_AT
+        if previous and thin and previous.blocks + shelf.blocks <= blocks.SHELF_SPLIT_AT:
+            previous.blocks, previous.rows = (
+                previous.blocks + shelf.blocks,
+                previous.rows + shelf.rows,
+            )
+            previous.changed = True
             if shelf.id is not None:
                 await conn.execute("DELETE FROM leaderboard_shelf WHERE id = $1", shelf.id)
             continue
         joined.append(shelf)
     for shelf in joined:
-        if shelf.id is not None:
+        if shelf.id is None:
+            await conn.execute(
+                "INSERT INTO leaderboard_shelf (group_id, sort_value, reached_at, external_id, "
+                "rows) VALUES ($1, $2, $3, $4, $5)",
+                group.id,
+                *shelf.key.args(),
+                shelf.rows,
+            )
+        elif shelf.changed:
             await conn.execute(
                 "UPDATE leaderboard_shelf SET rows = $2 WHERE id = $1", shelf.id, shelf.rows
             )
-            continue
-        await conn.execute(
-            "INSERT INTO leaderboard_shelf (group_id, sort_value, reached_at, external_id, rows) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            group.id,
-            *blocks.Key.from_row(shelf.blocks[0]).args(),
-            shelf.rows,
-        )
 
 
-async def _shelves_of(conn: Connection, group: blocks.Group) -> list[_Shelf]:
-    """The group's shelves in order, each with the blocks from its key to the next one's."""
-    shelves = await conn.fetch(
-        f"SELECT id, sort_value, reached_at, external_id FROM leaderboard_shelf "
-        f"WHERE group_id = $1 ORDER BY {ASCENDING}",
+async def _shelves_of(conn: Connection, group: blocks.Group) -> list[tuple[_Shelf, blocks.Key]]:
+    """The group's shelves in order, each with the count of its blocks (those from its key to
+    the next shelf's) and the next shelf's key (BEYOND for the last)."""
+    found = await conn.fetch(
+        "SELECT id, sort_value, reached_at, external_id, rows, next_value, next_reached, "
+        "next_id, (SELECT COUNT(*) FROM leaderboard_block b WHERE b.group_id = $1 "
+        "AND (b.sort_value, b.reached_at, b.external_id) "
+        ">= (s.sort_value, s.reached_at, s.external_id) "
+        "AND (b.sort_value, b.reached_at, b.external_id) "
+        "< (s.next_value, s.next_reached, s.next_id)) AS blocks FROM "
+        "(SELECT id, sort_value, reached_at, external_id, rows, "
+        f"COALESCE(LEAD(sort_value) OVER (ORDER BY {ASCENDING}), $2) AS next_value, "
+        f"COALESCE(LEAD(reached_at) OVER (ORDER BY {ASCENDING}), $3) AS next_reached, "
+        f"COALESCE(LEAD(external_id) OVER (ORDER BY {ASCENDING}), $4) AS next_id "
+        "FROM leaderboard_shelf WHERE group_id = $1) AS s "
+        f"ORDER BY {ASCENDING}",
         group.id,
+        *blocks.BEYOND.args(),
     )
-    found = [_Shelf(int(row["id"])) for row in shelves]
-    starts = [blocks.Key.from_row(row).args() for row in shelves]
-    at = 0
-    for block in await conn.fetch(
-        f"SELECT id, sort_value, reached_at, external_id, rows FROM leaderboard_block "
-        f"WHERE group_id = $1 ORDER BY {ASCENDING}",
+    return [
+        (
+            _Shelf(int(row["id"]), blocks.Key.from_row(row), int(row["blocks"]), int(row["rows"])),
+            blocks.Key(float(row["next_value"]), as_datetime(row["next_reached"]), row["next_id"]),
+        )
+        for row in found
+    ]
+
+
+async def _chunks(
+    conn: Connection, group: blocks.Group, shelf: _Shelf, end: blocks.Key
+) -> list[_Shelf]:
+    """A shelf's blocks (up to `end`) in shelves of SHELF_SPLIT_AT // 2, the first keeping
+    the shelf's row."""
+    held = await conn.fetch(
+        "SELECT sort_value, reached_at, external_id, rows FROM leaderboard_block "
+        f"WHERE group_id = $1 AND {KEY} >= ($2, $3, $4) AND {KEY} < ($5, $6, $7) "
+        f"ORDER BY {ASCENDING}",
         group.id,
-    ):
-        key = blocks.Key.from_row(block).args()
-        while at + 1 < len(starts) and starts[at + 1] <= key:
-            at += 1
-        found[at].blocks.append(block)
-    return found
+        *shelf.key.args(),
+        *end.args(),
+    )
+    size = max(1, blocks.SHELF_SPLIT_AT // 2)
+    chunks = [held[i : i + size] for i in range(0, len(held), size)]
+    return [
+        _Shelf(
+            shelf.id if index == 0 else None,
+            blocks.Key.from_row(chunk[0]),
+            len(chunk),
+            sum(int(block["rows"]) for block in chunk),
+            changed=True,
+        )
+        for index, chunk in enumerate(chunks)
+    ]
 
 
 async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks.Group:

@@ -306,3 +306,96 @@ async def _check_offsets(
         assert await places.key_at(conn, group, offset, pending) == key
         assert await places.ahead_of(conn, group, key, pending) == offset
     assert await places.key_at(conn, group, len(ordered), pending) is None
+
+
+# Layouts before and after one rebalance, blocks of at most 8 rows (thin: 1 row) and shelves
+# of at most 4 blocks (thin: 1 block), over 12 rows: blocks as the index of their first row
+# (0 for the first block) and shelves as the index of their first block.
+LAYOUTS = [
+    # a thin block joins the one before; one that starts a shelf does not
+    (([0, 4, 5, 6, 10], [0, 2]), ([0, 5, 6, 10], [0, 1])),
+    # consecutive thin blocks join the same block
+    (([0, 4, 5, 6], [0]), ([0, 6], [0])),
+    # a thin shelf joins the shelf before it
+    (([0, 2, 4, 6, 8, 10], [0, 2, 3]), ([0, 2, 4, 6, 8, 10], [0, 3])),
+    # a shelf of too many blocks is cut into shelves of half the most
+    (([0, 2, 4, 6, 8, 10], [0]), ([0, 2, 4, 6, 8, 10], [0, 2, 4])),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), LAYOUTS)
+async def test_a_rebalance_cuts_and_joins_blocks_and_shelves(
+    before: tuple[list[int], list[int]],
+    after: tuple[list[int], list[int]],
+    transactions: Transactions[SqlTransaction],
+    database: Database,
+    tenant: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    board = await Leaderboard.create(
+        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
+    )
+    counting = Counting(TiePolicy.FIRST_COME, None)
+    for n in range(12):
+        async with transactions() as tx:
+            stored = (await tx.upsert_user(tenant, UserProfile(f"u{n:02}"), AT)).user
+            move = Move(board.id, RUN, "a", stored.pk, f"u{n:02}", AT, RUN, delta=100.0 - n)
+            await tx.move_on_board(move, counting)
+    monkeypatch.setattr(blocks, "SPLIT_AT", 8)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 4)
+    async with database.transaction() as conn:
+        group = await blocks.join_group(conn, board.id, RUN, "a")
+        lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+        await conn.fetchrow(f"SELECT id FROM leaderboard_group WHERE id = $1{lock}", group.id)
+        keys = [blocks.FIRST] + [blocks.Key(n - 100.0, AT, f"u{n:02}") for n in range(1, 12)]
+        await _lay_out(conn, group.id, keys, *before)
+        await rebalance_group(conn, group.id)
+        assert await _layout(conn, group.id, keys) == after
+    await check_blocks(database, board.id, "a")
+
+
+async def _lay_out(
+    conn: Connection, group_id: int, keys: list[blocks.Key], starts: list[int], shelves: list[int]
+) -> None:
+    """Blocks starting at those rows and shelves at those blocks, each counting its rows."""
+    ends = [*starts[1:], len(keys)]
+    sizes = [end - start for start, end in zip(starts, ends, strict=True)]
+    shelf_ends = [*shelves[1:], len(starts)]
+    for table, layout in (
+        ("leaderboard_block", list(zip(starts, sizes, strict=True))),
+        (
+            "leaderboard_shelf",
+            [
+                (starts[first], sum(sizes[first:last]))
+                for first, last in zip(shelves, shelf_ends, strict=True)
+            ],
+        ),
+    ):
+        await conn.execute(f"DELETE FROM {table} WHERE group_id = $1", group_id)
+        for row, held in layout:
+            await conn.execute(
+                f"INSERT INTO {table} (group_id, sort_value, reached_at, external_id, rows) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                group_id,
+                *keys[row].args(),
+                held,
+            )
+
+
+async def _layout(
+    conn: Connection, group_id: int, keys: list[blocks.Key]
+) -> tuple[list[int], list[int]]:
+    """The layout as `_lay_out` takes it. Keys are told apart by value and user: every row
+    here was reached at AT, and PostgreSQL reads the first key's instant back as naive
+    `datetime.min` (asyncpg stores that instant as -infinity)."""
+    named = [(key.sort_value, key.user_id) for key in keys]
+    found = []
+    for table in ("leaderboard_block", "leaderboard_shelf"):
+        rows = await conn.fetch(
+            f"SELECT sort_value, reached_at, external_id FROM {table} WHERE group_id = $1 "
+            f"ORDER BY {blocks.ASCENDING}",
+            group_id,
+        )
+        found.append([named.index((row["sort_value"], row["external_id"])) for row in rows])
+    starts, shelves = found
+    return starts, [starts.index(row) for row in shelves]
