@@ -26,6 +26,8 @@ class Statements:
         self._pg = conn.dialect == "postgres"
         self._new_users: Counter[int] = Counter()
         self._completions: Counter[int] = Counter()
+        # Achievements completed here that no composite depends on (CompletionRows).
+        self._no_dependents: set[int] = set()
         # Outbox rows (tenant, type, data, created_at), written together just before commit.
         self._announced: list[tuple[int, str, str, datetime]] = []
 
