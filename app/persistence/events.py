@@ -23,9 +23,15 @@ from itertools import groupby
 import orjson
 
 from app.domain import model
-from app.domain.ports import NewEvent, RecordedEvent, TotalChange, UserProfile
+from app.domain.ports import NewEvent, RecordedEvent, TotalChange, UpsertedUser, UserProfile
 from app.persistence.catalogue import achievements_by_ids
-from app.persistence.codec import USER_COLUMNS, dump_attributes, prefixed
+from app.persistence.codec import (
+    USER_COLUMNS,
+    dump_attributes,
+    placeholders,
+    prefixed,
+    user_from_row,
+)
 from app.persistence.database import Row
 from app.persistence.triggers import metric_crossed
 from app.persistence.users import (
@@ -63,7 +69,7 @@ class EventRows(UserRows):
         """On PostgreSQL consecutive events of one shape (as many totals) whose profiles set
         no attributes are recorded by one pipelined statement: one round trip for them all."""
         if not self._pg:
-            return [await self._record_event_sqlite(profile, event) for profile, event in events]
+            return await self._record_events_sqlite(events)
         recorded: list[RecordedEvent] = []
         for (width, plain), run in groupby(events, key=_shape):
             batch = list(run)
@@ -112,8 +118,44 @@ class EventRows(UserRows):
             crossed=[a for a in crossed if a.id in ids],
         )
 
-    async def _record_event_sqlite(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
-        user = await self.upsert_user(event.tenant_id, profile, event.recorded_at)
+    async def _record_events_sqlite(
+        self, events: Sequence[tuple[UserProfile, NewEvent]]
+    ) -> list[RecordedEvent]:
+        """The users the events name are read in one statement first: an event whose profile
+        gives only an id changes nothing in its user's row, so it takes the row as it stands
+        after the events before it (read, or as the last of them upserted it)."""
+        if not events:
+            return []
+        tenant_id = events[0][1].tenant_id
+        assert all(event.tenant_id == tenant_id for _, event in events), "one tenant's batch"
+        known = await self._users_named(tenant_id, sorted({profile.id for profile, _ in events}))
+        recorded = []
+        for profile, event in events:
+            stands = known.get(profile.id) if _names_only(profile) else None
+            recorded.append(await self._record_event_sqlite(profile, event, stands))
+            known[profile.id] = UpsertedUser(recorded[-1].user.user, False, False)
+        return recorded
+
+    async def _users_named(
+        self, tenant_id: int, user_ids: Sequence[str]
+    ) -> dict[str, UpsertedUser]:
+        found: dict[str, UpsertedUser] = {}
+        for start in range(0, len(user_ids), NAMES_PER_READ):
+            named = user_ids[start : start + NAMES_PER_READ]
+            for row in await self._conn.fetch(
+                f"SELECT {USER_COLUMNS} FROM app_user WHERE tenant_id = $1 "
+                f"AND external_id IN ({placeholders(named)})",
+                tenant_id,
+                *named,
+            ):
+                found[row["external_id"]] = UpsertedUser(user_from_row(row), False, False)
+        return found
+
+    async def _record_event_sqlite(
+        self, profile: UserProfile, event: NewEvent, stands: UpsertedUser | None = None
+    ) -> RecordedEvent:
+        """`stands`: the user's row as it is, when the profile changes nothing in it."""
+        user = stands or await self.upsert_user(event.tenant_id, profile, event.recorded_at)
         inserted = await self._conn.fetchrow(
             "INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, occurred_at, "
             "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -142,6 +184,15 @@ class EventRows(UserRows):
             changes=total_changes(rows),
             crossed=await achievements_by_ids(self._conn, event.tenant_id, crossed_ids),
         )
+
+
+# Users per read of `_users_named`: well within SQLite's limit of parameters.
+NAMES_PER_READ = 500
+
+
+def _names_only(profile: UserProfile) -> bool:
+    """Whether the profile leaves every stored field of its user alone."""
+    return (profile.name, profile.email, profile.tz, profile.attributes) == (None,) * 4
 
 
 def _shape(item: tuple[UserProfile, NewEvent]) -> tuple[int, bool]:
