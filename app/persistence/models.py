@@ -623,9 +623,9 @@ class LeaderboardWatch(Model):
         indexes = (Index(fields=("due_at",), name="leaderboard_watch_due"),)
 
 
-# Consecutive rows of a group in its order, from the row keyed (sort_value, reached_at,
-# external_id) to the next block's first key; the group's first block has the lowest key.
-class LeaderboardBlock(Model):
+# A run of consecutive rows of a group in its order, from the key (sort_value, reached_at,
+# external_id) to the next one's of its kind, and how many rows it holds (leaderboard_blocks).
+class _GroupSpan(Model):
     id = fields.BigIntField(primary_key=True)
     group: fields.ForeignKeyRelation[LeaderboardGroup] = fields.ForeignKeyField(
         "models.LeaderboardGroup"
@@ -636,23 +636,19 @@ class LeaderboardBlock(Model):
     rows = fields.IntField(default=0)
 
     class Meta:
+        abstract = True
+
+
+# Consecutive rows of a group; the group's first block has the lowest key.
+class LeaderboardBlock(_GroupSpan):
+    class Meta:
         table = "leaderboard_block"
         unique_together = (("group", "sort_value", "reached_at", "external_id"),)
 
 
-# Consecutive blocks of a group, from the block keyed (sort_value, reached_at, external_id) to
-# the next shelf's first key, and the rows they hold: a rank sums the shelves before its own and
-# its shelf's blocks before its own, never every block. Each shelf starts where a block does.
-class LeaderboardShelf(Model):
-    id = fields.BigIntField(primary_key=True)
-    group: fields.ForeignKeyRelation[LeaderboardGroup] = fields.ForeignKeyField(
-        "models.LeaderboardGroup"
-    )
-    sort_value = fields.FloatField()
-    reached_at = fields.DatetimeField()
-    external_id = fields.CharField(max_length=255)
-    rows = fields.IntField(default=0)
-
+# Consecutive blocks of a group: a rank sums the shelves before its own and its shelf's blocks
+# before its own, never every block. Each shelf starts where a block does.
+class LeaderboardShelf(_GroupSpan):
     class Meta:
         table = "leaderboard_shelf"
         unique_together = (("group", "sort_value", "reached_at", "external_id"),)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from conftest import ROOT, throwaway_database
 
@@ -35,16 +36,22 @@ def test_models_have_no_changes_without_a_migration(tmp_path: Path) -> None:
     assert created == set(), f"models changed without a migration: {result.stdout}"
 
 
-def test_upgrading_carries_pending_unlocks_into_the_general_outbox() -> None:
-    with throwaway_database("laurel_upgrade") as url:
+def upgraded(script: str, database: str) -> list[dict[str, Any]]:
+    """What an upgrade script (tests/persistence/scripts) printed of a throwaway database."""
+    with throwaway_database(database) as url:
         result = subprocess.run(
-            [sys.executable, str(SCRIPTS / "upgrade_outbox.py"), url],
+            [sys.executable, str(SCRIPTS / script), url],
             cwd=ROOT,
             capture_output=True,
             text=True,
         )
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    rows: list[dict[str, Any]] = json.loads(result.stdout.strip().splitlines()[-1])
+    return rows
+
+
+def test_upgrading_carries_pending_unlocks_into_the_general_outbox() -> None:
+    rows = upgraded("upgrade_outbox.py", "laurel_upgrade")
     assert [(r["tenant_id"], r["type"], r["published_at"]) for r in rows] == [
         (1, "achievement.completed", None)
     ]
@@ -57,14 +64,6 @@ def test_upgrading_carries_pending_unlocks_into_the_general_outbox() -> None:
 
 
 def test_upgrading_gives_each_leaderboard_group_one_shelf_of_all_its_rows() -> None:
-    with throwaway_database("laurel_upgrade_shelves") as url:
-        result = subprocess.run(
-            [sys.executable, str(SCRIPTS / "upgrade_shelves.py"), url],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-    assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = upgraded("upgrade_shelves.py", "laurel_upgrade_shelves")
     assert [(r["external_id"], r["rows"]) for r in rows] == [("", 5)]
     assert float(rows[0]["sort_value"]) == float("-inf")

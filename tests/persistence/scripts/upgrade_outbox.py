@@ -5,13 +5,10 @@ migration and prints what the general outbox holds, as JSON."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
+from typing import Any
 
-from tortoise import Tortoise
-from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
-
-from app.persistence.config import tortoise_config
+from upgrading import upgrade
 
 ROWS = [
     "INSERT INTO tenant (id, name, token_secret, user_count, created_at) "
@@ -33,22 +30,16 @@ ROWS = [
 ]
 
 
-async def main(database_url: str) -> None:
-    config = tortoise_config(database_url)
-    await Tortoise.init(config=config, _enable_global_fallback=True)
-    try:
-        connection = Tortoise.get_connection("default")
-        executor = MigrationExecutor(connection, config["apps"])
-        await executor.migrate([MigrationTarget("models", "0002_total_before_last_event")])
-        for statement in ROWS:
-            await connection.execute_script(statement)
-        await MigrationExecutor(connection, config["apps"]).migrate()
-        rows = await connection.execute_query_dict(
-            "SELECT tenant_id, type, data, published_at FROM outbox_event ORDER BY id"
-        )
-        sys.stdout.write(json.dumps(rows, default=str) + "\n")
-    finally:
-        await Tortoise.close_connections()
+async def leave_unlocks(connection: Any) -> None:
+    for statement in ROWS:
+        await connection.execute_script(statement)
 
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(
+    upgrade(
+        sys.argv[1],
+        "0002_total_before_last_event",
+        leave_unlocks,
+        "SELECT tenant_id, type, data, published_at FROM outbox_event ORDER BY id",
+    )
+)
