@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.leaderboard_ranks import Counting, Place
+from app.persistence.codec import prefixed
 from app.persistence.database import Connection
 from app.persistence.leaderboard_blocks import (
     ASCENDING,
@@ -20,7 +21,6 @@ from app.persistence.leaderboard_blocks import (
     Key,
     Pending,
     holders_of,
-    qualified,
 )
 
 
@@ -265,13 +265,13 @@ _BLOCK_AT = (
     "FROM leaderboard_shelf WHERE group_id = $1) AS s WHERE through > $2 "
     "ORDER BY shelf_value, shelf_reached, shelf_id LIMIT 1), "
     "inside AS (SELECT b.sort_value, b.reached_at, b.external_id, b.rows, "
-    f"SUM(b.rows) OVER (ORDER BY {qualified('b')}) AS through FROM leaderboard_block b, shelf "
-    "WHERE b.group_id = $1 "
+    f"SUM(b.rows) OVER (ORDER BY {prefixed('b', ASCENDING)}) AS through "
+    "FROM leaderboard_block b, shelf WHERE b.group_id = $1 "
     "AND (b.sort_value, b.reached_at, b.external_id) "
     ">= (shelf.shelf_value, shelf.shelf_reached, shelf.shelf_id) "
     "AND (b.sort_value, b.reached_at, b.external_id) "
     "< (shelf.next_value, shelf.next_reached, shelf.next_id)) "
     "SELECT inside.sort_value, inside.reached_at, inside.external_id, "
     "shelf.before + inside.through - inside.rows AS before FROM inside, shelf "
-    f"WHERE shelf.before + inside.through > $2 ORDER BY {qualified('inside')} LIMIT 1"
+    f"WHERE shelf.before + inside.through > $2 ORDER BY {prefixed('inside', ASCENDING)} LIMIT 1"
 )
