@@ -80,6 +80,19 @@ FIRST = Key(-math.inf, EARLIEST, "")
 BEYOND = Key(math.inf, EARLIEST, "")
 
 
+def shelves_with_next(beyond: int, also: str = "") -> str:
+    """The shelves of group $1 as a subquery, each with `also` and the next shelf's key as
+    next_value, next_reached and next_id: BEYOND (parameters $beyond to $beyond + 2) for the
+    last, so that a shelf's blocks are one index range even on the last shelf."""
+    return (
+        f"(SELECT id, sort_value, reached_at, external_id, rows{also}, "
+        f"COALESCE(LEAD(sort_value) OVER (ORDER BY {ASCENDING}), ${beyond}) AS next_value, "
+        f"COALESCE(LEAD(reached_at) OVER (ORDER BY {ASCENDING}), ${beyond + 1}) AS next_reached, "
+        f"COALESCE(LEAD(external_id) OVER (ORDER BY {ASCENDING}), ${beyond + 2}) AS next_id "
+        "FROM leaderboard_shelf WHERE group_id = $1)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Group:
     """A group's row: `id` names its blocks; the entries are found by board, run and group."""

@@ -21,6 +21,7 @@ from app.persistence.leaderboard_blocks import (
     Key,
     Pending,
     holders_of,
+    shelves_with_next,
 )
 
 
@@ -255,15 +256,10 @@ async def _block_at(
 # offset ($2), and the first block of that shelf (up to the next shelf's key, or BEYOND:
 # $3-$5) whose rows do.
 _BLOCK_AT = (
-    "WITH shelf AS (SELECT shelf_value, shelf_reached, shelf_id, through - rows AS before, "
-    "next_value, next_reached, next_id FROM (SELECT sort_value AS shelf_value, "
-    "reached_at AS shelf_reached, external_id AS shelf_id, rows, "
-    f"SUM(rows) OVER (ORDER BY {ASCENDING}) AS through, "
-    f"COALESCE(LEAD(sort_value) OVER (ORDER BY {ASCENDING}), $3) AS next_value, "
-    f"COALESCE(LEAD(reached_at) OVER (ORDER BY {ASCENDING}), $4) AS next_reached, "
-    f"COALESCE(LEAD(external_id) OVER (ORDER BY {ASCENDING}), $5) AS next_id "
-    "FROM leaderboard_shelf WHERE group_id = $1) AS s WHERE through > $2 "
-    "ORDER BY shelf_value, shelf_reached, shelf_id LIMIT 1), "
+    "WITH shelf AS (SELECT sort_value AS shelf_value, reached_at AS shelf_reached, "
+    "external_id AS shelf_id, through - rows AS before, next_value, next_reached, next_id "
+    f"FROM {shelves_with_next(3, f', SUM(rows) OVER (ORDER BY {ASCENDING}) AS through')} AS s "
+    f"WHERE through > $2 ORDER BY {ASCENDING} LIMIT 1), "
     "inside AS (SELECT b.sort_value, b.reached_at, b.external_id, b.rows, "
     f"SUM(b.rows) OVER (ORDER BY {prefixed('b', ASCENDING)}) AS through "
     "FROM leaderboard_block b, shelf WHERE b.group_id = $1 "

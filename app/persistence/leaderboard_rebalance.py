@@ -212,13 +212,8 @@ async def _shelves_of(conn: Connection, group: blocks.Group) -> list[tuple[_Shel
         "AND (b.sort_value, b.reached_at, b.external_id) "
         ">= (s.sort_value, s.reached_at, s.external_id) "
         "AND (b.sort_value, b.reached_at, b.external_id) "
-        "< (s.next_value, s.next_reached, s.next_id)) AS blocks FROM "
-        "(SELECT id, sort_value, reached_at, external_id, rows, "
-        f"COALESCE(LEAD(sort_value) OVER (ORDER BY {ASCENDING}), $2) AS next_value, "
-        f"COALESCE(LEAD(reached_at) OVER (ORDER BY {ASCENDING}), $3) AS next_reached, "
-        f"COALESCE(LEAD(external_id) OVER (ORDER BY {ASCENDING}), $4) AS next_id "
-        "FROM leaderboard_shelf WHERE group_id = $1) AS s "
-        f"ORDER BY {ASCENDING}",
+        "< (s.next_value, s.next_reached, s.next_id)) AS blocks "
+        f"FROM {blocks.shelves_with_next(2)} AS s ORDER BY {ASCENDING}",
         group.id,
         *blocks.BEYOND.args(),
     )
