@@ -18,6 +18,7 @@ from app.domain.leaderboards import TiePolicy
 from app.domain.ports import UserProfile
 from app.persistence import leaderboard_blocks as blocks
 from app.persistence import leaderboard_places as places
+from app.persistence import leaderboard_rebalance as rebalancing
 from app.persistence.database import Connection, Database
 from app.persistence.engine_transaction import SqlTransaction
 from app.persistence.leaderboard_reads import SqlLeaderboardReads
@@ -399,3 +400,32 @@ async def _layout(
         found.append([named.index((row["sort_value"], row["external_id"])) for row in rows])
     starts, shelves = found
     return starts, [starts.index(row) for row in shelves]
+
+
+async def test_a_rebalance_cuts_a_few_blocks_a_turn_and_says_when_more_are_left(
+    transactions: Transactions[SqlTransaction],
+    database: Database,
+    tenant: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    board = await Leaderboard.create(
+        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
+    )
+    counting = Counting(TiePolicy.FIRST_COME, None)
+    for n in range(12):
+        async with transactions() as tx:
+            stored = (await tx.upsert_user(tenant, UserProfile(f"u{n:02}"), AT)).user
+            move = Move(board.id, RUN, "a", stored.pk, f"u{n:02}", AT, RUN, delta=100.0 - n)
+            await tx.move_on_board(move, counting)
+    monkeypatch.setattr(blocks, "SPLIT_AT", 4)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 64)
+    monkeypatch.setattr(rebalancing, "CUTS_PER_TURN", 1)
+    async with database.transaction() as conn:
+        group = await blocks.join_group(conn, board.id, RUN, "a")
+        lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+        await conn.fetchrow(f"SELECT id FROM leaderboard_group WHERE id = $1{lock}", group.id)
+        keys = [blocks.FIRST] + [blocks.Key(n - 100.0, AT, f"u{n:02}") for n in range(1, 12)]
+        await _lay_out(conn, group.id, keys, [0, 6], [0])  # two blocks of 6 rows
+        assert await rebalance_group(conn, group.id) is True
+        assert await rebalance_group(conn, group.id) is False
+        assert await _layout(conn, group.id, keys) == ([0, 2, 4, 6, 8, 10], [0])
