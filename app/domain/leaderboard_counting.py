@@ -18,7 +18,7 @@ from datetime import datetime
 
 from app.domain.announcements import Announcement
 from app.domain.leaderboard_news import LeaderboardMoved, LeaderboardRankChanged, RunDates
-from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Noted, Regrouped
+from app.domain.leaderboard_ports import LeaderboardWrites, Move, Moved, Regrouped
 from app.domain.leaderboard_ranks import Place, rank_at, threshold_of
 from app.domain.leaderboard_runs import Run
 from app.domain.leaderboard_views import counting_of
@@ -92,7 +92,7 @@ async def count_on_boards(
         for run, contribution in _by_run(board, user, _contributions(board, facts), now):
             move = _move(board, run, group, user, contribution)
             moved = await store.move_on_board(move, counting_of(board))
-            change = await _report(store, board, run, move, moved)
+            change = _report(board, run, move, moved)
             changes.append(change)
             if announce_ranks and change.rank != change.previous_rank:
                 news.append(_rank_changed(user, run, change))
@@ -300,14 +300,11 @@ def _merged(parts: list[_Contribution]) -> _Contribution:
     return _Contribution(at, delta=sum(p.delta or 0.0 for p in parts))
 
 
-async def _report(
-    store: LeaderboardWrites, board: Leaderboard, run: Run, move: Move, moved: Moved
-) -> BoardChange:
+def _report(board: Leaderboard, run: Run, move: Move, moved: Moved) -> BoardChange:
     policy, cap = board.tie_policy, board.max_participants
     rank = rank_at(policy, moved.after_place, cap)
     previous_rank = rank_at(policy, moved.before_place, cap) if moved.before_place else None
     previous_value = moved.before.value if moved.before else None
-    await store.note_move(Noted(move, rank, previous_rank, previous_value))
     return BoardChange(
         board.id,
         run.index,

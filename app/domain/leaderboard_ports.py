@@ -80,28 +80,15 @@ class Regrouped:
     joined_place: Place | None
 
 
-@dataclass(frozen=True, slots=True)
-class Noted:
-    """A move's line of history for `User.leaderboard`: the rank after it, and the rank and
-    value before it (a day's line keeps those of its first move)."""
-
-    move: Move
-    rank: int | None
-    previous_rank: int | None
-    previous_value: float | None
-
-
 class LeaderboardWrites(Protocol):
     """Runs inside the operation's transaction, which holds the user's row lock: a user's own
     row is never moved by two transactions at once."""
 
     async def move_on_board(self, move: Move, counting: Counting) -> Moved:
         """Also keeps, on the row, its value and rank before this move (by `counting`'s rule):
-        what `User.leaderboard` reports as the previous ones."""
-        ...
-
-    async def note_move(self, noted: Noted) -> None:
-        """The move's day in the row's history."""
+        what `User.leaderboard` reports as the previous ones; and the move's day in the row's
+        history, with the rank after it and those before it (a day's line keeps the ones
+        before its first move)."""
         ...
 
     async def regroup(

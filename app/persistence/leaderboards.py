@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from app.domain.leaderboard_ports import Left, Move, Moved, Noted, Regrouped, Standing
+from app.domain.leaderboard_ports import Left, Move, Moved, Regrouped, Standing
 from app.domain.leaderboard_ranks import Counting, Place, rank_at
 from app.domain.leaderboard_runs import Calendar, Repeat, RunUnit
 from app.domain.leaderboards import Leaderboard, RankBy, StoredStatus, TiePolicy
@@ -96,9 +96,15 @@ class LeaderboardRows(Statements):
         elif stayed and before_key is not None:
             before_place = await places.place(conn, group, before_key, counting, pending)
         previous = _Previous.of(before, before_place, counting)
+        noted = False
         if stayed and before_key is not None:
             if before_key != after_key:
-                await self._store(move, after, current, previous)
+                if self._pg and current is not None and after_place is not None:
+                    rank = rank_at(counting.policy, after_place, counting.cap)
+                    await self._store_noting_day(current, move, after, previous, rank)
+                    noted = True
+                else:
+                    await self._store(move, after, current, previous)
                 if not one_block:
                     await blocks.shifted(conn, group, before_key, after_key, counting, pending)
             elif current is not None:
@@ -112,6 +118,9 @@ class LeaderboardRows(Statements):
         if after_place is None:
             after_place = await places.place(conn, group, after_key, counting, pending)
         lowest = await places.lowest_ranked(conn, group, counting.cap, pending)
+        if not noted:
+            rank = rank_at(counting.policy, after_place, counting.cap)
+            await self._note_day(move, rank, previous)
         return Moved(before, before_place, after, after_place, pending.rows(group), lowest)
 
     async def _store(
@@ -156,21 +165,40 @@ class LeaderboardRows(Statements):
             previous.rank,
         )
 
-    async def note_move(self, noted: Noted) -> None:
-        """The day's line of history, from the row the move stored, in one statement."""
-        move = noted.move
+    async def _store_noting_day(
+        self, current: Row, move: Move, after: Standing, previous: _Previous, rank: int | None
+    ) -> None:
+        """`_store` of a stored row and `_note_day`, in one statement (one round trip on
+        PostgreSQL, where a statement costs the client more than its work here)."""
         await self._conn.execute(
-            "INSERT INTO leaderboard_day (entry_id, day, value, rank, previous_value, "
-            "previous_rank) SELECT id, $4, value, $5, $6, $7 FROM leaderboard_entry "
-            "WHERE board_id = $1 AND run_start = $2 AND user_id = $3 ON CONFLICT (entry_id, day) "
-            "DO UPDATE SET value = excluded.value, rank = excluded.rank",
+            "WITH moved AS (UPDATE leaderboard_entry SET value = $2, sort_value = $3, "
+            "reached_at = $4, grp = $5, previous_value = $6, previous_rank = $7 WHERE id = $1 "
+            f"RETURNING id, value) {_NOTE_DAY} SELECT id, $8, value, $9, $6, $7 FROM moved "
+            f"{_NOTED_AGAIN}",
+            current["id"],
+            after.value,
+            -after.value,
+            after.reached_at,
+            move.group,
+            previous.value,
+            previous.rank,
+            move.day,
+            rank,
+        )
+
+    async def _note_day(self, move: Move, rank: int | None, previous: _Previous) -> None:
+        """The move's day in the row's history (User.leaderboard): the rank after it, and the
+        rank and value before it (a day's line keeps those of its first move)."""
+        await self._conn.execute(
+            f"{_NOTE_DAY} SELECT id, $4, value, $5, $6, $7 FROM leaderboard_entry "
+            f"WHERE board_id = $1 AND run_start = $2 AND user_id = $3 {_NOTED_AGAIN}",
             move.board_id,
             move.run_start,
             move.user_pk,
             move.day,
-            noted.rank,
-            noted.previous_value,
-            noted.previous_rank,
+            rank,
+            previous.value,
+            previous.rank,
         )
 
     async def leaderboards(self, tenant_id: int) -> Sequence[Leaderboard]:
@@ -251,6 +279,14 @@ class _Previous:
     def of(cls, before: Standing | None, place: Place | None, counting: Counting) -> _Previous:
         rank = rank_at(counting.policy, place, counting.cap) if place is not None else None
         return cls(before.value if before else None, rank)
+
+
+_NOTE_DAY = (
+    "INSERT INTO leaderboard_day (entry_id, day, value, rank, previous_value, previous_rank)"
+)
+_NOTED_AGAIN = (
+    "ON CONFLICT (entry_id, day) DO UPDATE SET value = excluded.value, rank = excluded.rank"
+)
 
 
 def _counted_at_once(group: blocks.Group, counting: Counting, pending: blocks.Pending) -> bool:

@@ -26,7 +26,6 @@ from app.domain.leaderboard_ports import (
     Left,
     Move,
     Moved,
-    Noted,
     PageRows,
     Ranked,
     Regrouped,
@@ -106,7 +105,6 @@ class State:
     leaderboards: list[Leaderboard] = field(default_factory=list)
     board_rows: dict[tuple[int, date, int], BoardRow] = field(default_factory=dict)
     """(board id, run start, user pk) -> the user's row in that run."""
-    board_notes: list[Noted] = field(default_factory=list)
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -444,9 +442,6 @@ class FakeTransaction:
         if counting.cap is not None and len(group) >= counting.cap:
             lowest = group[counting.cap - 1].standing.value
         return Moved(before, before_place, after, self._place(move, after), len(group), lowest)
-
-    async def note_move(self, noted: Noted) -> None:
-        self.s.board_notes.append(noted)
 
     async def regroup(
         self, user_pk: int, board_id: int, group: str | None, since: date, counting: Counting
