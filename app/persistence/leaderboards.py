@@ -144,17 +144,7 @@ class LeaderboardRows(Statements):
                 previous.rank,
             )
             return
-        await self._conn.execute(
-            "UPDATE leaderboard_entry SET value = $2, sort_value = $3, reached_at = $4, grp = $5, "
-            "previous_value = $6, previous_rank = $7 WHERE id = $1",
-            current["id"],
-            after.value,
-            -after.value,
-            after.reached_at,
-            move.group,
-            previous.value,
-            previous.rank,
-        )
+        await self._conn.execute(_UPDATE_ENTRY, *_update_args(current, move, after, previous))
 
     async def _keep_previous(self, current: Row, previous: _Previous) -> None:
         """A change that left the standing as it was is still the latest change."""
@@ -171,17 +161,9 @@ class LeaderboardRows(Statements):
         """`_store` of a stored row and `_note_day`, in one statement (one round trip on
         PostgreSQL, where a statement costs the client more than its work here)."""
         await self._conn.execute(
-            "WITH moved AS (UPDATE leaderboard_entry SET value = $2, sort_value = $3, "
-            "reached_at = $4, grp = $5, previous_value = $6, previous_rank = $7 WHERE id = $1 "
-            f"RETURNING id, value) {_NOTE_DAY} SELECT id, $8, value, $9, $6, $7 FROM moved "
-            f"{_NOTED_AGAIN}",
-            current["id"],
-            after.value,
-            -after.value,
-            after.reached_at,
-            move.group,
-            previous.value,
-            previous.rank,
+            f"WITH moved AS ({_UPDATE_ENTRY} RETURNING id, value) {_NOTE_DAY} "
+            f"SELECT id, $8, value, $9, $6, $7 FROM moved {_NOTED_AGAIN}",
+            *_update_args(current, move, after, previous),
             move.day,
             rank,
         )
@@ -279,6 +261,27 @@ class _Previous:
     def of(cls, before: Standing | None, place: Place | None, counting: Counting) -> _Previous:
         rank = rank_at(counting.policy, place, counting.cap) if place is not None else None
         return cls(before.value if before else None, rank)
+
+
+# A stored row's new standing and what it was before ($1 to $7: `_update_args`).
+_UPDATE_ENTRY = (
+    "UPDATE leaderboard_entry SET value = $2, sort_value = $3, reached_at = $4, grp = $5, "
+    "previous_value = $6, previous_rank = $7 WHERE id = $1"
+)
+
+
+def _update_args(
+    current: Row, move: Move, after: Standing, previous: _Previous
+) -> tuple[object, ...]:
+    return (
+        current["id"],
+        after.value,
+        -after.value,
+        after.reached_at,
+        move.group,
+        previous.value,
+        previous.rank,
+    )
 
 
 _NOTE_DAY = (

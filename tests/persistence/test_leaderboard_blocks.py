@@ -333,6 +333,23 @@ async def test_a_rebalance_cuts_and_joins_blocks_and_shelves(
     tenant: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    board = await _twelve_rows(transactions, tenant)
+    monkeypatch.setattr(blocks, "SPLIT_AT", 8)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 4)
+    async with database.transaction() as conn:
+        group = await _locked_group(conn, board.id)
+        await _lay_out(conn, group.id, KEYS, *before)
+        await rebalance_group(conn, group.id)
+        assert await _layout(conn, group.id, KEYS) == after
+    await check_blocks(database, board.id, "a")
+
+
+# The keys of `_twelve_rows`, the first block's (FIRST) standing in for the top row's.
+KEYS = [blocks.FIRST] + [blocks.Key(n - 100.0, AT, f"u{n:02}") for n in range(1, 12)]
+
+
+async def _twelve_rows(transactions: Transactions[SqlTransaction], tenant: int) -> Leaderboard:
+    """A board whose group "a" holds u00 to u11, valued 100 down to 89."""
     board = await Leaderboard.create(
         tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
     )
@@ -342,17 +359,15 @@ async def test_a_rebalance_cuts_and_joins_blocks_and_shelves(
             stored = (await tx.upsert_user(tenant, UserProfile(f"u{n:02}"), AT)).user
             move = Move(board.id, RUN, "a", stored.pk, f"u{n:02}", AT, RUN, delta=100.0 - n)
             await tx.move_on_board(move, counting)
-    monkeypatch.setattr(blocks, "SPLIT_AT", 8)
-    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 4)
-    async with database.transaction() as conn:
-        group = await blocks.join_group(conn, board.id, RUN, "a")
-        lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-        await conn.fetchrow(f"SELECT id FROM leaderboard_group WHERE id = $1{lock}", group.id)
-        keys = [blocks.FIRST] + [blocks.Key(n - 100.0, AT, f"u{n:02}") for n in range(1, 12)]
-        await _lay_out(conn, group.id, keys, *before)
-        await rebalance_group(conn, group.id)
-        assert await _layout(conn, group.id, keys) == after
-    await check_blocks(database, board.id, "a")
+    return board
+
+
+async def _locked_group(conn: Connection, board_id: int) -> blocks.Group:
+    """Group "a", locked as a rebalance locks it, so that no other rebalance runs meanwhile."""
+    group = await blocks.join_group(conn, board_id, RUN, "a")
+    lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
+    await conn.fetchrow(f"SELECT id FROM leaderboard_group WHERE id = $1{lock}", group.id)
+    return group
 
 
 async def _lay_out(
@@ -408,24 +423,13 @@ async def test_a_rebalance_cuts_a_few_blocks_a_turn_and_says_when_more_are_left(
     tenant: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    board = await Leaderboard.create(
-        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
-    )
-    counting = Counting(TiePolicy.FIRST_COME, None)
-    for n in range(12):
-        async with transactions() as tx:
-            stored = (await tx.upsert_user(tenant, UserProfile(f"u{n:02}"), AT)).user
-            move = Move(board.id, RUN, "a", stored.pk, f"u{n:02}", AT, RUN, delta=100.0 - n)
-            await tx.move_on_board(move, counting)
+    board = await _twelve_rows(transactions, tenant)
     monkeypatch.setattr(blocks, "SPLIT_AT", 4)
     monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 64)
     monkeypatch.setattr(rebalancing, "CUTS_PER_TURN", 1)
     async with database.transaction() as conn:
-        group = await blocks.join_group(conn, board.id, RUN, "a")
-        lock = " FOR UPDATE" if conn.dialect == "postgres" else ""
-        await conn.fetchrow(f"SELECT id FROM leaderboard_group WHERE id = $1{lock}", group.id)
-        keys = [blocks.FIRST] + [blocks.Key(n - 100.0, AT, f"u{n:02}") for n in range(1, 12)]
-        await _lay_out(conn, group.id, keys, [0, 6], [0])  # two blocks of 6 rows
+        group = await _locked_group(conn, board.id)
+        await _lay_out(conn, group.id, KEYS, [0, 6], [0])  # two blocks of 6 rows
         assert await rebalance_group(conn, group.id) is True
         assert await rebalance_group(conn, group.id) is False
-        assert await _layout(conn, group.id, keys) == ([0, 2, 4, 6, 8, 10], [0])
+        assert await _layout(conn, group.id, KEYS) == ([0, 2, 4, 6, 8, 10], [0])
