@@ -91,7 +91,7 @@ async def count_on_boards(
             continue
         for run, contribution in _by_run(board, user, _contributions(board, facts), now):
             move = _move(board, run, group, user, contribution)
-            moved = await store.move_on_board(move, counting_of(board))
+            moved = await store.move_on_board(move, counting_of(board), noted=True)
             change = _report(board, run, move, moved)
             changes.append(change)
             if announce_ranks and change.rank != change.previous_rank:
@@ -161,7 +161,8 @@ async def rebuild_on_board(
     for run, summed in runs:
         # The sum replaces the value: a level, reached at the latest instant summed.
         whole = _Contribution(summed.at, level=summed.delta or 0.0)
-        await store.move_on_board(_move(board, run, group, user, whole), counting_of(board))
+        move = _move(board, run, group, user, whole)
+        await store.move_on_board(move, counting_of(board), noted=False)
     return len(runs)
 
 
@@ -175,7 +176,7 @@ async def rebuild_streak_on_board(
     if group is None or run is None or not board.takes_part(user.attributes):
         return False
     move = _move(board, run, group, user, _Contribution(reached_at, level=float(length)))
-    await store.move_on_board(move, counting_of(board))
+    await store.move_on_board(move, counting_of(board), noted=False)
     return True
 
 

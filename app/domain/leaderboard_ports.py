@@ -84,11 +84,11 @@ class LeaderboardWrites(Protocol):
     """Runs inside the operation's transaction, which holds the user's row lock: a user's own
     row is never moved by two transactions at once."""
 
-    async def move_on_board(self, move: Move, counting: Counting) -> Moved:
+    async def move_on_board(self, move: Move, counting: Counting, *, noted: bool) -> Moved:
         """Also keeps, on the row, its value and rank before this move (by `counting`'s rule):
-        what `User.leaderboard` reports as the previous ones; and the move's day in the row's
-        history, with the rank after it and those before it (a day's line keeps the ones
-        before its first move)."""
+        what `User.leaderboard` reports as the previous ones. `noted`: also the move's day in
+        the row's history, with the rank after it and those before it (a day's line keeps the
+        ones before its first move); a backfill notes nothing."""
         ...
 
     async def regroup(

@@ -74,7 +74,7 @@ class LeaderboardRows(Statements):
         await self._board_counts.write(self._conn)
         await super().before_commit()
 
-    async def move_on_board(self, move: Move, counting: Counting) -> Moved:
+    async def move_on_board(self, move: Move, counting: Counting, *, noted: bool) -> Moved:
         conn, pending = self._conn, self._board_counts
         group, current = await blocks.join_group_with_row(
             conn, move.board_id, move.run_start, move.group, move.user_pk
@@ -96,13 +96,13 @@ class LeaderboardRows(Statements):
         elif stayed and before_key is not None:
             before_place = await places.place(conn, group, before_key, counting, pending)
         previous = _Previous.of(before, before_place, counting)
-        noted = False
+        day_noted = False
         if stayed and before_key is not None:
             if before_key != after_key:
-                if self._pg and current is not None and after_place is not None:
+                if noted and self._pg and current is not None and after_place is not None:
                     rank = rank_at(counting.policy, after_place, counting.cap)
                     await self._store_noting_day(current, move, after, previous, rank)
-                    noted = True
+                    day_noted = True
                 else:
                     await self._store(move, after, current, previous)
                 if not one_block:
@@ -118,7 +118,7 @@ class LeaderboardRows(Statements):
         if after_place is None:
             after_place = await places.place(conn, group, after_key, counting, pending)
         lowest = await places.lowest_ranked(conn, group, counting.cap, pending)
-        if not noted:
+        if noted and not day_noted:
             rank = rank_at(counting.policy, after_place, counting.cap)
             await self._note_day(move, rank, previous)
         return Moved(before, before_place, after, after_place, pending.rows(group), lowest)

@@ -426,7 +426,7 @@ class FakeTransaction:
 
     # LeaderboardWrites
 
-    async def move_on_board(self, move: Move, counting: Counting) -> Moved:
+    async def move_on_board(self, move: Move, counting: Counting, *, noted: bool) -> Moved:
         key = (move.board_id, move.run_start, move.user_pk)
         current = self.s.board_rows.get(key)
         before = current.standing if current else None

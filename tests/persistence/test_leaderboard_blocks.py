@@ -191,7 +191,7 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
                     await leave(tx, board.id, stored.pk, user, rows, counting)
                     continue
                 before = next((g.pop(user) for g in rows.values() if user in g), None)
-                moved = await tx.move_on_board(move, counting)
+                moved = await tx.move_on_board(move, counting, noted=False)
                 rows[group][user] = move.applied_to(before)
                 assert moved.after == rows[group][user]
                 assert moved.after_place == reference_place(rows[group], user, counting)
@@ -244,11 +244,11 @@ async def test_a_move_down_across_blocks_counts_its_own_pending_change(
             user = (await tx.upsert_user(tenant, UserProfile(f"u{n}"), AT)).user
             pks.append(user.pk)
             move = Move(board.id, RUN, "a", user.pk, f"u{n}", AT, RUN, delta=10.0 - n)
-            await tx.move_on_board(move, counting)
+            await tx.move_on_board(move, counting, noted=False)
     assert await SqlLeaderboardUpkeep(database).rebalance() >= 1
     async with transactions() as tx:
         fallen = Move(board.id, RUN, "a", pks[0], "u0", AT, RUN, delta=-20.0)
-        moved = await tx.move_on_board(fallen, counting)
+        moved = await tx.move_on_board(fallen, counting, noted=False)
     assert moved.before_place == Place(0, None, None)
     assert moved.after_place == Place(5, None, None)
     await check_blocks(database, board.id, "a")
@@ -272,7 +272,7 @@ async def test_offsets_and_counts_read_through_many_shelves(
         async with transactions() as tx:
             stored = (await tx.upsert_user(tenant, UserProfile(user), AT)).user
             move = Move(board.id, RUN, "a", stored.pk, user, AT, RUN, delta=value)
-            await tx.move_on_board(move, counting)
+            await tx.move_on_board(move, counting, noted=False)
     monkeypatch.setattr(blocks, "SPLIT_AT", 2)
     monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 2)
     standing = {user: Standing(value, AT) for user, value in values.items()}
@@ -358,7 +358,7 @@ async def _twelve_rows(transactions: Transactions[SqlTransaction], tenant: int) 
         async with transactions() as tx:
             stored = (await tx.upsert_user(tenant, UserProfile(f"u{n:02}"), AT)).user
             move = Move(board.id, RUN, "a", stored.pk, f"u{n:02}", AT, RUN, delta=100.0 - n)
-            await tx.move_on_board(move, counting)
+            await tx.move_on_board(move, counting, noted=False)
     return board
 
 
@@ -433,3 +433,30 @@ async def test_a_rebalance_cuts_a_few_blocks_a_turn_and_says_when_more_are_left(
         assert await rebalance_group(conn, group.id) is True
         assert await rebalance_group(conn, group.id) is False
         assert await _layout(conn, group.id, KEYS) == ([0, 2, 4, 6, 8, 10], [0])
+
+
+async def test_a_move_notes_its_day_of_history_only_when_asked(
+    transactions: Transactions[SqlTransaction], database: Database, tenant: int
+) -> None:
+    """Events note each move's day (User.leaderboard's history); a backfill notes nothing."""
+    board = await Leaderboard.create(
+        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
+    )
+    counting = Counting(TiePolicy.FIRST_COME, None)
+    days = {}
+    for user, noted in (("quiet", False), ("noted", True)):
+        for delta in (1.0, 2.0):  # a new row, then (surveyed) a stored row that moves
+            async with transactions() as tx:
+                stored = (await tx.upsert_user(tenant, UserProfile(user), AT)).user
+                move = Move(board.id, RUN, "a", stored.pk, user, AT, RUN, delta=delta)
+                await tx.move_on_board(move, counting, noted=noted)
+        async with database.connection() as conn:
+            found = await conn.fetch(
+                "SELECT d.value, d.rank, d.previous_value FROM leaderboard_day d "
+                "JOIN leaderboard_entry e ON e.id = d.entry_id "
+                "WHERE e.board_id = $1 AND e.external_id = $2",
+                board.id,
+                user,
+            )
+        days[user] = [(float(r["value"]), r["rank"], r["previous_value"]) for r in found]
+    assert days == {"quiet": [], "noted": [(3.0, 1, None)]}
