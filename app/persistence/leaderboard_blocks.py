@@ -93,6 +93,22 @@ def shelves_with_next(beyond: int, also: str = "") -> str:
     )
 
 
+def next_key_of(row: Row) -> Key:
+    """The next shelf's key, from a row of `shelves_with_next`."""
+    return Key(float(row["next_value"]), as_datetime(row["next_reached"]), row["next_id"])
+
+
+async def add_span(conn: Connection, table: str, group_id: int, start: Key, rows: int) -> None:
+    """A block or shelf (`table`) of the group, starting at `start` and holding `rows`."""
+    await conn.execute(
+        f"INSERT INTO {table} (group_id, sort_value, reached_at, external_id, rows) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        group_id,
+        *start.args(),
+        rows,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Group:
     """A group's row: `id` names its blocks; the entries are found by board, run and group."""
@@ -228,12 +244,7 @@ async def join_group(conn: Connection, board_id: int, run_start: date, name: str
         )
         if created is not None:
             for table in ("leaderboard_block", "leaderboard_shelf"):
-                await conn.execute(
-                    f"INSERT INTO {table} (group_id, sort_value, reached_at, external_id, rows) "
-                    "VALUES ($1, $2, $3, $4, 0)",
-                    created["id"],
-                    *FIRST.args(),
-                )
+                await add_span(conn, table, int(created["id"]), FIRST, 0)
         row = await conn.fetchrow(select, board_id, run_start, name)
     assert row is not None, "inserted above or by a transaction that committed meanwhile"
     return Group(int(row["id"]), board_id, run_start, name, int(row["rows"]))

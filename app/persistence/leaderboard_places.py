@@ -21,6 +21,7 @@ from app.persistence.leaderboard_blocks import (
     Key,
     Pending,
     holders_of,
+    next_key_of,
     shelves_with_next,
 )
 
@@ -224,16 +225,15 @@ async def _block_at(
         assert block is not None, "offset is below the group's rows"
         return Key.from_row(block), offset - int(block["before"])
     shelves = await conn.fetch(
-        f"SELECT id, sort_value, reached_at, external_id, rows FROM leaderboard_shelf "
-        f"WHERE group_id = $1 ORDER BY {ASCENDING}",
+        f"SELECT * FROM {shelves_with_next(2)} AS s ORDER BY {ASCENDING}",
         group.id,
+        *BEYOND.args(),
     )
     through, start, end = 0, FIRST, BEYOND
-    for shelf, following in zip(shelves, [*shelves[1:], None], strict=True):
+    for shelf in shelves:
         rows = int(shelf["rows"]) + pending.shelves[int(shelf["id"])]
         if through + rows > offset:
-            start = Key.from_row(shelf)
-            end = Key.from_row(following) if following is not None else BEYOND
+            start, end = Key.from_row(shelf), next_key_of(shelf)
             break
         through += rows
     found = start, offset - through

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from app.domain.leaderboard_ranks import Counting
 from app.persistence import leaderboard_blocks as blocks
-from app.persistence.codec import as_datetime
 from app.persistence.database import Connection, Database, Row
 
 ASCENDING, KEY = blocks.ASCENDING, blocks.KEY
@@ -206,13 +205,7 @@ async def _shelve(conn: Connection, group: blocks.Group) -> None:
         joined.append(shelf)
     for shelf in joined:
         if shelf.id is None:
-            await conn.execute(
-                "INSERT INTO leaderboard_shelf (group_id, sort_value, reached_at, external_id, "
-                "rows) VALUES ($1, $2, $3, $4, $5)",
-                group.id,
-                *shelf.key.args(),
-                shelf.rows,
-            )
+            await blocks.add_span(conn, "leaderboard_shelf", group.id, shelf.key, shelf.rows)
         elif shelf.changed:
             await conn.execute(
                 "UPDATE leaderboard_shelf SET rows = $2 WHERE id = $1", shelf.id, shelf.rows
@@ -236,7 +229,7 @@ async def _shelves_of(conn: Connection, group: blocks.Group) -> list[tuple[_Shel
     return [
         (
             _Shelf(int(row["id"]), blocks.Key.from_row(row), int(row["blocks"]), int(row["rows"])),
-            blocks.Key(float(row["next_value"]), as_datetime(row["next_reached"]), row["next_id"]),
+            blocks.next_key_of(row),
         )
         for row in found
     ]
@@ -290,13 +283,7 @@ async def rebuild(conn: Connection, group_id: int, counting: Counting) -> blocks
     )
     assert first is not None
     await _cut(conn, group, first)
-    await conn.execute(
-        "INSERT INTO leaderboard_shelf (group_id, sort_value, reached_at, external_id, rows) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        group.id,
-        *blocks.FIRST.args(),
-        total,
-    )
+    await blocks.add_span(conn, "leaderboard_shelf", group.id, blocks.FIRST, total)
     await _shelve(conn, group)
     if counting.wants_distinct:
         await conn.execute(
