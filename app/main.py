@@ -206,6 +206,7 @@ def create_app(
                 definitions,
                 clock=clock,
                 on_commit=lambda committed: observe(committed, relay, metrics),
+                group_commit=settings.group_commit,
             )
             app.state.relay = relay
             app.state.before_shutdown = sockets.drain
@@ -307,7 +308,9 @@ def create_app(
 
 def observe(committed: Committed, relay: OutboxRelay, metrics: Metrics) -> None:
     """After each committed operation: count it, and wake the relay for what it announced."""
-    metrics.events.inc(committed.events)
+    if committed.events:
+        metrics.events.inc(committed.events)
+        metrics.events_per_commit.observe(committed.events)
     metrics.completions.inc(committed.completions)
     if committed.announced:
         relay.wake()

@@ -18,15 +18,17 @@ from datetime import UTC, datetime
 from app.domain.errors import BadUserInput, NotFound
 from app.domain.event_batches import at_index, check_batch_size, track_batch
 from app.domain.event_tracking import (
+    POINTS_NEWS,
     CheckedEvent,
     Committed,
     Rules,
     check_event,
     check_profile,
     complete_all,
-    track_in,
     user_news,
 )
+from app.domain.event_types import EventType
+from app.domain.group_commit import GroupCommit
 from app.domain.leaderboard_counting import BoardFacts, BoardsOutcome, count_on_boards
 from app.domain.model import (
     Achievement,
@@ -51,7 +53,6 @@ from app.domain.streaks import StreakView
 from app.domain.triggers import ApiTrigger, completed_progress
 from app.domain.validation import check_key, check_user_id
 from app.domain.visibility import attainable
-from app.domain.webhooks.events import WebhookEventType
 
 __all__ = ["Committed", "EventEngine", "check_profile"]
 
@@ -64,23 +65,23 @@ class EventEngine:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_commit: Callable[[Committed], None] = lambda committed: None,
+        group_commit: bool = True,
     ) -> None:
-        """`on_commit` learns what each commit stored (it wakes the relay, counts metrics)."""
+        """`on_commit` learns what each commit stored (it wakes the relay, counts metrics);
+        `group_commit` lets single events that arrive together share a transaction."""
         self._transactions = transactions
         self._definitions = definitions
         self._clock = clock
         self._on_commit = on_commit
+        self._single_events = GroupCommit(
+            transactions, self._rules, clock, on_commit, enabled=group_commit
+        )
 
     async def track_event(self, caller: Caller, command: TrackEvent) -> EventOutcome:
         tenant = caller.tenant_id
         now = self._clock()
         event = await self._checked(tenant, command, now)
-        rules = await self._rules(tenant)
-        async with self._transactions() as tx:
-            tracked = await track_in(tx, tenant, event, rules, now)
-        if tracked.stored.events:
-            self._on_commit(tracked.stored)
-        return tracked.outcome
+        return await self._single_events.track(tenant, event, now)
 
     async def track_events(
         self, caller: Caller, commands: Sequence[TrackEvent]
@@ -104,15 +105,20 @@ class EventEngine:
         return CheckedEvent(command, await self._metric(tenant_id, command.metric_key), occurred_at)
 
     async def _rules(self, tenant_id: int) -> Rules:
+        """Some announcements are recorded only while an endpoint receives them (Rules)."""
         boards = await self._definitions.leaderboards(tenant_id)
-        rank_changes = bool(boards) and WebhookEventType.LEADERBOARD_RANK_CHANGED in (
-            await self._definitions.webhook_types(tenant_id)
+        points = await self._definitions.points_program(tenant_id)
+        heard = (
+            frozenset(t.value for t in await self._definitions.webhook_types(tenant_id))
+            if boards or not points.empty
+            else frozenset()
         )
         return Rules(
             await self._definitions.streak_settings(tenant_id),
-            await self._definitions.points_program(tenant_id),
+            points,
             boards,
-            rank_changes,
+            rank_changes=EventType.LEADERBOARD_RANK_CHANGED in heard,
+            points_heard=POINTS_NEWS & heard,
         )
 
     async def complete_achievement(
@@ -141,7 +147,8 @@ class EventEngine:
             made = await complete_all(tx, tenant, user, [achievement], now)
             facts = OperationFacts(at=now, created=upserted.created, unlocks=others + made)
             points = await award_operation(tx, tenant, rules.points, user, facts, now)
-            await tx.announce(tenant, points.news, now)
+            points_news = rules.heard(points)
+            await tx.announce(tenant, points_news, now)
             boards = await _count_points(tx, tenant, rules, upserted, points.changes, now)
             if made:
                 outcome = CompletionOutcome(
@@ -167,7 +174,7 @@ class EventEngine:
                     also_completed=tuple(others),
                 )
         completed = len(outcome.also_completed) + (1 if outcome.newly_completed else 0)
-        announced = completed + len(news) + len(points.news) + len(boards.news)
+        announced = completed + len(news) + len(points_news) + len(boards.news)
         self._on_commit(Committed(0, completed, announced))
         return outcome
 
@@ -185,9 +192,10 @@ class EventEngine:
             unlocks = await _requalify(tx, tenant, upserted, rules.streak, now)
             facts = OperationFacts(at=now, created=upserted.created, unlocks=unlocks)
             points = await award_operation(tx, tenant, rules.points, upserted.user, facts, now)
-            await tx.announce(tenant, points.news, now)
+            points_news = rules.heard(points)
+            await tx.announce(tenant, points_news, now)
             boards = await _count_points(tx, tenant, rules, upserted, points.changes, now)
-        announced = len(unlocks) + len(news) + len(points.news) + len(boards.news)
+        announced = len(unlocks) + len(news) + len(points_news) + len(boards.news)
         self._on_commit(Committed(0, len(unlocks), announced))
         return IdentifyOutcome(
             upserted.user, upserted.created, tuple(unlocks), points.changes, boards.changes

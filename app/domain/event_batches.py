@@ -49,7 +49,7 @@ ATTEMPTS = 3
 
 T = TypeVar("T")
 
-__all__ = ["MAX_BATCH", "at_index", "check_batch_size", "track_batch"]
+__all__ = ["CHUNK", "MAX_BATCH", "at_index", "check_batch_size", "track_batch", "track_chunk"]
 
 
 def check_batch_size(commands: Sequence[TrackEvent]) -> None:
@@ -86,7 +86,7 @@ async def track_batch(
 ) -> list[EventOutcome]:
     outcomes: list[EventOutcome] = []
     for start in range(0, len(events), CHUNK):
-        done, refusal = await _track_chunk(
+        done, refusal = await track_chunk(
             transactions, tenant_id, events[start : start + CHUNK], rules, now, on_commit
         )
         outcomes += done
@@ -96,7 +96,7 @@ async def track_batch(
     return outcomes
 
 
-async def _track_chunk(
+async def track_chunk(
     transactions: TransactionFactory,
     tenant_id: int,
     chunk: Sequence[CheckedEvent],

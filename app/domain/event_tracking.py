@@ -16,12 +16,13 @@ from app.domain import idempotency
 from app.domain.announcements import Announcement, UserCreated
 from app.domain.completion import Grant, complete
 from app.domain.errors import BadUserInput
+from app.domain.event_types import EventType
 from app.domain.leaderboard_counting import BoardFacts, count_on_boards
 from app.domain.leaderboards import Leaderboard
 from app.domain.model import Achievement, Metric, StreakSettings, User
 from app.domain.outcomes import EventOutcome, TrackEvent, Unlock
 from app.domain.points import PointsProgram
-from app.domain.points_awarding import OperationFacts, award_operation
+from app.domain.points_awarding import OperationFacts, PointsOutcome, award_operation
 from app.domain.ports import NewEvent, RecordedEvent, Transaction, UpsertedUser, UserProfile
 from app.domain.streak_tracking import advance_streak, open_streak
 from app.domain.validation import (
@@ -36,9 +37,11 @@ from app.domain.validation import (
 )
 
 MAX_FUTURE = timedelta(minutes=5)
+POINTS_NEWS: frozenset[str] = frozenset({EventType.POINTS_CHANGED, EventType.POINTS_LEVEL_CHANGED})
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 
 __all__ = [
+    "POINTS_NEWS",
     "CheckedEvent",
     "Committed",
     "Rules",
@@ -91,6 +94,14 @@ class Rules:
     rank_changes: bool = True
     """Whether some endpoint receives `leaderboard.rank_changed`: only then are they announced
     (one per move on a large board, so nobody's would cost every event an outbox row)."""
+    points_heard: frozenset[str] = POINTS_NEWS
+    """Which of `points.changed` and `points.level_changed` some endpoint receives. Nothing
+    but webhooks reads them, so the others are not recorded: with "XP per lesson" every event
+    would otherwise add an outbox row that nobody receives."""
+
+    def heard(self, points: PointsOutcome) -> tuple[Announcement, ...]:
+        """The points announcements worth recording."""
+        return tuple(n for n in points.news if n.type in self.points_heard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +171,8 @@ async def follow_up(
         streak=streak if streak_extended else None,
     )
     points = await award_operation(tx, tenant_id, rules.points, user, facts, now)
-    await tx.announce(tenant_id, points.news, now)
+    points_news = rules.heard(points)
+    await tx.announce(tenant_id, points_news, now)
     boards = await count_on_boards(
         tx,
         rules.boards,
@@ -191,7 +203,7 @@ async def follow_up(
         await tx.store_idempotent_response(
             tenant_id, command.idempotency_key, idempotency.dump_outcome(outcome)
         )
-    announced = len(unlocks) + len(news) + len(points.news) + len(boards.news)
+    announced = len(unlocks) + len(news) + len(points_news) + len(boards.news)
     return Tracked(outcome, Committed(1, len(unlocks), announced))
 
 

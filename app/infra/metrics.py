@@ -52,6 +52,13 @@ class Metrics:
         self.events = Counter(
             "laurel_events_tracked", "Metric events stored (replays not counted)", registry=registry
         )
+        self.events_per_commit = Histogram(
+            "laurel_events_per_commit",
+            "Metric events stored by one transaction: above 1 when events arrive together "
+            "(group commit) or come in a trackEvents batch",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 100),
+            registry=registry,
+        )
         self.completions = Counter(
             "laurel_completions",
             "Achievements completed and reported by an operation (backdating not counted)",

@@ -8,6 +8,7 @@ from typing import Any
 
 from conftest import Api, TestClock, eventually
 from test_leaderboards import board, page
+from tortoise import Tortoise
 
 POINTS = """
 points { added total levelChanged level { key } previousLevel { key }
@@ -454,6 +455,51 @@ async def test_streak_triggers_award_each_multiple_once_per_streak(
             "every-2"
         ]
     assert (await standing(api, "ada"))["total"] == 115
+
+
+async def announced(api: Api, type_name: str) -> int:
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        "SELECT COUNT(*) AS n FROM outbox_event "
+        f"WHERE tenant_id = {api.tenant_id} AND type = '{type_name}'"
+    )
+    return int(rows[0]["n"])
+
+
+async def test_points_changes_are_recorded_only_while_an_endpoint_receives_them(
+    api: Api, receiver: Any
+) -> None:
+    """Only webhooks read points.changed and points.level_changed: with "XP per lesson", one
+    outbox row per event that nobody receives would cost every event."""
+    await api.metric()
+    await system(api)
+    await api.data(
+        'mutation { createPointsLevel(systemKey: "xp", input: {key: "one", name: "One",'
+        " points: 10}) { key } }"
+    )
+    await trigger(api, "per-1", 10, {"metric": {"metricKey": "lessons", "metricThreshold": 1}})
+    assert (await track(api, "ada", 1))["points"][0]["added"] == 10
+    assert (
+        await announced(api, "points.changed"),
+        await announced(api, "points.level_changed"),
+    ) == (0, 0)
+    await api.data(
+        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+        {"i": {"url": receiver.url, "eventTypes": ["POINTS_LEVEL_CHANGED"]}},
+    )
+    await track(api, "bob", 1)
+    assert (
+        await announced(api, "points.changed"),
+        await announced(api, "points.level_changed"),
+    ) == (0, 1)
+    await api.data(
+        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+        {"i": {"url": receiver.url, "eventTypes": ["POINTS_CHANGED"]}},
+    )
+    await track(api, "bob", 1)
+    assert (
+        await announced(api, "points.changed"),
+        await announced(api, "points.level_changed"),
+    ) == (1, 1)
 
 
 async def test_points_changes_arrive_as_webhooks(api: Api, receiver: Any) -> None:
