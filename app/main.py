@@ -78,6 +78,10 @@ from app.workers.streak_clock import StreakClock
 
 log = logging.getLogger("laurel")
 
+# A tenant's grouped transactions at once (group commit): SQLite has one writer and runs its
+# statements on the event loop; a PostgreSQL group mostly waits on round trips.
+PARALLEL_GROUPS = {"sqlite": 1, "postgres": 4}
+
 
 def create_app(
     settings: Settings | None = None,
@@ -207,6 +211,7 @@ def create_app(
                 clock=clock,
                 on_commit=lambda committed: observe(committed, relay, metrics),
                 group_commit=settings.group_commit,
+                parallel_groups=PARALLEL_GROUPS[database.dialect],
             )
             app.state.relay = relay
             app.state.before_shutdown = sockets.drain

@@ -66,15 +66,22 @@ class EventEngine:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_commit: Callable[[Committed], None] = lambda committed: None,
         group_commit: bool = True,
+        parallel_groups: int = 1,
     ) -> None:
         """`on_commit` learns what each commit stored (it wakes the relay, counts metrics);
-        `group_commit` lets single events that arrive together share a transaction."""
+        `group_commit` lets single events that arrive together share a transaction, with at
+        most `parallel_groups` of a tenant's transactions at once (see `group_commit`)."""
         self._transactions = transactions
         self._definitions = definitions
         self._clock = clock
         self._on_commit = on_commit
         self._single_events = GroupCommit(
-            transactions, self._rules, clock, on_commit, enabled=group_commit
+            transactions,
+            self._rules,
+            clock,
+            on_commit,
+            enabled=group_commit,
+            parallel=parallel_groups,
         )
 
     async def track_event(self, caller: Caller, command: TrackEvent) -> EventOutcome:

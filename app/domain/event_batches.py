@@ -41,7 +41,7 @@ from app.domain.event_tracking import (
     track_in,
 )
 from app.domain.outcomes import EventOutcome, TrackEvent
-from app.domain.ports import TransactionFactory
+from app.domain.ports import RecordedEvent, Transaction, TransactionFactory
 
 MAX_BATCH = 1000
 CHUNK = 100
@@ -144,6 +144,8 @@ async def _run(
                 if plain
                 else None
             )
+            if recorded is not None and len(recorded) > 1:
+                await _expect_points(tx, rules, batch, recorded)
             for index, event in enumerate(batch):
                 try:
                     tracked.append(
@@ -154,6 +156,23 @@ async def _run(
                 except DomainError as error:
                     raise _Refused(len(tracked), error) from error
     return tracked
+
+
+async def _expect_points(
+    tx: Transaction,
+    rules: Rules,
+    events: Sequence[CheckedEvent],
+    recorded: Sequence[RecordedEvent],
+) -> None:
+    """Reads the points of the users whose events have metric triggers, all at once."""
+    program = rules.points
+    users = [
+        r.user.user.pk
+        for e, r in zip(events, recorded, strict=True)
+        if program.on_metric(e.metric.id)
+    ]
+    if len(users) > 1:
+        await tx.expect_points(users, [system.id for system in program.systems])
 
 
 def _recordable_first(event: CheckedEvent) -> bool:

@@ -4,9 +4,12 @@ is still being written share the next transaction.
 Under load, most of what an event costs is its transaction, not its rules: on PostgreSQL a
 lone event is three round trips (`BEGIN`, its statement, `COMMIT`), and on either backend the
 commit and the per-transaction work are paid once per event. So a tenant has one lane per
-process. An event that finds its lane idle runs at once in a transaction of its own, exactly
-as it always did: an unloaded server adds no wait. Events that arrive while it runs wait, and
-when it commits they run together, in arrival order, through the batch path of `trackEvents`
+process. An event that finds its lane idle first lets the event loop run once, so that the
+requests already read from their sockets reach the lane too (SQLite's statements run on the
+loop without yielding, so nothing could join a transaction once it has begun). If none did, it
+runs alone in a transaction of its own, exactly as it always did: an unloaded server adds one
+turn of the loop. Otherwise, and for the events that arrive while a transaction runs, they run
+together, in arrival order, through the batch path of `trackEvents`
 (`event_batches.track_chunk`): each with its own idempotency claim, its completions reported on
 it, exactly once, at most `CHUNK` to a transaction.
 
@@ -43,13 +46,18 @@ class _Waiting:
 
 @dataclass(slots=True)
 class _Lane:
-    busy: bool = False
+    running: int = 0
+    """Writers at work: events running alone and tasks running groups."""
+    gathering: bool = False
+    """Whether a writer is letting the loop run once before it begins: arrivals join it."""
     waiting: deque[_Waiting] = field(default_factory=deque)
 
 
 class GroupCommit:
-    """Runs single events: alone when the tenant's lane is idle, grouped when it is not.
-    `enabled=False` runs every event alone (the behaviour before group commit, to compare)."""
+    """Runs single events: alone when nothing else waits, grouped when something does.
+    At most `parallel` transactions of one tenant run at once (one on SQLite, which has one
+    writer; more on PostgreSQL, where a group spends most of its time waiting on round
+    trips). `enabled=False` runs every event alone (the behaviour before group commit)."""
 
     def __init__(
         self,
@@ -59,35 +67,47 @@ class GroupCommit:
         on_commit: Callable[[Committed], None],
         *,
         enabled: bool = True,
+        parallel: int = 1,
     ) -> None:
         self._transactions = transactions
         self._rules = rules
         self._clock = clock
         self._on_commit = on_commit
         self._enabled = enabled
+        self._parallel = parallel
         self._lanes: dict[int, _Lane] = {}
         self._drains: set[asyncio.Task[None]] = set()
 
     async def track(self, tenant_id: int, event: CheckedEvent, now: datetime) -> EventOutcome:
         if not self._enabled:
             return await self._alone(tenant_id, event, await self._rules(tenant_id), now)
-        lane = self._lanes.setdefault(tenant_id, _Lane())
-        if lane.busy:
+        lane = self._lanes.get(tenant_id)
+        if lane is None:
+            lane = self._lanes[tenant_id] = _Lane()
+        if lane.gathering or lane.running >= self._parallel:
             waiting = _Waiting(event, asyncio.get_running_loop().create_future())
             lane.waiting.append(waiting)
             return await waiting.result
-        lane.busy = True
+        lane.running += 1
+        lane.gathering = True
         try:
-            return await self._alone(tenant_id, event, await self._rules(tenant_id), now)
+            await asyncio.sleep(0)
+            lane.gathering = False
+            if not lane.waiting:
+                return await self._alone(tenant_id, event, await self._rules(tenant_id), now)
+            waiting = _Waiting(event, asyncio.get_running_loop().create_future())
+            lane.waiting.appendleft(waiting)
         finally:
+            lane.gathering = False
             self._hand_over(tenant_id, lane)
+        return await waiting.result
 
     def _hand_over(self, tenant_id: int, lane: _Lane) -> None:
-        """Frees the lane, or starts a task that runs what waits in it: a task of its own, so
-        that the request that ran before answers at once and no cancellation of one request
-        reaches the others' group."""
+        """Ends this writer, or starts a task that runs what waits: a task of its own, so that
+        the request that ran before answers at once and no cancellation of one request reaches
+        the others' group."""
         if not lane.waiting:
-            lane.busy = False
+            lane.running -= 1
             return
         drain = asyncio.get_running_loop().create_task(self._drain(tenant_id, lane))
         self._drains.add(drain)
@@ -101,10 +121,13 @@ class GroupCommit:
                 if group:
                     await self._run(tenant_id, lane, group)
         finally:
-            lane.busy = False
-            for waiting in (*group, *lane.waiting):
+            lane.running -= 1
+            for waiting in group:
                 waiting.result.cancel()
-            lane.waiting.clear()
+            if not lane.running:
+                for waiting in lane.waiting:
+                    waiting.result.cancel()
+                lane.waiting.clear()
 
     async def _run(self, tenant_id: int, lane: _Lane, group: list[_Waiting]) -> None:
         """Settles every event of the group, or puts it back at the head of the lane."""

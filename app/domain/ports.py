@@ -373,6 +373,12 @@ class PointsWrites(Protocol):
         returns the awards with their ids."""
         ...
 
+    async def expect_points(self, user_pks: Sequence[int], system_ids: Sequence[int]) -> None:
+        """A hint: these users' points in these systems are about to be read, one user after
+        another (the events of a batch), so read them all at once. `points_state` then answers
+        from what was read and `save_points` wrote since."""
+        ...
+
 
 class Announcements(Protocol):
     async def announce(

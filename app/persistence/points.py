@@ -293,9 +293,31 @@ class PointsRows(Statements):
     async def points_program(self, tenant_id: int) -> PointsProgram:
         return await program_of(self._conn, tenant_id)
 
+    async def expect_points(self, user_pks: Sequence[int], system_ids: Sequence[int]) -> None:
+        unread = sorted(set(user_pks) - self._points_known.keys())
+        if not unread or not system_ids:
+            return
+        rows = await self._conn.fetch(
+            "SELECT user_id, system_id, total, marks FROM user_points "
+            f"WHERE user_id IN ({placeholders(unread, 1)}) "
+            f"AND system_id IN ({placeholders(system_ids, len(unread) + 1)})",
+            *unread,
+            *system_ids,
+        )
+        systems = frozenset(system_ids)
+        for user_pk in unread:
+            self._points_known[user_pk] = (systems, {})
+        for r in rows:
+            self._points_known[int(r["user_id"])][1][int(r["system_id"])] = SystemPoints(
+                int(r["total"]), load_marks(r["marks"])
+            )
+
     async def points_state(
         self, user_pk: int, system_ids: Sequence[int]
     ) -> dict[int, SystemPoints]:
+        known = self._points_known.get(user_pk)
+        if known is not None and known[0].issuperset(system_ids):
+            return {s: known[1][s] for s in system_ids if s in known[1]}
         rows = await self._conn.fetch(
             "SELECT system_id, total, marks FROM user_points "
             f"WHERE user_id = $1 AND system_id IN ({placeholders(system_ids)})",
@@ -316,6 +338,9 @@ class PointsRows(Statements):
         *,
         silent: bool,
     ) -> list[PointsAward]:
+        known = self._points_known.get(user_pk)
+        if known is not None:
+            known[1].update(systems)
         totals_sql, args = _totals_upsert(tenant_id, user_pk, systems)
         if not awards:
             await self._conn.execute(totals_sql, *args)

@@ -45,20 +45,18 @@ class UserRows(Statements):
         """On PostgreSQL, first a transaction-scoped advisory lock per name, taken in one order
         by every caller, so two such transactions over the same users, created or not, queue
         instead of deadlocking; then the rows of those who exist, in pk order, the order
-        backdating takes them in. SQLite has one writer at a time: nothing to lock."""
+        backdating takes them in. One round trip: the two subqueries of a select without
+        FROM run once each, in the order of its columns. SQLite has one writer at a time:
+        nothing to lock."""
         if not self._pg or not user_ids:
             return
         await self._conn.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT "
+            "SELECT (SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT "
             "hashtextextended($1::text || ':' || n, 0) AS k FROM unnest($2::text[]) AS n "
-            "ORDER BY k) AS names",
+            "ORDER BY k) AS names) AS locked) AS names, "
+            "ARRAY(SELECT id FROM app_user WHERE tenant_id = $1::integer "
+            "AND external_id = ANY($2::text[]) ORDER BY id FOR UPDATE) AS rows",
             str(tenant_id),
-            list(user_ids),
-        )
-        await self._conn.execute(
-            "SELECT id FROM app_user WHERE tenant_id = $1 AND external_id = ANY($2::text[]) "
-            "ORDER BY id FOR UPDATE",
-            tenant_id,
             list(user_ids),
         )
 

@@ -3,10 +3,11 @@ whichever backend the session uses."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from conftest import Api
-from test_points import earn_and_spend
+from test_points import earn_and_spend, system, trigger
 
 BATCH = """
 mutation($e: [TrackEventInput!]!) {
@@ -141,3 +142,37 @@ async def test_events_recorded_together_and_one_by_one_keep_their_order(api: Api
     assert [r["total"] for r in results] == [2, 3, 4, 5, 6, 7]
     assert [keys(r) for r in results] == [[], ["three"], [], [], ["six"], []]
     assert await total(api, "ada") == 7
+
+
+async def test_each_event_of_a_batch_awards_on_its_users_points_as_left_by_the_one_before(
+    api: Api,
+) -> None:
+    """A batch reads its users' points at once and keeps them as it awards: every result's
+    total and every step of three are each user's own, event by event, and the next batch
+    goes on from what was stored."""
+    await api.metric()
+    await system(api)
+    await trigger(api, "per-1", 10, {"metric": {"metricKey": "lessons", "metricThreshold": 1}})
+    await trigger(api, "per-3", 100, {"metric": {"metricKey": "lessons", "metricThreshold": 3}})
+    users = ["ada", "bob", "ada", "cid", "ada", "bob", "ada", "bob"]
+    counted: Counter[str] = Counter()
+    expected = []
+    for user in users + users:
+        counted[user] += 1
+        expected.append(10 * counted[user] + 100 * (counted[user] // 3))
+    results = await batch(api, [event(u) for u in users])
+    results += await batch(api, [event(u) for u in users])
+    assert [r["points"][0]["total"] for r in results] == expected
+    assert [r["points"][0]["added"] for r in results] == [
+        after - before
+        for after, before in zip(expected, _previous_totals(users + users, expected), strict=True)
+    ]
+
+
+def _previous_totals(users: list[str], totals: list[int]) -> list[int]:
+    last: dict[str, int] = {}
+    previous = []
+    for user, total in zip(users, totals, strict=True):
+        previous.append(last.get(user, 0))
+        last[user] = total
+    return previous

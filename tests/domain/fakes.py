@@ -418,6 +418,9 @@ class FakeTransaction:
         self.s.points_awards += [(user_pk, a, silent) for a in stored]
         return stored
 
+    async def expect_points(self, user_pks: Sequence[int], system_ids: Sequence[int]) -> None:
+        """Every read here is as cheap as a read ahead."""
+
     async def lock_users(self, user_pks: Sequence[int]) -> None:
         """Transactions here are serialised already."""
 

@@ -73,6 +73,12 @@ class World:
         command = TrackEvent("lessons", UserProfile(user), value, idempotency_key=key)
         return asyncio.create_task(self.engine.track_event(SERVER, command))
 
+    async def alone(self, user: str, key: str | None = None) -> asyncio.Task[EventOutcome]:
+        """An event sent by itself: it finds nobody to share with and waits at the gate."""
+        task = self.send(user, key=key)
+        await self.queued(task)
+        return task
+
     async def queued(self, *tasks: asyncio.Task[EventOutcome]) -> None:
         """Lets every task run up to where it waits (the gate or its lane): a handful of turns
         of the event loop, no clock."""
@@ -83,7 +89,7 @@ class World:
 
 async def test_events_that_arrive_during_a_write_share_the_next_transaction() -> None:
     world = World()
-    first = world.send("ada")
+    first = await world.alone("ada")
     rest = [world.send(user) for user in ("ada", "bob", "ada")]
     await world.queued(first, *rest)
     world.gated.release.set()
@@ -95,9 +101,20 @@ async def test_events_that_arrive_during_a_write_share_the_next_transaction() ->
     assert len(world.gated.db.state.events) == 4
 
 
+async def test_events_sent_together_share_the_first_transaction() -> None:
+    """Requests read in one turn of the event loop reach the lane before its first write."""
+    world = World()
+    tasks = [world.send(user) for user in ("ada", "bob", "ada")]
+    await world.queued(*tasks)
+    world.gated.release.set()
+    assert [o.total for o in await asyncio.gather(*tasks)] == [1, 1, 2]
+    assert world.gated.opened == 1
+    assert [c.events for c in world.committed] == [3]
+
+
 async def test_a_refused_event_fails_alone_and_the_ones_after_it_run_next() -> None:
     world = World()
-    first = world.send("ada", key="k")
+    first = await world.alone("ada", key="k")
     before, reused, after = world.send("cid"), world.send("bob", 5, key="k"), world.send("bob")
     await world.queued(first, before, reused, after)
     world.gated.release.set()
@@ -111,7 +128,8 @@ async def test_a_refused_event_fails_alone_and_the_ones_after_it_run_next() -> N
 
 async def test_a_request_cancelled_while_it_waits_stores_nothing() -> None:
     world = World()
-    first, cancelled, kept = world.send("ada"), world.send("bob"), world.send("cid")
+    first = await world.alone("ada")
+    cancelled, kept = world.send("bob"), world.send("cid")
     await world.queued(first, cancelled, kept)
     cancelled.cancel()
     world.gated.release.set()
@@ -122,7 +140,7 @@ async def test_a_request_cancelled_while_it_waits_stores_nothing() -> None:
 
 async def test_a_group_that_fails_as_a_whole_runs_each_event_alone() -> None:
     world = World(transaction=FailingGroups)
-    first = world.send("ada")
+    first = await world.alone("ada")
     rest = [world.send(user) for user in ("bob", "cid")]
     await world.queued(first, *rest)
     world.gated.release.set()
