@@ -78,10 +78,6 @@ from app.workers.streak_clock import StreakClock
 
 log = logging.getLogger("laurel")
 
-# A tenant's grouped transactions at once (group commit): SQLite has one writer and runs its
-# statements on the event loop; a PostgreSQL group mostly waits on round trips.
-PARALLEL_GROUPS = {"sqlite": 1, "postgres": 4}
-
 
 def create_app(
     settings: Settings | None = None,
@@ -211,7 +207,7 @@ def create_app(
                 clock=clock,
                 on_commit=lambda committed: observe(committed, relay, metrics),
                 group_commit=settings.group_commit,
-                parallel_groups=PARALLEL_GROUPS[database.dialect],
+                parallel_groups=parallel_groups(settings, database.dialect),
             )
             app.state.relay = relay
             app.state.before_shutdown = sockets.drain
@@ -319,6 +315,14 @@ def observe(committed: Committed, relay: OutboxRelay, metrics: Metrics) -> None:
     metrics.completions.inc(committed.completions)
     if committed.announced:
         relay.wake()
+
+
+def parallel_groups(settings: Settings, dialect: str) -> int:
+    """A tenant's transactions of grouped events at once. SQLite has one writer, and runs its
+    statements on the event loop. On PostgreSQL, as many as the pool has connections: events
+    then wait to share a transaction only while the pool is busy, and those that each make
+    many round trips of their own (a move on a board) still run side by side."""
+    return 1 if dialect == "sqlite" else settings.database_pool_size
 
 
 def redis_guard(settings: Settings, metrics: Metrics, use: str) -> RedisGuard:

@@ -1,15 +1,15 @@
-"""Group commit: single trackEvent requests of one tenant that arrive while its previous event
-is still being written share the next transaction.
+"""Group commit: single trackEvent requests of one tenant that arrive together share a
+transaction.
 
 Under load, most of what an event costs is its transaction, not its rules: on PostgreSQL a
 lone event is three round trips (`BEGIN`, its statement, `COMMIT`), and on either backend the
-commit and the per-transaction work are paid once per event. So a tenant has one lane per
-process. An event that finds its lane idle first lets the event loop run once, so that the
-requests already read from their sockets reach the lane too (SQLite's statements run on the
-loop without yielding, so nothing could join a transaction once it has begun). If none did, it
-runs alone in a transaction of its own, exactly as it always did: an unloaded server adds one
-turn of the loop. Otherwise, and for the events that arrive while a transaction runs, they run
-together, in arrival order, through the batch path of `trackEvents`
+commit and the per-transaction work are paid once per transaction. An event that finds nothing
+waiting and a writer free first lets the event loop run once, so that the requests already
+read from their sockets reach it (SQLite's statements run on the loop without yielding, so
+nothing could join a transaction once it has begun). If none did, it runs alone in a
+transaction of its own, as it did before group commit: an unloaded server adds one turn of the
+loop. Otherwise, and for the events that arrive while all of the tenant's writers (`parallel`)
+are busy, they run together, in arrival order, through the batch path of `trackEvents`
 (`event_batches.track_chunk`): each with its own idempotency claim, its completions reported on
 it, exactly once, at most `CHUNK` to a transaction.
 

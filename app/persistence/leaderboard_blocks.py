@@ -167,6 +167,17 @@ class Pending:
             and self.block_keys[block_id][1].args() < key.args()
         )
 
+    def ahead_of_block(self, group: Group, block_id: int, key: Key) -> int:
+        """What this transaction added to the group's blocks before block `block_id`, the one
+        `key` falls in: those that start at or before `key`, but that block itself."""
+        return sum(
+            delta
+            for pending_id, delta in self.blocks.items()
+            if pending_id != block_id
+            and self.block_keys[pending_id][0] == group.id
+            and self.block_keys[pending_id][1].args() <= key.args()
+        )
+
     def touches(self, group: Group) -> bool:
         return any(owner == group.id for owner, _ in self.block_keys.values())
 

@@ -94,13 +94,19 @@ class Survey:
 
 
 async def survey(
-    conn: Connection, group: Group, before: Key, after: Key, counting: Counting
+    conn: Connection,
+    group: Group,
+    before: Key,
+    after: Key,
+    counting: Counting,
+    pending: Pending = NOTHING_PENDING,
 ) -> Survey:
-    """All in one statement, for a transaction with no counts pending on the group (each
-    place is `place` of that key) and a counting that wants no distinct values. The new key's
-    counts are the old key's plus or minus the rows between the two when both lie in one block
-    (a move is mostly small), so only the old key's counts sum shelves and blocks and scan a
-    block."""
+    """All in one statement, for a counting that wants no distinct values (each place is
+    `place` of that key). The new key's counts are the old key's plus or minus the rows
+    between the two when both lie in one block (a move is mostly small), so only the old key's
+    counts sum shelves and blocks and scan a block. With counts pending on the group (earlier
+    moves of this transaction), the statement also names the block each summed key falls in,
+    and the pending changes of the blocks before it correct the sum, as `ahead_of` does."""
     assert not counting.wants_distinct, "distinct values are counted apart"
     pairs: list[tuple[Key, Key]] = []
     if counting.wants_ahead:
@@ -108,6 +114,7 @@ async def survey(
     if counting.wants_greater:
         pairs.append((Key.above(-before.sort_value), Key.above(-after.sort_value)))
     args: list[object] = [*group.entries(), group.id]
+    corrected = pending.touches(group)
 
     def mark(key: Key) -> int:
         args.extend(key.args())
@@ -123,17 +130,29 @@ async def survey(
             f"CASE WHEN {one_block} THEN {_between(low, high)} END AS between{i}",
             f"CASE WHEN {one_block} THEN NULL ELSE {_ahead(at_new)} END AS new{i}",
         ]
+        if corrected:
+            columns += [
+                f"{_block_sql(at_old)} AS old_block{i}",
+                f"{_block_sql(at_new)} AS new_block{i}",
+            ]
     at_old, at_new = mark(before), mark(after)
     columns.append(
         f"CASE WHEN {_block_sql(at_old)} = {_block_sql(at_new)} THEN 1 ELSE 0 END AS one_block"
     )
     found = await conn.fetchrow(f"SELECT {', '.join(columns)}", *args)
     assert found is not None
+
+    def counted(column: str, i: int, key: Key) -> int:
+        n = int(found[f"{column}{i}"])
+        if corrected:
+            n += pending.ahead_of_block(group, int(found[f"{column}_block{i}"]), key)
+        return n
+
     olds, news = [], []
     for i, (old, new) in enumerate(pairs):
-        olds.append(int(found[f"old{i}"]))
+        olds.append(counted("old", i, old))
         if found[f"new{i}"] is not None:
-            news.append(int(found[f"new{i}"]))
+            news.append(counted("new", i, new))
         else:
             between = int(found[f"between{i}"])
             news.append(olds[-1] + (between if old.args() <= new.args() else -between))

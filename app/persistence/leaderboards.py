@@ -87,10 +87,10 @@ class LeaderboardRows(Statements):
         before_place: Place | None = None
         after_place: Place | None = None
         one_block = False
-        if stayed and before_key is not None and _counted_at_once(group, counting, pending):
+        if stayed and before_key is not None and not counting.wants_distinct:
             # Surveyed before the row moves, in one statement: it then still stands at its old
             # key, where the new key's counts see it.
-            surveyed = await places.survey(conn, group, before_key, after_key, counting)
+            surveyed = await places.survey(conn, group, before_key, after_key, counting, pending)
             before_place, one_block = surveyed.before, surveyed.one_block
             after_place = _without_itself(surveyed.after_seen, before_key, after_key)
         elif stayed and before_key is not None:
@@ -290,12 +290,6 @@ _NOTE_DAY = (
 _NOTED_AGAIN = (
     "ON CONFLICT (entry_id, day) DO UPDATE SET value = excluded.value, rank = excluded.rank"
 )
-
-
-def _counted_at_once(group: blocks.Group, counting: Counting, pending: blocks.Pending) -> bool:
-    """Whether a row's places before and after a move can be counted together, up front: while
-    this transaction has no counts pending on the group, and with no distinct values to count."""
-    return not counting.wants_distinct and not pending.touches(group)
 
 
 def _without_itself(seen: Place, before: blocks.Key, after: blocks.Key) -> Place:

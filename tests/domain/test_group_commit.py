@@ -51,7 +51,9 @@ class GatedDatabase:
 
 
 class World:
-    def __init__(self, *, transaction: type[FakeTransaction] = FakeTransaction, **engine: bool):
+    def __init__(
+        self, *, transaction: type[FakeTransaction] = FakeTransaction, **engine: bool | int
+    ):
         self.gated = GatedDatabase(transaction)
         self.committed: list[Committed] = []
         self.engine = EventEngine(
@@ -147,6 +149,19 @@ async def test_a_group_that_fails_as_a_whole_runs_each_event_alone() -> None:
     assert [o.total for o in await asyncio.gather(first, *rest)] == [1, 1, 1]
     assert world.gated.opened == 4
     assert [c.events for c in world.committed] == [1, 1, 1]
+
+
+async def test_a_second_writer_takes_what_arrives_while_the_first_is_busy() -> None:
+    world = World(parallel_groups=2)
+    first = await world.alone("ada")
+    second = await world.send("bob")
+    assert second.total == 1 and not first.done()
+    third = world.send("cid")
+    await world.queued(first)
+    assert third.done()
+    world.gated.release.set()
+    assert (await first).total == 1
+    assert world.gated.opened == 3
 
 
 async def test_without_group_commit_every_event_has_its_own_transaction() -> None:

@@ -190,8 +190,12 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
                 if group == LEAVES:
                     await leave(tx, board.id, stored.pk, user, rows, counting)
                     continue
+                stays = user in rows[group]
+                expected_before = reference_place(rows[group], user, counting) if stays else None
                 before = next((g.pop(user) for g in rows.values() if user in g), None)
                 moved = await tx.move_on_board(move, counting, noted=False)
+                if stays:
+                    assert moved.before_place == expected_before
                 rows[group][user] = move.applied_to(before)
                 assert moved.after == rows[group][user]
                 assert moved.after_place == reference_place(rows[group], user, counting)
@@ -251,6 +255,44 @@ async def test_a_move_down_across_blocks_counts_its_own_pending_change(
         moved = await tx.move_on_board(fallen, counting, noted=False)
     assert moved.before_place == Place(0, None, None)
     assert moved.after_place == Place(5, None, None)
+    await check_blocks(database, board.id, "a")
+
+
+async def test_a_move_after_another_in_one_transaction_counts_the_first_ones_change(
+    transactions: Transactions[SqlTransaction],
+    database: Database,
+    tenant: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """u0 falls from the first block to the last; u3, moved next in the same transaction,
+    must not count u0 among the rows ahead, though the first block's stored count still does
+    until commit (the survey corrects it by the pending changes)."""
+    monkeypatch.setattr(blocks, "SPLIT_AT", 2)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 2)
+    board = await Leaderboard.create(
+        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
+    )
+    counting = Counting(TiePolicy.FIRST_COME, None)
+    pks = []
+    for n in range(6):
+        async with transactions() as tx:
+            user = (await tx.upsert_user(tenant, UserProfile(f"u{n}"), AT)).user
+            pks.append(user.pk)
+            move = Move(board.id, RUN, "a", user.pk, f"u{n}", AT, RUN, delta=10.0 - n)
+            await tx.move_on_board(move, counting, noted=False)
+    assert await SqlLeaderboardUpkeep(database).rebalance() >= 1
+    async with transactions() as tx:
+        fallen = Move(board.id, RUN, "a", pks[0], "u0", AT, RUN, delta=-20.0)
+        await tx.move_on_board(fallen, counting, noted=False)
+        nudged = Move(board.id, RUN, "a", pks[3], "u3", AT, RUN, delta=0.5)
+        moved = await tx.move_on_board(nudged, counting, noted=False)
+        risen = Move(board.id, RUN, "a", pks[5], "u5", AT, RUN, delta=3.0)
+        overtaking = await tx.move_on_board(risen, counting, noted=False)
+    assert (moved.before_place, moved.after_place) == (Place(2, None, None), Place(2, None, None))
+    assert (overtaking.before_place, overtaking.after_place) == (
+        Place(4, None, None),
+        Place(2, None, None),
+    )
     await check_blocks(database, board.id, "a")
 
 
