@@ -465,55 +465,48 @@ async def announced(api: Api, type_name: str) -> int:
     return int(rows[0]["n"])
 
 
+async def announced_points(api: Api) -> tuple[int, int]:
+    """The outbox rows of points.changed and of points.level_changed."""
+    return await announced(api, "points.changed"), await announced(api, "points.level_changed")
+
+
+async def subscribe(api: Api, receiver: Any, *types: str) -> None:
+    await api.data(
+        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
+        {"i": {"url": receiver.url, "eventTypes": list(types)}},
+    )
+
+
+async def xp_per_lesson_with_a_level(api: Api) -> None:
+    """10 XP a lesson, and a level at 10: every user's first lesson changes both."""
+    await api.metric()
+    await system(api)
+    await api.data(
+        'mutation { createPointsLevel(systemKey: "xp", input: {key: "one", name: "One",'
+        " points: 10}) { key } }"
+    )
+    await trigger(api, "per-1", 10, {"metric": {"metricKey": "lessons", "metricThreshold": 1}})
+
+
 async def test_points_changes_are_recorded_only_while_an_endpoint_receives_them(
     api: Api, receiver: Any
 ) -> None:
     """Only webhooks read points.changed and points.level_changed: with "XP per lesson", one
     outbox row per event that nobody receives would cost every event."""
-    await api.metric()
-    await system(api)
-    await api.data(
-        'mutation { createPointsLevel(systemKey: "xp", input: {key: "one", name: "One",'
-        " points: 10}) { key } }"
-    )
-    await trigger(api, "per-1", 10, {"metric": {"metricKey": "lessons", "metricThreshold": 1}})
+    await xp_per_lesson_with_a_level(api)
     assert (await track(api, "ada", 1))["points"][0]["added"] == 10
-    assert (
-        await announced(api, "points.changed"),
-        await announced(api, "points.level_changed"),
-    ) == (0, 0)
-    await api.data(
-        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
-        {"i": {"url": receiver.url, "eventTypes": ["POINTS_LEVEL_CHANGED"]}},
-    )
+    assert await announced_points(api) == (0, 0)
+    await subscribe(api, receiver, "POINTS_LEVEL_CHANGED")
     await track(api, "bob", 1)
-    assert (
-        await announced(api, "points.changed"),
-        await announced(api, "points.level_changed"),
-    ) == (0, 1)
-    await api.data(
-        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
-        {"i": {"url": receiver.url, "eventTypes": ["POINTS_CHANGED"]}},
-    )
+    assert await announced_points(api) == (0, 1)
+    await subscribe(api, receiver, "POINTS_CHANGED")
     await track(api, "bob", 1)
-    assert (
-        await announced(api, "points.changed"),
-        await announced(api, "points.level_changed"),
-    ) == (1, 1)
+    assert await announced_points(api) == (1, 1)
 
 
 async def test_points_changes_arrive_as_webhooks(api: Api, receiver: Any) -> None:
-    await api.metric()
-    await system(api)
-    await api.data(
-        'mutation { createPointsLevel(systemKey: "xp", input: {key: "one", name: "One",'
-        " points: 10}) { key } }"
-    )
-    await trigger(api, "per-1", 10, {"metric": {"metricKey": "lessons", "metricThreshold": 1}})
-    await api.data(
-        "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }",
-        {"i": {"url": receiver.url, "eventTypes": ["POINTS_CHANGED", "POINTS_LEVEL_CHANGED"]}},
-    )
+    await xp_per_lesson_with_a_level(api)
+    await subscribe(api, receiver, "POINTS_CHANGED", "POINTS_LEVEL_CHANGED")
     payload = await track(api, "ada", 1)
     [changed] = await receiver.wait_for(1, "points.changed")
     [level] = await receiver.wait_for(1, "points.level_changed")

@@ -228,6 +228,32 @@ async def test_places_and_pages_are_those_of_a_sorted_list(
             assert page.first == (top if start == 0 else replace(wanted, ahead=start))
 
 
+COUNTING = Counting(TiePolicy.FIRST_COME, None)
+
+
+async def _six_rows_in_blocks_of_two(
+    transactions: Transactions[SqlTransaction],
+    database: Database,
+    tenant: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Leaderboard, list[int]]:
+    """u0 (value 10) to u5 (value 5), cut into blocks of two rows; returns the users' pks."""
+    monkeypatch.setattr(blocks, "SPLIT_AT", 2)
+    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 2)
+    board = await Leaderboard.create(
+        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
+    )
+    pks = []
+    for n in range(6):
+        async with transactions() as tx:
+            user = (await tx.upsert_user(tenant, UserProfile(f"u{n}"), AT)).user
+            pks.append(user.pk)
+            move = Move(board.id, RUN, "a", user.pk, f"u{n}", AT, RUN, delta=10.0 - n)
+            await tx.move_on_board(move, COUNTING, noted=False)
+    assert await SqlLeaderboardUpkeep(database).rebalance() >= 1
+    return board, pks
+
+
 async def test_a_move_down_across_blocks_counts_its_own_pending_change(
     transactions: Transactions[SqlTransaction],
     database: Database,
@@ -236,23 +262,10 @@ async def test_a_move_down_across_blocks_counts_its_own_pending_change(
 ) -> None:
     """The first row falls to the bottom: its old block still counts it until commit, which
     its own new rank must not."""
-    monkeypatch.setattr(blocks, "SPLIT_AT", 2)
-    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 2)
-    board = await Leaderboard.create(
-        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
-    )
-    counting = Counting(TiePolicy.FIRST_COME, None)
-    pks = []
-    for n in range(6):
-        async with transactions() as tx:
-            user = (await tx.upsert_user(tenant, UserProfile(f"u{n}"), AT)).user
-            pks.append(user.pk)
-            move = Move(board.id, RUN, "a", user.pk, f"u{n}", AT, RUN, delta=10.0 - n)
-            await tx.move_on_board(move, counting, noted=False)
-    assert await SqlLeaderboardUpkeep(database).rebalance() >= 1
+    board, pks = await _six_rows_in_blocks_of_two(transactions, database, tenant, monkeypatch)
     async with transactions() as tx:
         fallen = Move(board.id, RUN, "a", pks[0], "u0", AT, RUN, delta=-20.0)
-        moved = await tx.move_on_board(fallen, counting, noted=False)
+        moved = await tx.move_on_board(fallen, COUNTING, noted=False)
     assert moved.before_place == Place(0, None, None)
     assert moved.after_place == Place(5, None, None)
     await check_blocks(database, board.id, "a")
@@ -267,27 +280,14 @@ async def test_a_move_after_another_in_one_transaction_counts_the_first_ones_cha
     """u0 falls from the first block to the last; u3, moved next in the same transaction,
     must not count u0 among the rows ahead, though the first block's stored count still does
     until commit (the survey corrects it by the pending changes)."""
-    monkeypatch.setattr(blocks, "SPLIT_AT", 2)
-    monkeypatch.setattr(blocks, "SHELF_SPLIT_AT", 2)
-    board = await Leaderboard.create(
-        tenant_id=tenant, key=uuid.uuid4().hex, name="b", rank_by="METRIC", start=RUN, created_at=AT
-    )
-    counting = Counting(TiePolicy.FIRST_COME, None)
-    pks = []
-    for n in range(6):
-        async with transactions() as tx:
-            user = (await tx.upsert_user(tenant, UserProfile(f"u{n}"), AT)).user
-            pks.append(user.pk)
-            move = Move(board.id, RUN, "a", user.pk, f"u{n}", AT, RUN, delta=10.0 - n)
-            await tx.move_on_board(move, counting, noted=False)
-    assert await SqlLeaderboardUpkeep(database).rebalance() >= 1
+    board, pks = await _six_rows_in_blocks_of_two(transactions, database, tenant, monkeypatch)
     async with transactions() as tx:
         fallen = Move(board.id, RUN, "a", pks[0], "u0", AT, RUN, delta=-20.0)
-        await tx.move_on_board(fallen, counting, noted=False)
+        await tx.move_on_board(fallen, COUNTING, noted=False)
         nudged = Move(board.id, RUN, "a", pks[3], "u3", AT, RUN, delta=0.5)
-        moved = await tx.move_on_board(nudged, counting, noted=False)
+        moved = await tx.move_on_board(nudged, COUNTING, noted=False)
         risen = Move(board.id, RUN, "a", pks[5], "u5", AT, RUN, delta=3.0)
-        overtaking = await tx.move_on_board(risen, counting, noted=False)
+        overtaking = await tx.move_on_board(risen, COUNTING, noted=False)
     assert (moved.before_place, moved.after_place) == (Place(2, None, None), Place(2, None, None))
     assert (overtaking.before_place, overtaking.after_place) == (
         Place(4, None, None),
