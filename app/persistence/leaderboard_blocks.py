@@ -158,15 +158,6 @@ class Pending:
         self.block_keys[holders.block_id] = (group.id, holders.block)
         self.shelves[holders.shelf_id] += delta
 
-    def before(self, group: Group, key: Key) -> int:
-        """What this transaction added to the group's blocks that start before `key`."""
-        return sum(
-            delta
-            for block_id, delta in self.blocks.items()
-            if self.block_keys[block_id][0] == group.id
-            and self.block_keys[block_id][1].args() < key.args()
-        )
-
     def ahead_of_block(self, group: Group, block_id: int, key: Key) -> int:
         """What this transaction added to the group's blocks before block `block_id`, the one
         `key` falls in: those that start at or before `key`, but that block itself."""

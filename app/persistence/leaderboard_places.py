@@ -79,7 +79,7 @@ async def ahead_of(
         *key.args(),
     )
     assert found is not None
-    return int(found["n"]) + pending.before(group, held.block)
+    return int(found["n"]) + pending.ahead_of_block(group, held.block_id, key)
 
 
 @dataclass(frozen=True, slots=True)
