@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     # A JSON POST of a document already validated goes straight to the executor, past
     # Strawberry's HTTP view; off: every request takes Strawberry's view.
     express_lane: bool = Field(default=True, alias="LAUREL_EXPRESS_LANE")
-    # Single trackEvent requests of one tenant that arrive while its previous event is being
-    # written share the next transaction; off: every event has a transaction of its own.
+    # Single trackEvent requests of one tenant that arrive together, or while its transactions
+    # are busy, share one transaction; off: every event has a transaction of its own.
     group_commit: bool = Field(default=True, alias="LAUREL_GROUP_COMMIT")
     # API keys belong to your own backends: unlimited unless set. User tokens face the internet.
     rate_limit_per_second: float = Field(default=0.0, alias="LAUREL_RATE_LIMIT_PER_SECOND", ge=0)
