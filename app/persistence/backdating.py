@@ -17,7 +17,7 @@ from app.persistence.catalogue import CatalogueRows
 from app.persistence.codec import USER_COLUMNS, placeholders, prefixed, user_from_row
 from app.persistence.completions import NOT_COMPLETED, CompletionRows
 from app.persistence.leaderboards import LeaderboardRows
-from app.persistence.points import PointsRows
+from app.persistence.points_writes import PointsRows
 from app.persistence.triggers import STORAGE
 
 

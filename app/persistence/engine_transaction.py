@@ -8,7 +8,7 @@ from app.persistence.events import EventRows
 from app.persistence.idempotency import IdempotencyRows
 from app.persistence.leaderboards import LeaderboardRows
 from app.persistence.outbox import OutboxRows
-from app.persistence.points import PointsRows
+from app.persistence.points_writes import PointsRows
 from app.persistence.streaks import StreakRows
 
 

@@ -15,7 +15,7 @@ from app.domain.ports import StoredStreak
 from app.persistence.codec import USER_COLUMNS, as_datetime, placeholders, user_from_row
 from app.persistence.database import Database
 from app.persistence.leaderboards import BOARD_COLUMNS, LeaderboardRows, board_from_row
-from app.persistence.points import PointsRows
+from app.persistence.points_writes import PointsRows
 from app.persistence.reads import stored_streaks
 from app.persistence.streaks import settings_of
 

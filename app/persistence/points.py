@@ -1,17 +1,10 @@
-"""Points on the write path: the program an operation reads, the marks and totals it moves.
-
-An operation reads its user's row of each system it may award in (the total, and what each of
-the system's triggers has spent) in one statement, and writes back the rows it moved and its
-awards with one more (two on SQLite, whose statements cost no round trip). What it read
-stays true until it writes because every operation awarding to a user holds that user's row
-lock (PostgreSQL; SQLite has one writer at a time), so concurrent awards to one user queue in
-one order and each sees the totals the previous one left.
+"""Points configuration as stored: the program an operation reads (systems, triggers, levels,
+boosts) in four indexed queries, and the row mappers that the admin side and the ledger's
+readers share. The write path is `points_writes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,10 +30,8 @@ from app.domain.points import (
     TimeRule,
     UserCreationRule,
 )
-from app.domain.ports import NewAward, PointsMark, SystemPoints
-from app.persistence.codec import as_date, as_datetime, load_attributes, placeholders
+from app.persistence.codec import as_date, as_datetime, load_attributes
 from app.persistence.database import Connection, Row
-from app.persistence.transaction import Statements
 
 SYSTEM_COLUMNS = "id, key, name, description, badge_url, max_points"
 TRIGGER_COLUMNS = (
@@ -217,156 +208,3 @@ def award_from_row(row: Row) -> PointsAward:
         multiplier=Decimal(row["multiplier"]),
         boost_ids=tuple(orjson.loads(row["boost_ids"])),
     )
-
-
-def load_marks(text: str | None) -> dict[int, PointsMark]:
-    """`{"<trigger id>": [mark, "since" or null]}`."""
-    if not text:
-        return {}
-    return {
-        int(trigger_id): PointsMark(int(mark), date.fromisoformat(since) if since else None)
-        for trigger_id, (mark, since) in orjson.loads(text).items()
-    }
-
-
-def dump_marks(marks: Mapping[int, PointsMark]) -> str:
-    return orjson.dumps(
-        {str(t): [m.mark, m.since.isoformat() if m.since else None] for t, m in marks.items()}
-    ).decode()
-
-
-def _totals_upsert(
-    tenant_id: int, user_pk: int, systems: Mapping[int, SystemPoints]
-) -> tuple[str, list[object]]:
-    items = sorted(systems.items())
-    values = ", ".join(
-        f"($1, $2, ${3 * i + 3}, ${3 * i + 4}, ${3 * i + 5})" for i in range(len(items))
-    )
-    sql = (
-        f"INSERT INTO user_points (tenant_id, user_id, system_id, total, marks) "
-        f"VALUES {values} ON CONFLICT (user_id, system_id) DO UPDATE SET "
-        "total = excluded.total, marks = excluded.marks"
-    )
-    args: list[object] = [tenant_id, user_pk]
-    args += [v for system_id, row in items for v in (system_id, row.total, dump_marks(row.marks))]
-    return sql, args
-
-
-def _awards_insert(
-    tenant_id: int,
-    user_pk: int,
-    awards: Sequence[NewAward],
-    now: datetime,
-    silent: bool,
-    after: int,
-) -> tuple[str, list[object]]:
-    """Placeholders numbered from `after + 1`, so that it can follow another statement's."""
-    width = 8
-    first = after + 1
-    values = ", ".join(
-        f"(${first}, ${first + 1}, ${first + 2}, "
-        + ", ".join(f"${first + 3 + width * i + j}" for j in range(width))
-        + ")"
-        for i in range(len(awards))
-    )
-    sql = (
-        "INSERT INTO points_award (tenant_id, user_id, silent, system_id, trigger_id, "
-        "awarded, total, awarded_at, multiplier, boost_ids, created_at) "
-        f"VALUES {values} RETURNING id"
-    )
-    args: list[object] = [tenant_id, user_pk, silent]
-    for a in awards:
-        args += [
-            a.system_id,
-            a.trigger_id,
-            a.awarded,
-            a.total,
-            a.awarded_at,
-            str(a.multiplier),
-            orjson.dumps(a.boost_ids).decode(),
-            now,
-        ]
-    return sql, args
-
-
-class PointsRows(Statements):
-    async def points_program(self, tenant_id: int) -> PointsProgram:
-        return await program_of(self._conn, tenant_id)
-
-    async def expect_points(self, user_pks: Sequence[int], system_ids: Sequence[int]) -> None:
-        unread = sorted(set(user_pks) - self._points_known.keys())
-        if not unread or not system_ids:
-            return
-        rows = await self._conn.fetch(
-            "SELECT user_id, system_id, total, marks FROM user_points "
-            f"WHERE user_id IN ({placeholders(unread, 1)}) "
-            f"AND system_id IN ({placeholders(system_ids, len(unread) + 1)})",
-            *unread,
-            *system_ids,
-        )
-        systems = frozenset(system_ids)
-        for user_pk in unread:
-            self._points_known[user_pk] = (systems, {})
-        for r in rows:
-            self._points_known[int(r["user_id"])][1][int(r["system_id"])] = SystemPoints(
-                int(r["total"]), load_marks(r["marks"])
-            )
-
-    async def points_state(
-        self, user_pk: int, system_ids: Sequence[int]
-    ) -> dict[int, SystemPoints]:
-        known = self._points_known.get(user_pk)
-        if known is not None and known[0].issuperset(system_ids):
-            return {s: known[1][s] for s in system_ids if s in known[1]}
-        rows = await self._conn.fetch(
-            "SELECT system_id, total, marks FROM user_points "
-            f"WHERE user_id = $1 AND system_id IN ({placeholders(system_ids)})",
-            user_pk,
-            *system_ids,
-        )
-        return {
-            int(r["system_id"]): SystemPoints(int(r["total"]), load_marks(r["marks"])) for r in rows
-        }
-
-    async def save_points(
-        self,
-        tenant_id: int,
-        user_pk: int,
-        systems: Mapping[int, SystemPoints],
-        awards: Sequence[NewAward],
-        now: datetime,
-        *,
-        silent: bool,
-    ) -> list[PointsAward]:
-        known = self._points_known.get(user_pk)
-        if known is not None:
-            known[1].update(systems)
-        totals_sql, args = _totals_upsert(tenant_id, user_pk, systems)
-        if not awards:
-            await self._conn.execute(totals_sql, *args)
-            return []
-        if self._pg:
-            awards_sql, award_args = _awards_insert(
-                tenant_id, user_pk, awards, now, silent, len(args)
-            )
-            rows = await self._conn.fetch(
-                f"WITH t AS ({totals_sql}), a AS ({awards_sql}) SELECT id FROM a",
-                *args,
-                *award_args,
-            )
-        else:
-            await self._conn.execute(totals_sql, *args)
-            awards_sql, award_args = _awards_insert(tenant_id, user_pk, awards, now, silent, 0)
-            rows = await self._conn.fetch(awards_sql, *award_args)
-        ids = sorted(int(r["id"]) for r in rows)
-        return [a.stored(award_id) for award_id, a in zip(ids, awards, strict=True)]
-
-    async def lock_users(self, user_pks: Sequence[int]) -> None:
-        """SQLite has one writer at a time: only PostgreSQL needs the row locks."""
-        if self._pg and user_pks:
-            ordered = sorted(user_pks)
-            await self._conn.execute(
-                f"SELECT id FROM app_user WHERE id IN ({placeholders(ordered, 1)}) "
-                "ORDER BY id FOR UPDATE",
-                *ordered,
-            )

@@ -15,7 +15,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from app.domain.ports import SystemPoints
 from app.persistence.database import Connection, Database
 
 
@@ -29,9 +28,6 @@ class Statements:
         self._completions: Counter[int] = Counter()
         # Achievements completed here that no composite depends on (CompletionRows).
         self._no_dependents: set[int] = set()
-        # Users' points read ahead for a batch (PointsRows.expect_points), kept current by
-        # save_points: user pk -> (the systems read, what is stored in them).
-        self._points_known: dict[int, tuple[frozenset[int], dict[int, SystemPoints]]] = {}
         # Outbox rows (tenant, type, data, created_at), written together just before commit.
         self._announced: list[tuple[int, str, str, datetime]] = []
 

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from conftest import Api
-from test_points import earn_and_spend, system, trigger
+from test_points import earn_and_spend, standing, system, trigger
 
 BATCH = """
 mutation($e: [TrackEventInput!]!) {
@@ -176,3 +176,36 @@ def _previous_totals(users: list[str], totals: list[int]) -> list[int]:
         previous.append(last.get(user, 0))
         last[user] = total
     return previous
+
+
+async def test_a_batch_reports_each_award_under_its_ledger_id_in_the_order_applied(
+    api: Api,
+) -> None:
+    """Events with idempotency keys are followed up one by one and the others read their users'
+    points ahead, so one transaction writes awards both ways: the ids each result reports are
+    the ledger's, distinct, rising in the order the awards were applied."""
+    await api.metric()
+    await system(api)
+    await trigger(api, "per-1", 10, {"metric": {"metricKey": "lessons", "metricThreshold": 1}})
+    await trigger(api, "per-2", 100, {"metric": {"metricKey": "lessons", "metricThreshold": 2}})
+    users = ["ada", "bob", "cid", "ada", "bob", "cid", "ada", "dan", "eve"]
+    keyed = {2, 5}
+    events = [
+        event(u, idempotencyKey=f"k{i}") if i in keyed else event(u) for i, u in enumerate(users)
+    ]
+    results = await api.data(
+        "mutation($e: [TrackEventInput!]!) { trackEvents(input: {events: $e}) "
+        "{ results { points { awards { id awarded } } } } }",
+        {"e": events},
+    )
+    reported: dict[str, list[int]] = {}
+    applied = []
+    for user, result in zip(users, results["trackEvents"]["results"], strict=True):
+        ids = [int(a["id"]) for change in result["points"] for a in change["awards"]]
+        reported.setdefault(user, []).extend(ids)
+        applied += ids
+    assert applied == sorted(set(applied))
+    for user, ids in reported.items():
+        ledger = await standing(api, user)
+        assert [int(a["id"]) for a in ledger["awards"]] == ids[::-1], user
+        assert ledger["total"] == sum(a["awarded"] for a in ledger["awards"])
