@@ -57,6 +57,8 @@ def _step_of(total: float, threshold: float) -> int:
         return 0
     quotient = total / threshold
     guess = min(int(quotient), MAX_STEP) if math.isfinite(quotient) else MAX_STEP
+    if guess < MAX_STEP and guess * threshold <= total < (guess + 1) * threshold:
+        return guess  # the quotient was right, as it nearly always is: no search
 
     def reached(step: int) -> bool:
         return step * threshold <= total
