@@ -7,13 +7,14 @@ at once first (`expect_points`), and every write keeps that copy current.
 
 Where a write costs no round trip of its own it waits for the commit: on SQLite always, on
 PostgreSQL for the users a batch read ahead. Those awards and rows are written together just
-before commit, in two statements for the whole transaction instead of one or two per event.
-Their ids are taken when they are priced, so that each operation's outcome names them: on
-PostgreSQL from the ledger's sequence, reserved in the read-ahead's own statement (unused ones
-are skipped, as after a rollback); on SQLite, which has one writer at a time and none other
-inserting awards, by counting on from the table's last id. A PostgreSQL user not read ahead
-gets its rows written at once, one statement, with the ids the database gives. Either way the
-ids a transaction gives rise in the order its awards are priced, which is the ledger's order.
+before commit, in one statement for the whole transaction (two on SQLite) instead of one or two
+per event. Their ids are taken when they are priced, so that each operation's outcome names
+them: on PostgreSQL from the ledger's sequence, reserved in the read-ahead's own statement
+(unused ones are skipped, as after a rollback); on SQLite, which has one writer at a time and
+none other inserting awards, by counting on from the table's last id. A PostgreSQL user not
+read ahead gets its rows written at once, one statement, with the ids the database gives.
+Either way the ids a transaction gives rise in the order its awards are priced, which is the
+ledger's order.
 
 What was read stays true until it is written because every operation awarding to a user holds
 that user's row lock (PostgreSQL; SQLite has one writer at a time), so concurrent awards to one
@@ -205,18 +206,30 @@ class PointsRows(Statements):
         return [a.stored(award_id) for a, award_id in zip(awards, ids, strict=True)]
 
     async def before_commit(self) -> None:
-        """The transaction's waiting rows and awards, in two statements (more only past
-        ROWS_PER_INSERT rows)."""
+        """The transaction's waiting rows and awards: one statement on PostgreSQL, two on
+        SQLite (more only past ROWS_PER_INSERT rows)."""
         moved = [row for _, row in sorted(self._points_moved.items())]
         self._points_moved = {}
         due, self._awards_due = self._awards_due, []
-        for chunk in _chunks(moved):
-            await self._conn.execute(TOTALS_UPSERT.format(_values(len(chunk), 5)), *_flat(chunk))
-        for chunk in _chunks(due):
+        if self._pg and 0 < len(moved) <= ROWS_PER_INSERT and 0 < len(due) <= ROWS_PER_INSERT:
             await self._conn.execute(
-                f"INSERT INTO points_award ({AWARD_FIELDS}, id) VALUES {_values(len(chunk), 12)}",
-                *_flat(chunk),
+                f"WITH t AS ({TOTALS_UPSERT.format(_values(len(moved), 5))}) "
+                f"INSERT INTO points_award ({AWARD_FIELDS}, id) "
+                f"VALUES {_values(len(due), 12, 5 * len(moved))}",
+                *_flat(moved),
+                *_flat(due),
             )
+        else:
+            for chunk in _chunks(moved):
+                await self._conn.execute(
+                    TOTALS_UPSERT.format(_values(len(chunk), 5)), *_flat(chunk)
+                )
+            for chunk in _chunks(due):
+                await self._conn.execute(
+                    f"INSERT INTO points_award ({AWARD_FIELDS}, id) "
+                    f"VALUES {_values(len(chunk), 12)}",
+                    *_flat(chunk),
+                )
         await super().before_commit()
 
     async def _take_award_ids(self, count: int) -> list[int]:
