@@ -129,12 +129,12 @@ class EventRows(UserRows):
         tenant_id = events[0][1].tenant_id
         assert all(event.tenant_id == tenant_id for _, event in events), "one tenant's batch"
         known = await self._users_named(tenant_id, sorted({profile.id for profile, _ in events}))
-        recorded = []
+        users = []
         for profile, event in events:
             stands = known.get(profile.id) if _names_only(profile) else None
-            recorded.append(await self._record_event_sqlite(profile, event, stands))
-            known[profile.id] = UpsertedUser(recorded[-1].user.user, False, False)
-        return recorded
+            users.append(stands or await self.upsert_user(tenant_id, profile, event.recorded_at))
+            known[profile.id] = UpsertedUser(users[-1].user, False, False)
+        return await self._record_sqlite([e for _, e in events], users)
 
     async def _users_named(
         self, tenant_id: int, user_ids: Sequence[str]
@@ -151,39 +151,83 @@ class EventRows(UserRows):
                 found[row["external_id"]] = UpsertedUser(user_from_row(row), False, False)
         return found
 
-    async def _record_event_sqlite(
-        self, profile: UserProfile, event: NewEvent, stands: UpsertedUser | None = None
-    ) -> RecordedEvent:
-        """`stands`: the user's row as it is, when the profile changes nothing in it."""
-        user = stands or await self.upsert_user(event.tenant_id, profile, event.recorded_at)
-        inserted = await self._conn.fetchrow(
-            "INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, occurred_at, "
-            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            event.tenant_id,
-            user.user.pk,
-            event.metric_id,
-            event.value,
-            dump_attributes(event.attributes),
-            event.occurred_at,
-            event.recorded_at,
+    async def _record_event_sqlite(self, profile: UserProfile, event: NewEvent) -> RecordedEvent:
+        user = await self.upsert_user(event.tenant_id, profile, event.recorded_at)
+        (recorded,) = await self._record_sqlite([event], [user])
+        return recorded
+
+    async def _record_sqlite(
+        self, events: Sequence[NewEvent], users: Sequence[UpsertedUser]
+    ) -> list[RecordedEvent]:
+        """One tenant's events, their users upserted: the events inserted together, then each
+        event's totals moved in order (an event sees the totals the one before it left), then
+        the achievements crossed read at once."""
+        event_ids = await self._insert_events_sqlite(events, users)
+        moved = []
+        for event, user in zip(events, users, strict=True):
+            pairs = total_keys(event)
+            moved.append(
+                await self._conn.fetch(
+                    _sqlite_totals_sql(len(pairs)),
+                    event.tenant_id,
+                    user.user.pk,
+                    event.metric_id,
+                    event.value,
+                    *(part for pair in pairs for part in pair),
+                )
+            )
+        crossed = [{int(i) for r in rows for i in orjson.loads(r["crossed"])} for rows in moved]
+        found = await achievements_by_ids(
+            self._conn, events[0].tenant_id, sorted(set().union(*crossed))
         )
-        assert inserted is not None
-        pairs = total_keys(event)
-        rows = await self._conn.fetch(
-            _sqlite_totals_sql(len(pairs)),
-            event.tenant_id,
-            user.user.pk,
-            event.metric_id,
-            event.value,
-            *(part for pair in pairs for part in pair),
-        )
-        crossed_ids = sorted({int(i) for r in rows for i in orjson.loads(r["crossed"])})
-        return RecordedEvent(
-            user=user,
-            event_id=int(inserted["id"]),
-            changes=total_changes(rows),
-            crossed=await achievements_by_ids(self._conn, event.tenant_id, crossed_ids),
-        )
+        return [
+            RecordedEvent(
+                user=user,
+                event_id=event_id,
+                changes=total_changes(rows),
+                crossed=[a for a in found if a.id in ids],
+            )
+            for user, event_id, rows, ids in zip(users, event_ids, moved, crossed, strict=True)
+        ]
+
+    async def _insert_events_sqlite(
+        self, events: Sequence[NewEvent], users: Sequence[UpsertedUser]
+    ) -> list[int]:
+        """Their ids in the events' order: SQLite's one writer numbers the rows of an insert
+        one after another, so the ids returned, sorted, follow the rows."""
+        ids: list[int] = []
+        for start in range(0, len(events), EVENTS_PER_INSERT):
+            part = range(start, min(start + EVENTS_PER_INSERT, len(events)))
+            rows = await self._conn.fetch(
+                "INSERT INTO event (tenant_id, user_id, metric_id, value, attributes, "
+                f"occurred_at, created_at) VALUES {_event_values(len(part))} RETURNING id",
+                *(
+                    value
+                    for i in part
+                    for value in (
+                        events[i].tenant_id,
+                        users[i].user.pk,
+                        events[i].metric_id,
+                        events[i].value,
+                        dump_attributes(events[i].attributes),
+                        events[i].occurred_at,
+                        events[i].recorded_at,
+                    )
+                ),
+            )
+            ids += sorted(int(r["id"]) for r in rows)
+        return ids
+
+
+# Events per insert on SQLite: 7 parameters each, well within its limit of parameters.
+EVENTS_PER_INSERT = 1000
+
+
+@lru_cache(maxsize=64)
+def _event_values(rows: int) -> str:
+    return ", ".join(
+        "(" + ", ".join(f"${7 * i + j}" for j in range(1, 8)) + ")" for i in range(rows)
+    )
 
 
 # Users per read of `_users_named`: well within SQLite's limit of parameters.
