@@ -10,6 +10,9 @@ The two dialects sit side by side under `record_event`: on PostgreSQL one statem
 user, inserts the event, moves the totals and returns the crossed thresholds (a round trip costs
 more than the work); on SQLite, which has no writable CTEs, the user and the event are a
 statement each, and the totals' upsert returns the ids of the thresholds each total crossed.
+Events recorded together (`record_events`) share statements: on PostgreSQL one pipelined
+statement; on SQLite one insert of the events, and one upsert for each run of events that
+share no total.
 Both find crossings with the one SQL form of `MetricTrigger.crossed` (`metric_crossed`), and
 read the crossed achievements only when there are some.
 """
@@ -159,23 +162,13 @@ class EventRows(UserRows):
     async def _record_sqlite(
         self, events: Sequence[NewEvent], users: Sequence[UpsertedUser]
     ) -> list[RecordedEvent]:
-        """One tenant's events, their users upserted: the events inserted together, then each
-        event's totals moved in order (an event sees the totals the one before it left), then
-        the achievements crossed read at once."""
+        """One tenant's events, their users upserted: the events inserted together, then their
+        totals moved in order (an event sees the totals the ones before it left), then the
+        achievements crossed read at once."""
         event_ids = await self._insert_events_sqlite(events, users)
-        moved = []
-        for event, user in zip(events, users, strict=True):
-            pairs = total_keys(event)
-            moved.append(
-                await self._conn.fetch(
-                    _sqlite_totals_sql(len(pairs)),
-                    event.tenant_id,
-                    user.user.pk,
-                    event.metric_id,
-                    event.value,
-                    *(part for pair in pairs for part in pair),
-                )
-            )
+        moved: list[list[Row]] = []
+        for run in _without_repeated_totals(events, users):
+            moved += await self._move_totals_sqlite(run)
         crossed = [{int(i) for r in rows for i in orjson.loads(r["crossed"])} for rows in moved]
         found = await achievements_by_ids(
             self._conn, events[0].tenant_id, sorted(set().union(*crossed))
@@ -188,6 +181,40 @@ class EventRows(UserRows):
                 crossed=[a for a in found if a.id in ids],
             )
             for user, event_id, rows, ids in zip(users, event_ids, moved, crossed, strict=True)
+        ]
+
+    async def _move_totals_sqlite(
+        self, run: Sequence[tuple[NewEvent, UpsertedUser]]
+    ) -> list[list[Row]]:
+        """Each event's rows of `_sqlite_totals_sql`. Events that share no total move in one
+        statement, as they would one after another: no row of it is changed twice."""
+        if len(run) == 1:
+            ((event, user),) = run
+            pairs = total_keys(event)
+            return [
+                await self._conn.fetch(
+                    _sqlite_totals_sql(len(pairs)),
+                    event.tenant_id,
+                    user.user.pk,
+                    event.metric_id,
+                    event.value,
+                    *(part for pair in pairs for part in pair),
+                )
+            ]
+        keyed = [
+            (user.user.pk, event.metric_id, key, value, event.value)
+            for event, user in run
+            for key, value in total_keys(event)
+        ]
+        rows = await self._conn.fetch(
+            _sqlite_many_totals_sql(len(keyed)),
+            run[0][0].tenant_id,
+            *(part for row in keyed for part in row),
+        )
+        found = {(r["user_id"], r["metric_id"], r["attr_key"], r["attr_value"]): r for r in rows}
+        return [
+            [found[(user.user.pk, event.metric_id, k, v)] for k, v in total_keys(event)]
+            for event, user in run
         ]
 
     async def _insert_events_sqlite(
@@ -263,6 +290,50 @@ def _sqlite_totals_sql(width: int) -> str:
         "(SELECT json_group_array(a.id) FROM achievement a "
         f"WHERE {active_on_metric('$3')} AND {crossed}) AS crossed"
     )
+
+
+@lru_cache(maxsize=64)
+def _sqlite_many_totals_sql(rows: int) -> str:
+    """`_sqlite_totals_sql` for `rows` totals of one tenant ($1), each with its own user,
+    metric, key and value, and returning whose total each row is."""
+    values = ", ".join(
+        f"($1, ${5 * i + 2}, ${5 * i + 3}, ${5 * i + 4}, ${5 * i + 5}, ${5 * i + 6}, 0)"
+        for i in range(rows)
+    )
+    crossed = metric_crossed(
+        "a",
+        "metric_total.attr_key",
+        "metric_total.attr_value",
+        "metric_total.prev_total",
+        "metric_total.total",
+    )
+    return (
+        f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, "
+        "(SELECT json_group_array(a.id) FROM achievement a "
+        f"WHERE {active_on_metric('metric_total.metric_id')} AND {crossed}) AS crossed, "
+        "user_id, metric_id"
+    )
+
+
+def _without_repeated_totals(
+    events: Sequence[NewEvent], users: Sequence[UpsertedUser]
+) -> list[list[tuple[NewEvent, UpsertedUser]]]:
+    """The events in order, cut into runs in which no total (user, metric, attribute) comes
+    twice, at most TOTALS_PER_MOVE totals each."""
+    runs: list[list[tuple[NewEvent, UpsertedUser]]] = []
+    seen: set[tuple[int, int, str, str]] = set()
+    for event, user in zip(events, users, strict=True):
+        keys = {(user.user.pk, event.metric_id, k, v) for k, v in total_keys(event)}
+        if not runs or seen & keys or len(seen) + len(keys) > TOTALS_PER_MOVE:
+            runs.append([])
+            seen = set()
+        runs[-1].append((event, user))
+        seen |= keys
+    return runs
+
+
+# Totals per statement on SQLite: 5 parameters each, well within its limit of parameters.
+TOTALS_PER_MOVE = 1000
 
 
 @lru_cache(maxsize=16)
