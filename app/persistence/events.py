@@ -278,18 +278,7 @@ def _sqlite_totals_sql(width: int) -> str:
     """On SQLite: the event's `width` totals moved, each with the ids of the thresholds it
     crossed (a subquery in RETURNING)."""
     values = ", ".join(f"($1, $2, $3, ${5 + 2 * i}, ${6 + 2 * i}, $4, 0)" for i in range(width))
-    crossed = metric_crossed(
-        "a",
-        "metric_total.attr_key",
-        "metric_total.attr_value",
-        "metric_total.prev_total",
-        "metric_total.total",
-    )
-    return (
-        f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, "
-        "(SELECT json_group_array(a.id) FROM achievement a "
-        f"WHERE {active_on_metric('$3')} AND {crossed}) AS crossed"
-    )
+    return f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, {_sqlite_crossed('$3')}"
 
 
 @lru_cache(maxsize=64)
@@ -300,6 +289,12 @@ def _sqlite_many_totals_sql(rows: int) -> str:
         f"($1, ${5 * i + 2}, ${5 * i + 3}, ${5 * i + 4}, ${5 * i + 5}, ${5 * i + 6}, 0)"
         for i in range(rows)
     )
+    crossed = _sqlite_crossed("metric_total.metric_id")
+    return f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, {crossed}, user_id, metric_id"
+
+
+def _sqlite_crossed(metric: str) -> str:
+    """A RETURNING column: the ids of the thresholds on `metric` that the moved total crossed."""
     crossed = metric_crossed(
         "a",
         "metric_total.attr_key",
@@ -308,10 +303,8 @@ def _sqlite_many_totals_sql(rows: int) -> str:
         "metric_total.total",
     )
     return (
-        f"{INSERT_TOTALS} VALUES {values} {ADD_TO_TOTALS}, "
         "(SELECT json_group_array(a.id) FROM achievement a "
-        f"WHERE {active_on_metric('metric_total.metric_id')} AND {crossed}) AS crossed, "
-        "user_id, metric_id"
+        f"WHERE {active_on_metric(metric)} AND {crossed}) AS crossed"
     )
 
 
