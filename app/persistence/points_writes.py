@@ -148,12 +148,11 @@ class PointsRows(Statements):
             self._points_known[user_pk] = (systems, {})
         self._points_ahead.update(unread)
         for r in rows:
-            if r["user_id"] is None:
-                self._award_ids.append(int(r["award_id"]))
-            else:
+            if r["user_id"] is not None:
                 self._points_known[int(r["user_id"])][1][int(r["system_id"])] = SystemPoints(
                     int(r["total"]), load_marks(r["marks"])
                 )
+        self._award_ids.extend(sorted(int(r["award_id"]) for r in rows if r["user_id"] is None))
 
     async def points_state(
         self, user_pk: int, system_ids: Sequence[int]
@@ -188,7 +187,7 @@ class PointsRows(Statements):
         silent: bool,
     ) -> list[PointsAward]:
         read, stored = self._points_known.get(user_pk, (frozenset(), {}))
-        self._points_known[user_pk] = (read | systems.keys(), {**stored, **systems})
+        self._points_known[user_pk] = (read | frozenset(systems), {**stored, **systems})
         if self._pg and user_pk not in self._points_ahead:
             return await self._save_now(tenant_id, user_pk, systems, awards, now, silent)
         for system_id, row in systems.items():
@@ -240,7 +239,7 @@ class PointsRows(Statements):
                 rows = await self._conn.fetch_values(
                     f"SELECT nextval('{AWARD_SEQUENCE}') FROM generate_series(1, $1)", wanted
                 )
-                ids.extend(int(row[0]) for row in rows)
+                ids.extend(sorted(int(row[0]) for row in rows))
             else:
                 await self._count_on_award_ids(count - len(ids))
         return [ids.popleft() for _ in range(count)]
